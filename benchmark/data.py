@@ -1,0 +1,352 @@
+"""Datasets as in-memory uint8 tensors.
+
+Every dataset is read once from its original files (downloaded with a pinned checksum, or taken
+from a local folder), checked against known checksums, and cached as a ``uint8`` tensor of shape
+``(N, C, H, W)``.  Training then indexes that tensor directly (on the GPU when there is one):
+there is no per-image PIL transform in the training loop.
+
+Local folder layout under ``data_root`` (the original files, byte for byte)::
+
+    mnist/          train-images-idx3-ubyte.gz  train-labels-idx1-ubyte.gz  t10k-...
+    fashion-mnist/  the same four Fashion-MNIST files
+    cifar10/        cifar-10-python.tar.gz, or its extracted cifar-10-batches-py/
+    celeba/         img_align_celeba.zip (or the extracted img_align_celeba/), list_eval_partition.txt
+"""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import pickle
+import tarfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+from torchvision import datasets as tv_datasets
+from torchvision.datasets.utils import download_url
+from tqdm import tqdm
+
+from benchmark.atomic import atomic_torch_save
+
+SPLITS = ("train", "test")
+
+
+class DataError(RuntimeError):
+    """A dataset file is missing, corrupt, or a dataset request is malformed."""
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """Static facts about one dataset: image shape and how many classes its labels have."""
+
+    name: str
+    image_size: int
+    channels: int
+    num_classes: int  # 0 when the dataset has no class labels
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return (self.channels, self.image_size, self.image_size)
+
+
+@dataclass
+class ImageSet:
+    """Images as uint8 ``(N, C, H, W)`` and integer labels ``(N,)`` (``None`` when unlabelled)."""
+
+    images: torch.Tensor
+    labels: torch.Tensor | None
+
+    def __len__(self) -> int:
+        return self.images.shape[0]
+
+    def take(self, n: int | None) -> "ImageSet":
+        """Return the first ``n`` items (all of them when ``n`` is ``None``)."""
+        if n is None or n >= len(self):
+            return self
+        labels = None if self.labels is None else self.labels[:n]
+        return ImageSet(self.images[:n], labels)
+
+
+DATASETS: dict[str, DatasetInfo] = {
+    "mnist": DatasetInfo("mnist", 28, 1, 10),
+    "fashion": DatasetInfo("fashion", 28, 1, 10),
+    "cifar10": DatasetInfo("cifar10", 32, 3, 10),
+    "celeba": DatasetInfo("celeba", 64, 3, 0),
+    "synthetic28": DatasetInfo("synthetic28", 28, 1, 10),
+    "synthetic32": DatasetInfo("synthetic32", 32, 3, 10),
+    "synthetic64": DatasetInfo("synthetic64", 64, 3, 10),
+}
+
+
+def dataset_info(name: str) -> DatasetInfo:
+    """Return the :class:`DatasetInfo` of ``name``; raise :class:`DataError` for an unknown name."""
+    try:
+        return DATASETS[name]
+    except KeyError:
+        raise DataError(f"unknown dataset {name!r}; choose one of {sorted(DATASETS)}") from None
+
+
+# --------------------------------------------------------------------------- checksums
+
+def md5_bytes(data: bytes) -> str:
+    return hashlib.md5(data).hexdigest()
+
+
+def md5_file(path: Path, chunk: int = 1 << 20) -> str:
+    """Return the md5 hex digest of the file at ``path``."""
+    digest = hashlib.md5()
+    with open(path, "rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# md5 of the *decompressed* IDX content, for .gz files that were recompressed (their .gz md5
+# differs from upstream while the content is the original).  Upstream .gz md5s come from
+# torchvision's own resource lists.
+IDX_CONTENT_MD5 = {
+    "fashion": {
+        "train-images-idx3-ubyte.gz": "f4a8712d7a061bf5bd6d2ca38dc4d50a",
+        "train-labels-idx1-ubyte.gz": "9018921c3c673c538a1fc5bad174d6f9",
+        "t10k-images-idx3-ubyte.gz": "8181f5470baa50b63fa0f6fddb340f0a",
+        "t10k-labels-idx1-ubyte.gz": "15d484375f8d13e6eb1aabb0c3f46965",
+    },
+    "mnist": {
+        "t10k-images-idx3-ubyte.gz": "2646ac647ad5339dbf082846283269ea",
+        "t10k-labels-idx1-ubyte.gz": "27ae3e4e09519cfbb04c329615203637",
+    },
+}
+
+IDX_SOURCES = {
+    "mnist": ("mnist", tv_datasets.MNIST),
+    "fashion": ("fashion-mnist", tv_datasets.FashionMNIST),
+}
+IDX_FILES = {
+    "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
+    "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
+}
+
+CIFAR_ARCHIVE = "cifar-10-python.tar.gz"
+CIFAR_FOLDER = "cifar-10-batches-py"
+CELEBA_ZIP = "img_align_celeba.zip"
+CELEBA_FOLDER = "img_align_celeba"
+CELEBA_PARTITION = "list_eval_partition.txt"
+CELEBA_IMAGES = 202_599
+CELEBA_SPLIT_CODE = {"train": "0", "test": "2"}
+
+
+def _upstream_md5(dataset: str, filename: str) -> str:
+    tv_class = IDX_SOURCES[dataset][1]
+    return dict(tv_class.resources)[filename]
+
+
+def _missing_file_error(path: Path, hint: str) -> DataError:
+    return DataError(
+        f"missing data file {path}. {hint} Put the original file there, or set "
+        f"'download: true' in the config to fetch it (needs internet)."
+    )
+
+
+def _read_verified_gz(path: Path, dataset: str) -> bytes:
+    """Return the decompressed content of an IDX .gz file after checking its checksum."""
+    raw_gz = path.read_bytes()
+    if md5_bytes(raw_gz) == _upstream_md5(dataset, path.name):
+        return gzip.decompress(raw_gz)
+    try:
+        content = gzip.decompress(raw_gz)
+    except (OSError, EOFError) as err:
+        raise DataError(f"corrupt data file {path}: not a valid gzip file ({err}); "
+                        f"delete it and put the original file there") from None
+    expected = IDX_CONTENT_MD5.get(dataset, {}).get(path.name)
+    if md5_bytes(content) != expected:
+        raise DataError(f"corrupt data file {path}: its checksum matches neither the upstream "
+                        f"file nor its known content; delete it and put the original file there")
+    return content
+
+
+def _parse_idx(content: bytes) -> np.ndarray:
+    """Parse an IDX file (unsigned bytes) into an array of the shape its header declares."""
+    ndim = content[3]
+    dims = np.frombuffer(content, dtype=">i4", count=ndim, offset=4)
+    return np.frombuffer(content, dtype=np.uint8, offset=4 + 4 * ndim).reshape(tuple(dims))
+
+
+def _load_idx(dataset: str, split: str, data_root: Path, download: bool) -> ImageSet:
+    folder_name, tv_class = IDX_SOURCES[dataset]
+    folder = data_root / folder_name
+    arrays = []
+    for filename in IDX_FILES[split]:
+        path = folder / filename
+        if not path.exists():
+            if not download:
+                url = f"{tv_class.mirrors[0]}{filename}"
+                raise _missing_file_error(path, f"Download it from {url}.")
+            _download_from_mirrors(tv_class.mirrors, filename, folder, _upstream_md5(dataset, filename))
+        arrays.append(_parse_idx(_read_verified_gz(path, dataset)))
+    images, labels = arrays
+    return ImageSet(torch.from_numpy(images.copy()).unsqueeze(1), torch.from_numpy(labels.astype(np.int64)))
+
+
+def _download_from_mirrors(mirrors: list[str], filename: str, folder: Path, md5: str) -> None:
+    errors = []
+    for mirror in mirrors:
+        try:
+            download_url(f"{mirror}{filename}", str(folder), filename=filename, md5=md5)
+            return
+        except Exception as err:  # noqa: BLE001 - try the next mirror, report all at the end
+            errors.append(f"{mirror}: {err}")
+    raise DataError(f"could not download {filename}: " + "; ".join(errors))
+
+
+def _cifar_batches(data_root: Path, download: bool) -> Callable[[str], bytes]:
+    """Return a reader of CIFAR-10 batch files by name, from the folder or the archive."""
+    folder = data_root / "cifar10"
+    extracted = folder / CIFAR_FOLDER
+    if extracted.is_dir():
+        return lambda name: (extracted / name).read_bytes() if (extracted / name).exists() else b""
+    archive = folder / CIFAR_ARCHIVE
+    if not archive.exists():
+        if not download:
+            raise _missing_file_error(archive, f"Download it from {tv_datasets.CIFAR10.url}.")
+        download_url(tv_datasets.CIFAR10.url, str(folder), CIFAR_ARCHIVE, tv_datasets.CIFAR10.tgz_md5)
+    if md5_file(archive) != tv_datasets.CIFAR10.tgz_md5:
+        raise DataError(f"corrupt data file {archive}: md5 differs from {tv_datasets.CIFAR10.tgz_md5}; "
+                        f"delete it and download it again")
+    with tarfile.open(archive) as tar:
+        members = {Path(m.name).name: tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}
+    return lambda name: members.get(name, b"")
+
+
+def _load_cifar10(split: str, data_root: Path, download: bool) -> ImageSet:
+    read = _cifar_batches(data_root, download)
+    batch_list = tv_datasets.CIFAR10.train_list if split == "train" else tv_datasets.CIFAR10.test_list
+    images, labels = [], []
+    for name, md5 in batch_list:
+        content = read(name)
+        if not content:
+            raise _missing_file_error(data_root / "cifar10" / CIFAR_FOLDER / name,
+                                      f"Download {tv_datasets.CIFAR10.url} and extract it.")
+        if md5_bytes(content) != md5:
+            raise DataError(f"corrupt CIFAR-10 batch {name}: md5 differs from {md5}; "
+                            f"replace it with the original file")
+        entry = pickle.loads(content, encoding="latin1")
+        images.append(np.asarray(entry["data"], dtype=np.uint8).reshape(-1, 3, 32, 32))
+        labels.extend(entry["labels"])
+    return ImageSet(torch.from_numpy(np.concatenate(images)), torch.tensor(labels, dtype=torch.int64))
+
+
+def _celeba_checksums() -> dict[str, str]:
+    return {filename: md5 for _, md5, filename in tv_datasets.CelebA.file_list}
+
+
+def _celeba_crop_resize(data: bytes, crop: int, size: int) -> np.ndarray:
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as img:
+        img = img.convert("RGB")
+        width, height = img.size
+        left, top = (width - crop) // 2, (height - crop) // 2
+        img = img.crop((left, top, left + crop, top + crop)).resize((size, size), Image.BILINEAR)
+        return np.asarray(img, dtype=np.uint8).transpose(2, 0, 1)
+
+
+def _load_celeba(split: str, data_root: Path, crop: int, checksums: dict[str, str] | None = None) -> ImageSet:
+    """Center-crop ``crop`` pixels, resize to 64x64.  CelebA cannot be downloaded reliably
+    (Google Drive quotas), so it is read from a local folder only."""
+    checksums = checksums or _celeba_checksums()
+    folder = data_root / "celeba"
+    partition = folder / CELEBA_PARTITION
+    if not partition.exists():
+        raise DataError(f"missing data file {partition}. Download CelebA (aligned, cropped) from "
+                        f"https://mmlab.ie.cuhk.edu.hk/projects/CelebA.html and put "
+                        f"{CELEBA_ZIP} and {CELEBA_PARTITION} there.")
+    if md5_file(partition) != checksums[CELEBA_PARTITION]:
+        raise DataError(f"corrupt data file {partition}: md5 differs from {checksums[CELEBA_PARTITION]}")
+    names = [line.split()[0] for line in partition.read_text().splitlines()
+             if line.strip() and line.split()[1] == CELEBA_SPLIT_CODE[split]]
+    archive = folder / CELEBA_ZIP
+    if archive.exists():
+        if md5_file(archive) != checksums[CELEBA_ZIP]:
+            raise DataError(f"corrupt data file {archive}: md5 differs from {checksums[CELEBA_ZIP]}; "
+                            f"download it again")
+        with zipfile.ZipFile(archive) as zf:
+            read = {Path(n).name: n for n in zf.namelist()}
+            images = [_celeba_crop_resize(zf.read(read[n]), crop, 64)
+                      for n in tqdm(names, desc=f"celeba {split}", unit="img")]
+    else:
+        extracted = folder / CELEBA_FOLDER
+        if not extracted.is_dir():
+            raise DataError(f"missing data file {archive} (or its extracted folder {extracted})")
+        if len(list(extracted.iterdir())) != CELEBA_IMAGES:
+            raise DataError(f"{extracted} does not hold the {CELEBA_IMAGES} CelebA images; "
+                            f"extract {CELEBA_ZIP} there again")
+        images = [_celeba_crop_resize((extracted / n).read_bytes(), crop, 64)
+                  for n in tqdm(names, desc=f"celeba {split}", unit="img")]
+    return ImageSet(torch.from_numpy(np.stack(images)), None)
+
+
+def make_synthetic(info: DatasetInfo, split: str, n: int | None = None) -> ImageSet:
+    """Deterministic labelled toy images: class ``k`` is a bright square at one of 10 places,
+    with per-image jitter, brightness and noise.  Returns uint8 ``(n, C, S, S)`` and labels."""
+    n = n or (2000 if split == "train" else 500)
+    gen = torch.Generator().manual_seed(0 if split == "train" else 1)
+    size, side = info.image_size, info.image_size // 4
+    labels = torch.randint(0, 10, (n,), generator=gen)
+    images = torch.rand(n, info.channels, size, size, generator=gen) * 40
+    colour = 150 + torch.rand(n, info.channels, generator=gen) * 105
+    jitter = torch.randint(-2, 3, (n, 2), generator=gen)
+    for i in range(n):
+        k = int(labels[i])
+        row = (k // 5) * (size // 2) + size // 8 + int(jitter[i, 0])
+        col = (k % 5) * (size - side) // 4 + int(jitter[i, 1])
+        row, col = max(0, min(size - side, row)), max(0, min(size - side, col))
+        images[i, :, row:row + side, col:col + side] = colour[i].view(-1, 1, 1)
+    return ImageSet(images.clamp(0, 255).to(torch.uint8), labels)
+
+
+def _read_original(info: DatasetInfo, split: str, data_root: Path, crop: int, download: bool) -> ImageSet:
+    if info.name in IDX_SOURCES:
+        return _load_idx(info.name, split, data_root, download)
+    if info.name == "cifar10":
+        return _load_cifar10(split, data_root, download)
+    if info.name == "celeba":
+        return _load_celeba(split, data_root, crop)
+    return make_synthetic(info, split)
+
+
+def cache_path(cache_dir: Path, name: str, split: str, crop: int) -> Path:
+    """Where the prepared uint8 tensor of one dataset split is cached."""
+    suffix = f"-crop{crop}" if name == "celeba" else ""
+    return Path(cache_dir) / "data" / f"{name}-{split}{suffix}.pt"
+
+
+def load_dataset(name: str, split: str, data_root: str | Path, cache_dir: str | Path | None = None,
+                 crop: int = 140, download: bool = False) -> ImageSet:
+    """Return one split of a dataset as an :class:`ImageSet` (uint8 ``(N, C, H, W)``).
+
+    The original files are verified and decoded once; with ``cache_dir`` the result is cached
+    and later calls read the cache.  Raises :class:`DataError` naming a missing or corrupt file.
+    """
+    info = dataset_info(name)
+    if split not in SPLITS:
+        raise DataError(f"unknown split {split!r}; choose one of {SPLITS}")
+    cached = cache_path(Path(cache_dir), name, split, crop) if cache_dir is not None else None
+    if cached is not None and cached.exists():
+        payload = torch.load(cached, weights_only=True)
+        return ImageSet(payload["images"], payload["labels"])
+    data = _read_original(info, split, Path(data_root), crop, download)
+    if data.images.shape[1:] != info.shape:
+        raise DataError(f"{name} {split}: images have shape {tuple(data.images.shape[1:])}, "
+                        f"expected {info.shape}")
+    if cached is not None:
+        atomic_torch_save({"images": data.images, "labels": data.labels}, cached)
+    return data
+
+
+def to_float(images: torch.Tensor) -> torch.Tensor:
+    """Map uint8 images to float32 in [0, 1] (same shape, same device)."""
+    return images.float().div_(255.0)

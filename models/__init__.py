@@ -1,0 +1,20 @@
+"""Model registry: method name -> class.  Adding a method is one file plus one line here."""
+from __future__ import annotations
+
+from models.base import GenerativeModel, ModelSpec
+from models.glf import GLF, RegularizedGLF
+
+MODELS: dict[str, type[GenerativeModel]] = {
+    "glf": GLF,
+    "regularized_glf": RegularizedGLF,
+}
+
+
+def build_model(method: str, spec: ModelSpec) -> GenerativeModel:
+    """Instantiate the registered method ``method`` for ``spec``; unknown names raise ``KeyError``
+    with the list of known methods."""
+    try:
+        cls = MODELS[method]
+    except KeyError:
+        raise KeyError(f"unknown model method {method!r}; registered methods: {sorted(MODELS)}") from None
+    return cls(spec)

@@ -1,0 +1,140 @@
+"""The one interface every method implements.
+
+A method is a :class:`GenerativeModel`: it builds its networks from a :class:`ModelSpec`, returns
+its losses for a batch of images in [0, 1], makes its optimisers, and can ``sample``,
+``reconstruct`` and ``encode``.  The trainer only ever calls :meth:`Trainable.train_step`.
+
+Two-stage methods set ``second_stage`` to ``"fit"`` (a closed-form fit on the latents, e.g. a
+GMM: implement :meth:`GenerativeModel.fit_second_stage`) or ``"train"`` (a second network trained
+by the same trainer on the latents: implement :meth:`GenerativeModel.second_stage_module`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import torch
+from torch import nn
+
+from models.flow import RealNVP
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Everything a method needs to build itself: image shape, latent size, flow width and its
+    own hyper-parameters (``params``, e.g. ``beta``)."""
+
+    channels: int
+    image_size: int
+    latent_dim: int
+    flow_width: int = 64
+    num_train: int = 0  # training-set size, for methods with per-image parameters (GLO codes)
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def param(self, name: str, default: Any) -> Any:
+        return self.params.get(name, default)
+
+
+class Trainable(nn.Module):
+    """A module the trainer can fit: ``losses`` on a float batch, ``configure_optimizers``."""
+
+    def losses(self, batch: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Return scalar losses for ``batch``; the key ``"loss"`` is the one minimised."""
+        raise NotImplementedError
+
+    def configure_optimizers(self, lr: float) -> list[torch.optim.Optimizer]:
+        """Return the optimisers (default: one Adam over all parameters)."""
+        return [torch.optim.Adam(self.parameters(), lr=lr)]
+
+    def train_step(self, batch: torch.Tensor, optimizers: list[torch.optim.Optimizer],
+                   index: torch.Tensor | None = None) -> dict[str, float]:
+        """One optimisation step on ``batch``; ``index`` ``(B,)`` holds the batch's positions in the
+        training set (for per-image parameters).  Returns the logged losses as floats."""
+        for opt in optimizers:
+            opt.zero_grad(set_to_none=True)
+        losses = self.losses(batch)
+        losses["loss"].backward()
+        for opt in optimizers:
+            opt.step()
+        return {name: value.item() for name, value in losses.items()}
+
+
+class GenerativeModel(Trainable):
+    """Base class of every method in the registry."""
+
+    second_stage: ClassVar[str | None] = None
+
+    def __init__(self, spec: ModelSpec):
+        super().__init__()
+        self.spec = spec
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        return (self.spec.channels, self.spec.image_size, self.spec.image_size)
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.parameters()).device
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """Deterministic latent code ``(B, latent_dim)`` of images ``x (B, C, S, S)``."""
+        raise NotImplementedError
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Images ``(B, C, S, S)`` in [0, 1] from latents ``z (B, latent_dim)``."""
+        raise NotImplementedError
+
+    def sample_latents(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """``n`` latents ``(n, latent_dim)`` from the model's generative prior."""
+        raise NotImplementedError
+
+    @torch.no_grad()
+    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Return ``n`` generated images ``(n, C, S, S)`` in [0, 1] (eval mode, no gradients)."""
+        was_training = self.training
+        self.eval()
+        try:
+            return self.decode(self.sample_latents(n, generator)).clamp(0, 1)
+        finally:
+            self.train(was_training)
+
+    @torch.no_grad()
+    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
+        """Return reconstructions ``(B, C, S, S)`` of ``x`` (eval mode)."""
+        was_training = self.training
+        self.eval()
+        try:
+            return self.decode(self.encode(x)).clamp(0, 1)
+        finally:
+            self.train(was_training)
+
+    @torch.no_grad()
+    def training_latents(self, images: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
+        """Latents ``(N, latent_dim)`` of the training images (uint8 ``(N, C, S, S)``) that a
+        second stage is fitted on; default: the encoder's codes, in eval mode."""
+        was_training = self.training
+        self.eval()
+        try:
+            return torch.cat([self.encode(chunk.to(self.device).float() / 255.0)
+                              for chunk in images.split(batch_size)])
+        finally:
+            self.train(was_training)
+
+    def fit_second_stage(self, latents: torch.Tensor, seed: int) -> dict[str, float]:
+        """Closed-form second stage on training latents ``(N, latent_dim)``; returns logged values."""
+        raise NotImplementedError(f"{type(self).__name__} has no closed-form second stage")
+
+    def second_stage_module(self) -> Trainable:
+        """The network trained on latents in the second stage (``second_stage == "train"``)."""
+        raise NotImplementedError(f"{type(self).__name__} has no trained second stage")
+
+
+def reconstruction_loss(x_hat: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """Squared error summed per image, averaged over the batch: ``(B, ...)`` x2 -> scalar."""
+    return (x_hat - x).pow(2).flatten(1).sum(dim=1).mean()
+
+
+def flow_optimizer_group(flow: RealNVP, lr: float) -> dict:
+    """Adam parameter group of the paper's flow optimiser: betas (0.8, 0.9), eps 1e-6, wd 2e-5."""
+    return {"params": list(flow.parameters()), "lr": lr, "betas": (0.8, 0.9), "eps": 1e-6,
+            "weight_decay": 2e-5}
