@@ -88,6 +88,11 @@ class GenerativeModel(Trainable):
         """``n`` latents ``(n, latent_dim)`` from the model's generative prior."""
         raise NotImplementedError
 
+    def noise_to_latent(self, eps: torch.Tensor) -> torch.Tensor:
+        """Map standard-normal noise ``(B, latent_dim)`` to latents (for interpolations between
+        noise samples); methods whose prior is no function of Gaussian noise leave it undefined."""
+        raise NotImplementedError(f"{type(self).__name__} does not sample through Gaussian noise")
+
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """Return ``n`` generated images ``(n, C, S, S)`` in [0, 1] (eval mode, no gradients)."""

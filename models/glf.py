@@ -32,6 +32,9 @@ class GLF(GenerativeModel):
     def sample_latents(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         return self.flow.sample(n, generator)
 
+    def noise_to_latent(self, eps: torch.Tensor) -> torch.Tensor:
+        return self.flow.inverse(eps)
+
     def losses(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         z = self.encoder(x)
         recon = reconstruction_loss(self.decoder(z), x)

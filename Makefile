@@ -1,0 +1,30 @@
+# Two commands do everything on a fresh machine:  `make smoke`  and  `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+CORES ?= 2
+
+.PHONY: setup smoke test paper-dryrun clean-results
+
+setup: $(STAMP)
+
+# torch first, pinned, so that no other package pulls a different build.
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet torch==2.14.1 torchvision==0.29.1
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+smoke: $(STAMP)
+	$(BIN)/snakemake --cores $(CORES) --configfile workflow/config/smoke.yaml --profile workflow/profiles/local
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+paper-dryrun: $(STAMP)
+	$(BIN)/snakemake -n --configfile workflow/config/paper.yaml results/table1.csv
+
+clean-results:
+	rm -rf results/table* results/figure* results/samples results/*.csv runs/smoke

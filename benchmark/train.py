@@ -1,0 +1,53 @@
+"""``python -m benchmark.train``: train one (model, dataset, seed) run of a preset.
+
+Writes into the run directory: ``train_checkpoint.pt`` each epoch, ``train_log.csv``,
+``train_status.json`` and ``model.pt`` (the last finite model; for a diverged run the model of
+the last completed epoch).  Re-running an interrupted command resumes it.
+"""
+from __future__ import annotations
+
+import sys
+
+import torch
+
+from benchmark.config import ConfigError
+from benchmark.data import DataError, to_float
+from benchmark.device import pick_device
+from benchmark.model_io import save_model
+from benchmark.runs import load_run, load_training_images, run_arguments, with_num_train
+from benchmark.trainer import Trainer
+from models import build_model
+
+
+def train_run(config: dict, run, run_dir, progress: bool = True, epoch_callbacks=()):
+    """Train stage 1 of ``run`` in ``run_dir`` and save ``model.pt``; return the TrainResult."""
+    device = pick_device(config["device"])
+    images = load_training_images(config, run).images
+    run = with_num_train(run, images.shape[0])
+    model = build_model(run.method, run.spec)
+    trainer = Trainer(model, images, run.train, run_dir, stage="train", device=device,
+                      batch_transform=to_float, epoch_callbacks=epoch_callbacks, progress=progress)
+    result = trainer.run()
+    if result.diverged and trainer.checkpoint_path.exists():
+        model.load_state_dict(torch.load(trainer.checkpoint_path, map_location=device, weights_only=False)["module"])
+    save_model(run_dir / "model.pt", model, run.method,
+               {"model": run.model, "dataset": run.dataset, "seed": run.seed, "status": result.status,
+                "epochs": result.epochs_done, "diverged_at_epoch": result.diverged_at_epoch})
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = run_arguments(__doc__.splitlines()[0]).parse_args(argv)
+    try:
+        config, run, run_dir = load_run(args)
+        result = train_run(config, run, run_dir, progress=config["progress"] and not args.no_progress)
+    except (ConfigError, DataError, FileNotFoundError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(f"{run.model} on {run.dataset} (seed {run.seed}): {result.status} after {result.epochs_done} epochs"
+          + (f", diverged at epoch {result.diverged_at_epoch}" if result.diverged else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,206 @@
+"""The trainer: epochs over an in-memory tensor, atomic per-epoch checkpoints, exact resume.
+
+A run directory holds ``<stage>_checkpoint.pt`` (rewritten atomically after every epoch),
+``<stage>_log.csv`` (one row per epoch: mean of every logged loss, seconds, learning rate) and,
+when the run ends, ``<stage>_status.json`` (``completed`` or ``diverged`` with the epoch).
+Re-running an interrupted run continues from its last checkpoint; on CPU the result is
+bit-identical to an uninterrupted run (model, optimiser, scheduler and RNG states are restored).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import torch
+from tqdm import tqdm
+
+from benchmark.atomic import atomic_torch_save, atomic_write_text
+from models.base import Trainable
+
+EpochCallback = Callable[[Trainable, int], dict[str, float]]
+
+
+@dataclass
+class TrainSettings:
+    """Optimisation settings of one training stage."""
+
+    epochs: int
+    batch_size: int
+    lr: float
+    lr_milestones: list[int] = field(default_factory=list)
+    lr_gamma: float = 0.5
+    seed: int = 0
+
+
+@dataclass
+class TrainResult:
+    """How a stage ended: ``status`` is ``completed`` or ``diverged``; ``epochs_done`` counts the
+    epochs that finished with finite losses."""
+
+    status: str
+    epochs_done: int
+    diverged_at_epoch: int | None = None
+
+    @property
+    def diverged(self) -> bool:
+        return self.status == "diverged"
+
+
+class Diverged(Exception):
+    """Raised inside an epoch when a loss becomes NaN or infinite."""
+
+    def __init__(self, key: str, value: float):
+        super().__init__(f"loss {key!r} became {value}")
+
+
+def _rng_state() -> dict:
+    state = {"torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def _set_rng_state(state: dict) -> None:
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def write_log_csv(path: Path, rows: list[dict]) -> None:
+    """Write per-epoch rows (dicts, columns = union of keys in first-seen order) atomically."""
+    columns: list[str] = []
+    for row in rows:
+        columns.extend(k for k in row if k not in columns)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns)
+    writer.writeheader()
+    writer.writerows(rows)
+    atomic_write_text(path, buffer.getvalue())
+
+
+class Trainer:
+    """Trains ``module`` on ``data`` (a tensor, first dimension = examples) for ``settings.epochs``.
+
+    ``batch_transform`` maps an indexed slice of ``data`` to the float batch the module expects
+    (e.g. uint8 images -> [0, 1]).  ``epoch_callbacks`` run after each epoch and may add columns
+    (e.g. an intermediate FID) to that epoch's log row.
+    """
+
+    def __init__(self, module: Trainable, data: torch.Tensor, settings: TrainSettings, run_dir: Path,
+                 stage: str = "train", device: torch.device | str = "cpu",
+                 batch_transform: Callable[[torch.Tensor], torch.Tensor] = lambda t: t,
+                 epoch_callbacks: tuple[EpochCallback, ...] = (), progress: bool = True):
+        if settings.epochs < 0 or settings.batch_size < 1:
+            raise ValueError(f"bad train settings {settings}: epochs must be >= 0 and batch_size >= 1")
+        self.module = module.to(device)
+        self.device = torch.device(device)
+        self.data = data.to(self.device)
+        self.settings = settings
+        self.run_dir = Path(run_dir)
+        self.stage = stage
+        self.batch_transform = batch_transform
+        self.epoch_callbacks = epoch_callbacks
+        self.progress = progress
+        self.optimizers = module.configure_optimizers(settings.lr)
+        self.schedulers = [torch.optim.lr_scheduler.MultiStepLR(opt, settings.lr_milestones, settings.lr_gamma)
+                           for opt in self.optimizers]
+        self.shuffle = torch.Generator().manual_seed(settings.seed)
+        self.rows: list[dict] = []
+        self.epoch = 0
+
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.run_dir / f"{self.stage}_checkpoint.pt"
+
+    @property
+    def log_path(self) -> Path:
+        return self.run_dir / f"{self.stage}_log.csv"
+
+    @property
+    def status_path(self) -> Path:
+        return self.run_dir / f"{self.stage}_status.json"
+
+    def _save_checkpoint(self) -> None:
+        atomic_torch_save({
+            "epoch": self.epoch,
+            "module": self.module.state_dict(),
+            "optimizers": [opt.state_dict() for opt in self.optimizers],
+            "schedulers": [sch.state_dict() for sch in self.schedulers],
+            "shuffle": self.shuffle.get_state(),
+            "rng": _rng_state(),
+            "rows": self.rows,
+            "settings": asdict(self.settings),
+        }, self.checkpoint_path)
+
+    def _resume(self) -> None:
+        state = torch.load(self.checkpoint_path, map_location=self.device, weights_only=False)
+        if state["settings"] != asdict(self.settings):
+            raise RuntimeError(f"{self.checkpoint_path} was written with settings {state['settings']}, "
+                               f"not {asdict(self.settings)}; delete the run directory to start afresh")
+        self.module.load_state_dict(state["module"])
+        for opt, opt_state in zip(self.optimizers, state["optimizers"]):
+            opt.load_state_dict(opt_state)
+        for sch, sch_state in zip(self.schedulers, state["schedulers"]):
+            sch.load_state_dict(sch_state)
+        self.shuffle.set_state(state["shuffle"])
+        _set_rng_state(state["rng"])
+        self.rows = state["rows"]
+        self.epoch = state["epoch"]
+
+    def _run_epoch(self, bar: tqdm) -> dict[str, float]:
+        self.module.train()
+        n = self.data.shape[0]
+        batch_size = min(self.settings.batch_size, n)
+        order = torch.randperm(n, generator=self.shuffle).to(self.device)
+        sums: dict[str, float] = {}
+        batches = n // batch_size
+        for b in range(batches):
+            index = order[b * batch_size:(b + 1) * batch_size]
+            logged = self.module.train_step(self.batch_transform(self.data[index]), self.optimizers, index)
+            for key, value in logged.items():
+                if not math.isfinite(value):
+                    raise Diverged(key, value)
+                sums[key] = sums.get(key, 0.0) + value
+            bar.set_postfix(loss=f"{logged['loss']:.4g}", refresh=False)
+        return {key: total / batches for key, total in sums.items()}
+
+    def run(self) -> TrainResult:
+        """Train from scratch or from the last checkpoint; return how the stage ended."""
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        if self.checkpoint_path.exists():
+            self._resume()
+        else:
+            torch.manual_seed(self.settings.seed)
+        result = TrainResult("completed", self.epoch)
+        bar = tqdm(range(self.epoch, self.settings.epochs), initial=self.epoch, total=self.settings.epochs,
+                   desc=self.stage, unit="epoch", disable=not self.progress)
+        for _ in bar:
+            started = time.perf_counter()
+            try:
+                row = self._run_epoch(bar)
+            except Diverged as err:
+                result = TrainResult("diverged", self.epoch, self.epoch + 1)
+                tqdm.write(f"{self.stage}: diverged at epoch {self.epoch + 1}: {err}")
+                break
+            seconds = time.perf_counter() - started
+            lr = self.optimizers[0].param_groups[0]["lr"]
+            for sch in self.schedulers:
+                sch.step()
+            self.epoch += 1
+            row = {"epoch": self.epoch, **row, "seconds": seconds, "lr": lr}
+            for callback in self.epoch_callbacks:
+                row.update(callback(self.module, self.epoch))
+            self.rows.append(row)
+            self._save_checkpoint()
+            write_log_csv(self.log_path, self.rows)
+            result = TrainResult("completed", self.epoch)
+        bar.close()
+        write_log_csv(self.log_path, self.rows)
+        atomic_write_text(self.status_path, json.dumps(asdict(result), indent=2))
+        return result

@@ -1,0 +1,98 @@
+import json
+
+import pytest
+import torch
+
+from benchmark.data import load_dataset, to_float
+from benchmark.trainer import Trainer, TrainSettings
+from models import build_model
+from models.base import ModelSpec, Trainable
+
+SETTINGS = TrainSettings(epochs=3, batch_size=32, lr=1e-3, lr_milestones=[2], seed=7)
+
+
+class Interrupt(Exception):
+    pass
+
+
+def _glf(seed):
+    torch.manual_seed(seed)
+    return build_model("glf", ModelSpec(1, 28, latent_dim=8, flow_width=16))
+
+
+def _images():
+    return load_dataset("synthetic28", "train", data_root="unused").images[:128]
+
+
+def _stop_at(epoch):
+    def callback(module, done):
+        if done == epoch:
+            raise Interrupt
+        return {}
+    return callback
+
+
+def test_resumed_run_is_bit_identical_to_uninterrupted(tmp_path):
+    full = Trainer(_glf(0), _images(), SETTINGS, tmp_path / "full", batch_transform=to_float, progress=False)
+    assert full.run().status == "completed"
+
+    killed = Trainer(_glf(0), _images(), SETTINGS, tmp_path / "resumed", batch_transform=to_float,
+                     epoch_callbacks=(_stop_at(2),), progress=False)
+    with pytest.raises(Interrupt):
+        killed.run()
+    assert torch.load(killed.checkpoint_path, weights_only=False)["epoch"] == 1
+    # A new process: a differently initialised model, the global RNG elsewhere.
+    torch.manual_seed(12345)
+    resumed = Trainer(_glf(99), _images(), SETTINGS, tmp_path / "resumed", batch_transform=to_float,
+                      progress=False)
+    assert resumed.run().epochs_done == 3
+
+    full_state, resumed_state = full.module.state_dict(), resumed.module.state_dict()
+    assert full_state.keys() == resumed_state.keys()
+    for key in full_state:
+        assert torch.equal(full_state[key], resumed_state[key]), key
+    strip = lambda rows: [{k: v for k, v in r.items() if k != "seconds"} for r in rows]
+    assert strip(full.rows) == strip(resumed.rows)
+    assert [r["lr"] for r in full.rows] == [1e-3, 1e-3, 5e-4]
+
+
+def test_resume_with_other_settings_is_refused(tmp_path):
+    Trainer(_glf(0), _images(), TrainSettings(1, 32, 1e-3), tmp_path, batch_transform=to_float, progress=False).run()
+    other = Trainer(_glf(0), _images(), TrainSettings(2, 64, 1e-3), tmp_path, batch_transform=to_float, progress=False)
+    with pytest.raises(RuntimeError, match="delete the run directory"):
+        other.run()
+
+
+class ExplodesAtStep(Trainable):
+    """Loss (w - 3)^2 that turns NaN at a given step."""
+
+    def __init__(self, step):
+        super().__init__()
+        self.w = torch.nn.Parameter(torch.zeros(1))
+        self.step, self.calls = step, 0
+
+    def losses(self, batch):
+        self.calls += 1
+        loss = (self.w - 3).pow(2).sum() + 0 * batch.sum()
+        return {"loss": loss * float("nan") if self.calls >= self.step else loss}
+
+
+def test_nan_loss_stops_cleanly_and_records_the_epoch(tmp_path):
+    data = torch.zeros(40, 1)
+    trainer = Trainer(ExplodesAtStep(step=9), data, TrainSettings(5, 10, 0.1), tmp_path, progress=False)
+    result = trainer.run()  # 4 steps per epoch: NaN in epoch 3
+    assert (result.status, result.epochs_done, result.diverged_at_epoch) == ("diverged", 2, 3)
+    assert json.loads(trainer.status_path.read_text()) == {"status": "diverged", "epochs_done": 2,
+                                                           "diverged_at_epoch": 3}
+    assert trainer.log_path.read_text().count("\n") == 3  # header + 2 finite epochs
+    checkpoint = torch.load(trainer.checkpoint_path, weights_only=False)
+    assert checkpoint["epoch"] == 2 and torch.isfinite(checkpoint["module"]["w"]).all()
+
+
+def test_losses_fall_and_log_has_every_key(tmp_path):
+    trainer = Trainer(_glf(0), _images(), TrainSettings(3, 32, 1e-3), tmp_path, batch_transform=to_float,
+                      progress=False)
+    trainer.run()
+    header = trainer.log_path.read_text().splitlines()[0].split(",")
+    assert {"epoch", "loss", "recon", "nll", "seconds", "lr"} <= set(header)
+    assert trainer.rows[-1]["recon"] < trainer.rows[0]["recon"]
