@@ -13,6 +13,7 @@ import torch
 from torchvision.utils import save_image
 from tqdm import tqdm
 
+from benchmark.joblog import announce
 from benchmark.atomic import atomic_path, atomic_torch_save
 from benchmark.device import pick_device
 from benchmark.model_io import load_model
@@ -71,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--interpolation", type=Path, help="PNG of 8 interpolations of 10 steps")
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
+    announce("benchmark.sample")
     if args.num_samples < 1:
         parser.error("--num-samples must be at least 1")
     try:

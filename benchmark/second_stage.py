@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 
+from benchmark.joblog import announce
 from benchmark.atomic import atomic_write_text
 from benchmark.config import ConfigError
 from benchmark.data import DataError
@@ -42,6 +43,7 @@ def second_stage_run(config: dict, run, run_dir, progress: bool = True) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     args = run_arguments(__doc__.splitlines()[0]).parse_args(argv)
+    announce("benchmark.second_stage")
     try:
         config, run, run_dir = load_run(args)
         status = second_stage_run(config, run, run_dir, progress=config["progress"] and not args.no_progress)

@@ -10,6 +10,7 @@ import sys
 
 import torch
 
+from benchmark.joblog import announce
 from benchmark.config import ConfigError
 from benchmark.data import DataError, to_float
 from benchmark.device import pick_device
@@ -38,6 +39,7 @@ def train_run(config: dict, run, run_dir, progress: bool = True, epoch_callbacks
 
 def main(argv: list[str] | None = None) -> int:
     args = run_arguments(__doc__.splitlines()[0]).parse_args(argv)
+    announce("benchmark.train")
     try:
         config, run, run_dir = load_run(args)
         result = train_run(config, run, run_dir, progress=config["progress"] and not args.no_progress)

@@ -1,0 +1,33 @@
+"""glf-bench: every model of the GLF paper, its FID/PRD, Tables 1-6 and Figures 3-4.
+
+    snakemake --cores 8 results/table1.csv                                      # smoke preset
+    snakemake --cores 8 --configfile workflow/config/paper.yaml results/table1.csv
+
+Without --configfile the smoke preset is used.  The preset is validated against
+workflow/schema/config.schema.yaml before any job is planned.
+"""
+import yaml
+
+from benchmark.config import ConfigError, validate_config
+
+DEFAULT_PRESET = "workflow/config/smoke.yaml"
+
+if not config:
+    config.update(yaml.safe_load(open(DEFAULT_PRESET)))
+try:
+    config.update(validate_config(dict(config), source="snakemake config"))
+except ConfigError as err:
+    raise WorkflowError(str(err)) from None
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/results.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        all_results(),

@@ -1,0 +1,77 @@
+"""Where every file of the workflow lives: one place, used by the Snakefile and the CLIs."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from models import MODELS
+
+TABLE_FORMATS = ("csv", "tex", "md")
+FIGURE_FORMATS = ("png", "pdf")
+
+
+def run_dir(config: dict, dataset: str, model: str, seed: int | str) -> Path:
+    """The folder of one training run."""
+    return Path(config["runs_dir"]) / dataset / model / f"seed{seed}"
+
+
+def has_second_stage(config: dict, model: str) -> bool:
+    """Whether the model's method has a second stage (a GMM fit or a second network)."""
+    return MODELS[config["models"][model]["method"]].second_stage is not None
+
+
+def final_model(config: dict, dataset: str, model: str, seed: int | str) -> Path:
+    """The model file that is sampled: after the second stage when the method has one."""
+    name = "model_stage2.pt" if has_second_stage(config, model) else "model.pt"
+    return run_dir(config, dataset, model, seed) / name
+
+
+def samples(config: dict, dataset: str, model: str, seed: int | str) -> Path:
+    return run_dir(config, dataset, model, seed) / "samples.pt"
+
+
+def metrics(config: dict, dataset: str, model: str, seed: int | str) -> Path:
+    return run_dir(config, dataset, model, seed) / f"metrics-{config['evaluation']['features']}.json"
+
+
+def train_log(config: dict, dataset: str, model: str, seed: int | str) -> Path:
+    return run_dir(config, dataset, model, seed) / "train_log.csv"
+
+
+def data_ready(config: dict, dataset: str) -> Path:
+    """Marker written once both splits of a dataset are verified and cached."""
+    return Path(config["cache_dir"]) / "data" / f"{dataset}.ready.json"
+
+
+def classifier_weights(config: dict, dataset: str) -> Path:
+    """The offline feature extractor (a classifier trained on the dataset's training split)."""
+    return Path(config["cache_dir"]) / "classifier" / f"{dataset}.pt"
+
+
+def results(config: dict, name: str) -> Path:
+    return Path(config["results_dir"]) / name
+
+
+def grid(config: dict, dataset: str, model: str, kind: str = "grid") -> Path:
+    """Sample grid (``kind='grid'``) or interpolation (``kind='interpolation'``) PNG of seed 0."""
+    return results(config, f"samples/{dataset}/{model}_{kind}.png")
+
+
+INCEPTION_FILE = "pt_inception-2015-12-05-6726825d.pth"
+
+
+def inception_weights(config: dict) -> Path:
+    """pytorch-fid's Inception weights: the preset's local path, else a copy in the cache."""
+    local = config["evaluation"].get("inception_weights")
+    return Path(local) if local else Path(config["cache_dir"]) / "weights" / INCEPTION_FILE
+
+
+def feature_weights(config: dict, dataset: str) -> Path:
+    """The weights of the preset's feature extractor for ``dataset``."""
+    if config["evaluation"]["features"] == "inception":
+        return inception_weights(config)
+    return classifier_weights(config, dataset)
+
+
+def reference_stats(config: dict, dataset: str) -> Path:
+    """Feature statistics (mean, covariance) of the dataset's test split."""
+    return Path(config["cache_dir"]) / "stats" / f"{dataset}-test-{config['evaluation']['features']}.npz"

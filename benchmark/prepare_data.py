@@ -1,0 +1,41 @@
+"""``python -m benchmark.prepare_data``: verify a dataset's original files (downloading them when
+the preset allows) and cache its train and test splits as uint8 tensors."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from benchmark.joblog import announce
+from benchmark import paths
+from benchmark.atomic import atomic_write_text
+from benchmark.config import ConfigError, load_config
+from benchmark.data import SPLITS, DataError, load_dataset
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", required=True)
+    parser.add_argument("--dataset", required=True)
+    args = parser.parse_args(argv)
+    announce("benchmark.prepare_data")
+    try:
+        config = load_config(args.config)
+        if args.dataset not in config["datasets"]:
+            raise ConfigError(f"dataset {args.dataset!r} is not in the preset; it has {sorted(config['datasets'])}")
+        crop = config["datasets"][args.dataset].get("crop", 140)
+        summary = {"dataset": args.dataset, "crop": crop}
+        for split in SPLITS:
+            data = load_dataset(args.dataset, split, config["data_root"], config["cache_dir"], crop=crop,
+                                download=config["download"])
+            summary[split] = {"images": len(data), "shape": list(data.images.shape[1:])}
+            print(f"{args.dataset} {split}: {len(data)} images of shape {tuple(data.images.shape[1:])}")
+        atomic_write_text(paths.data_ready(config, args.dataset), json.dumps(summary, indent=2))
+    except (ConfigError, DataError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,127 @@
+"""Shared helpers of the rules: the resolved preset file, paths, resources, inputs."""
+import json
+import sys
+from pathlib import Path
+
+from benchmark import paths
+from benchmark.config import resolve_run
+
+PYTHON = sys.executable  # the interpreter running snakemake, with the project installed
+ENV = "../envs/glf-bench.yaml"
+SEEDS = [str(s) for s in config["seeds"]]
+TABLE1_DATASETS = config["table1"].get("datasets") or list(config["datasets"])
+TABLE_MODELS = config["table1"]["models"]
+FIGURES = config.get("figures", {})
+EVAL = config["evaluation"]
+RESOURCES = config.get("resources", {})
+GPUS = RESOURCES.get("gpus_per_job", 0)
+TRAIN_MEM_MB = RESOURCES.get("train_mem_mb", 4000)
+EVAL_MEM_MB = RESOURCES.get("eval_mem_mb", 4000)
+TRAIN_RUNTIME = RESOURCES.get("train_runtime_min", 60)
+EVAL_RUNTIME = RESOURCES.get("eval_runtime_min", 30)
+RUN = str(paths.run_dir(config, "{dataset}", "{model}", "{seed}"))
+FIRST_SEED_RUN = str(paths.run_dir(config, "{dataset}", "{model}", SEEDS[0]))
+RUN_SHELL = str(paths.run_dir(config, "{wildcards.dataset}", "{wildcards.model}", "{wildcards.seed}"))
+TABLE_NAMES = ("table1", "table2", "table3", "table4", "table5", "table6")
+
+
+def _write_resolved_config():
+    """The validated preset as one file that every job reads (rewritten only when it changes)."""
+    text = yaml.safe_dump(dict(config), sort_keys=True)
+    target = Path(config["runs_dir"]) / "preset.yaml"
+    if not target.exists() or target.read_text() != text:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+    return str(target)
+
+
+PRESET = _write_resolved_config()
+
+
+def run_settings(wildcards):
+    """A model run's resolved settings: a param, so that changing them reruns only that run."""
+    run = resolve_run(config, wildcards.model, wildcards.dataset, int(wildcards.seed))
+    return json.dumps({"train": vars(run.train), "spec": repr(run.spec),
+                       "second": vars(run.second_stage) if run.second_stage else None,
+                       "max_images": run.max_train_images}, sort_keys=True)
+
+
+def data_ready(wildcards):
+    return str(paths.data_ready(config, wildcards.dataset))
+
+
+def feature_inputs(dataset):
+    """The feature extractor's weights and the real test-split statistics of ``dataset``."""
+    return [str(paths.feature_weights(config, dataset)), str(paths.reference_stats(config, dataset))]
+
+
+def tracks_fid(model, dataset):
+    """Whether a run logs an intermediate FID (the models of Figures 3 and 4, every eval_every epochs)."""
+    if not EVAL.get("eval_every", 0):
+        return False
+    return any(model in FIGURES[name]["models"] and dataset == FIGURES[name]["dataset"]
+               for name in ("figure3", "figure4") if name in FIGURES)
+
+
+def train_inputs(wildcards):
+    inputs = [data_ready(wildcards)]
+    if tracks_fid(wildcards.model, wildcards.dataset):
+        inputs += feature_inputs(wildcards.dataset)
+    return inputs
+
+
+def eval_arguments(wildcards):
+    return "--track-fid" if tracks_fid(wildcards.model, wildcards.dataset) else ""
+
+
+def final_model(wildcards):
+    return str(paths.final_model(config, wildcards.dataset, wildcards.model, wildcards.seed))
+
+
+def metrics_of(models, datasets):
+    return [str(paths.metrics(config, d, m, s)) for m in models for d in datasets for s in SEEDS]
+
+
+def logs_of(models, datasets):
+    return [str(paths.train_log(config, d, m, s)) for m in models for d in datasets for s in SEEDS]
+
+
+TABLE_INPUTS = {
+    "table1": metrics_of(TABLE_MODELS, TABLE1_DATASETS),
+    "table2": [],
+    "table3": [],
+    "table4": metrics_of(TABLE_MODELS, TABLE1_DATASETS),
+    "table5": logs_of(TABLE_MODELS, TABLE1_DATASETS),
+    "table6": metrics_of(TABLE_MODELS, TABLE1_DATASETS),
+    "paper_vs_ours": metrics_of(TABLE_MODELS, TABLE1_DATASETS),
+}
+FIGURE_NAMES = [n for n in ("figure3", "figure4") if n in FIGURES]
+FIGURE_NAMES += [f"samples_{d}" for d in TABLE1_DATASETS] if FIGURES.get("grids") else []
+
+
+def table_files(name):
+    formats = ("csv",) if name == "paper_vs_ours" else paths.TABLE_FORMATS
+    return [str(paths.results(config, f"{name}.{fmt}")) for fmt in formats]
+
+
+def figure_files(name):
+    return [str(paths.results(config, f"{name}.{fmt}")) for fmt in paths.FIGURE_FORMATS]
+
+
+def figure_inputs(name):
+    if name.startswith("samples_"):
+        dataset = name.removeprefix("samples_")
+        return [str(paths.grid(config, dataset, m, kind)) for m in FIGURES.get("grids", [])
+                for kind in ("grid", "interpolation")]
+    return logs_of(FIGURES[name]["models"], [FIGURES[name]["dataset"]])
+
+
+def all_results():
+    tables = [f for name in (*TABLE_NAMES, "paper_vs_ours") for f in table_files(name)]
+    return tables + [f for name in FIGURE_NAMES for f in figure_files(name)]
+
+
+wildcard_constraints:
+    dataset="[^/]+",
+    model="[^/]+",
+    seed=r"\d+",

@@ -1,0 +1,17 @@
+"""Dataset preparation: verified original files -> cached uint8 tensors, once per dataset.
+A localrule: it may download, and compute nodes often have no internet."""
+
+
+localrules:
+    prepare_data,
+
+
+rule prepare_data:
+    output:
+        str(paths.data_ready(config, "{dataset}")),
+    log:
+        "logs/prepare_data/{dataset}.log",
+    conda:
+        ENV
+    shell:
+        f"{PYTHON} -m benchmark.prepare_data --config {PRESET} --dataset {{wildcards.dataset}} > {{log}} 2>&1"

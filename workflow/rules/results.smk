@@ -1,0 +1,54 @@
+"""Tables 1-6, paper_vs_ours, Figures 3-4 and the sample montages under results/."""
+
+
+localrules:
+    copy_grid,
+
+
+for _name in (*TABLE_NAMES, "paper_vs_ours"):
+
+    rule:
+        name:
+            _name
+        input:
+            TABLE_INPUTS[_name],
+        output:
+            [report(f, category="Tables") if f.endswith(".csv") else f for f in table_files(_name)],
+        log:
+            f"logs/tables/{_name}.log",
+        conda:
+            ENV
+        shell:
+            f"{PYTHON} -m benchmark.tables --config {PRESET} {_name} > {{log}} 2>&1"
+
+
+for _name in FIGURE_NAMES:
+
+    rule:
+        name:
+            _name
+        input:
+            figure_inputs(_name),
+        output:
+            [report(f, category="Figures") if f.endswith(".png") else f for f in figure_files(_name)],
+        log:
+            f"logs/figures/{_name}.log",
+        conda:
+            ENV
+        shell:
+            f"{PYTHON} -m benchmark.figures --config {PRESET} {_name} > {{log}} 2>&1"
+
+
+rule copy_grid:
+    input:
+        f"{FIRST_SEED_RUN}/{{kind}}.png",
+    output:
+        str(paths.results(config, "samples/{dataset}/{model}_{kind}.png")),
+    wildcard_constraints:
+        kind="grid|interpolation",
+    log:
+        "logs/copy_grid/{dataset}-{model}-{kind}.log",
+    conda:
+        ENV
+    shell:
+        "cp {input} {output} 2> {log}"
