@@ -112,7 +112,7 @@ def table4(config: dict, out: Path) -> list[Path]:
     gan_table = gans.pivot(index="model", columns="dataset", values="cell").reindex(columns=ours.columns[1:])
     gan_table = gan_table.loc[list(dict.fromkeys(gans["model"]))].reset_index()
     gan_table["model"] = gan_table["model"] + " (Lucic et al. 2018)"
-    table = pd.concat([ours, gan_table.fillna(NOT_RUN)], ignore_index=True)
+    table = pd.concat([ours, gan_table.astype(object).fillna(NOT_RUN)], ignore_index=True)
     return write_table(table, out / "table4", f"Table 4: Table 1 with GAN FIDs from Lucic et al. 2018. {_features_note(config)}")
 
 
@@ -142,15 +142,15 @@ def table2(config: dict, out: Path) -> list[Path]:
 
 def table3(config: dict, out: Path) -> list[Path]:
     """The shared auto-encoder, read off the modules, for every image size in the preset."""
-    table = None
+    frames = []
     for dataset in config["datasets"]:
         info = dataset_info(dataset)
         latent = config["datasets"][dataset]["latent_dim"]
-        rows = pd.DataFrame(architecture_rows(info.channels, info.image_size, latent))
-        column = f"output {info.image_size}x{info.image_size}x{info.channels} (latent {latent})"
-        rows = rows.rename(columns={"output_shape": column})
-        table = rows if table is None else table.merge(rows[["part", "index", column]], on=["part", "index"])
-    return write_table(table.drop(columns="index"), out / "table3", "Table 3: the InfoGAN auto-encoder shared by every model")
+        rows = pd.DataFrame(architecture_rows(info.channels, info.image_size, latent)).drop(columns="index")
+        rows.insert(0, "input", f"{info.channels}x{info.image_size}x{info.image_size}, latent {latent}")
+        frames.append(rows)
+    table = pd.concat(frames, ignore_index=True).drop_duplicates()
+    return write_table(table, out / "table3", "Table 3: the InfoGAN auto-encoder shared by every model")
 
 
 def table5(config: dict, out: Path) -> list[Path]:
