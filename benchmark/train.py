@@ -12,8 +12,8 @@ import torch
 
 from benchmark.joblog import announce
 from benchmark.config import ConfigError
-from benchmark.data import DataError, to_float
-from benchmark.device import pick_device
+from benchmark.data import DataError
+from benchmark.device import image_batch_transform, pick_device, tune_for_speed
 from benchmark.model_io import save_model
 from benchmark.runs import load_run, load_training_images, run_arguments, with_num_train
 from benchmark.trainer import Trainer
@@ -23,11 +23,15 @@ from models import build_model
 def train_run(config: dict, run, run_dir, progress: bool = True, epoch_callbacks=()):
     """Train stage 1 of ``run`` in ``run_dir`` and save ``model.pt``; return the TrainResult."""
     device = pick_device(config["device"])
+    tune_for_speed(device)
     images = load_training_images(config, run).images
     run = with_num_train(run, images.shape[0])
     model = build_model(run.method, run.spec)
+    if device.type == "cuda":
+        model = model.to(memory_format=torch.channels_last)
     trainer = Trainer(model, images, run.train, run_dir, stage="train", device=device,
-                      batch_transform=to_float, epoch_callbacks=epoch_callbacks, progress=progress)
+                      batch_transform=image_batch_transform(device), epoch_callbacks=epoch_callbacks,
+                      progress=progress, bf16=config["precision"] == "bf16")
     result = trainer.run()
     if result.diverged and trainer.checkpoint_path.exists():
         model.load_state_dict(torch.load(trainer.checkpoint_path, map_location=device, weights_only=False)["module"])

@@ -88,14 +88,14 @@ class Trainer:
     """Trains ``module`` on ``data`` (a tensor, first dimension = examples) for ``settings.epochs``.
 
     ``batch_transform`` maps an indexed slice of ``data`` to the float batch the module expects
-    (e.g. uint8 images -> [0, 1]).  ``epoch_callbacks`` run after each epoch and may add columns
+    (e.g. uint8 images -> [0, 1]).  ``bf16`` runs the steps under bfloat16 autocast.  ``epoch_callbacks`` run after each epoch and may add columns
     (e.g. an intermediate FID) to that epoch's log row.
     """
 
     def __init__(self, module: Trainable, data: torch.Tensor, settings: TrainSettings, run_dir: Path,
                  stage: str = "train", device: torch.device | str = "cpu",
                  batch_transform: Callable[[torch.Tensor], torch.Tensor] = lambda t: t,
-                 epoch_callbacks: tuple[EpochCallback, ...] = (), progress: bool = True):
+                 epoch_callbacks: tuple[EpochCallback, ...] = (), progress: bool = True, bf16: bool = False):
         if settings.epochs < 0 or settings.batch_size < 1:
             raise ValueError(f"bad train settings {settings}: epochs must be >= 0 and batch_size >= 1")
         self.module = module.to(device)
@@ -107,6 +107,7 @@ class Trainer:
         self.batch_transform = batch_transform
         self.epoch_callbacks = epoch_callbacks
         self.progress = progress
+        self.bf16 = bf16
         self.optimizers = module.configure_optimizers(settings.lr)
         self.schedulers = [torch.optim.lr_scheduler.MultiStepLR(opt, settings.lr_milestones, settings.lr_gamma)
                            for opt in self.optimizers]
@@ -153,22 +154,25 @@ class Trainer:
         self.rows = state["rows"]
         self.epoch = state["epoch"]
 
-    def _run_epoch(self, bar: tqdm) -> dict[str, float]:
+    def _run_epoch(self) -> dict[str, float]:
+        """One pass over the data; losses are summed on the device and read once at the end."""
         self.module.train()
         n = self.data.shape[0]
         batch_size = min(self.settings.batch_size, n)
         order = torch.randperm(n, generator=self.shuffle).to(self.device)
-        sums: dict[str, float] = {}
+        sums: dict[str, torch.Tensor] = {}
         batches = n // batch_size
         for b in range(batches):
             index = order[b * batch_size:(b + 1) * batch_size]
-            logged = self.module.train_step(self.batch_transform(self.data[index]), self.optimizers, index)
+            with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
+                logged = self.module.train_step(self.batch_transform(self.data[index]), self.optimizers, index)
             for key, value in logged.items():
-                if not math.isfinite(value):
-                    raise Diverged(key, value)
-                sums[key] = sums.get(key, 0.0) + value
-            bar.set_postfix(loss=f"{logged['loss']:.4g}", refresh=False)
-        return {key: total / batches for key, total in sums.items()}
+                sums[key] = sums[key] + value.float() if key in sums else value.float()
+        means = {key: (total / batches).item() for key, total in sums.items()}
+        for key, value in means.items():
+            if not math.isfinite(value):
+                raise Diverged(key, value)
+        return means
 
     def run(self) -> TrainResult:
         """Train from scratch or from the last checkpoint; return how the stage ended."""
@@ -183,7 +187,7 @@ class Trainer:
         for _ in bar:
             started = time.perf_counter()
             try:
-                row = self._run_epoch(bar)
+                row = self._run_epoch()
             except Diverged as err:
                 result = TrainResult("diverged", self.epoch, self.epoch + 1)
                 tqdm.write(f"{self.stage}: diverged at epoch {self.epoch + 1}: {err}")
@@ -194,6 +198,7 @@ class Trainer:
                 sch.step()
             self.epoch += 1
             row = {"epoch": self.epoch, **row, "seconds": seconds, "lr": lr}
+            bar.set_postfix(loss=f"{row['loss']:.4g}")
             for callback in self.epoch_callbacks:
                 row.update(callback(self.module, self.epoch))
             self.rows.append(row)

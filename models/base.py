@@ -49,14 +49,15 @@ class Trainable(nn.Module):
     def train_step(self, batch: torch.Tensor, optimizers: list[torch.optim.Optimizer],
                    index: torch.Tensor | None = None) -> dict[str, float]:
         """One optimisation step on ``batch``; ``index`` ``(B,)`` holds the batch's positions in the
-        training set (for per-image parameters).  Returns the logged losses as floats."""
+        training set (for per-image parameters).  Returns the logged losses as detached scalar
+        tensors (no host sync: the trainer reads them once per epoch)."""
         for opt in optimizers:
             opt.zero_grad(set_to_none=True)
         losses = self.losses(batch)
         losses["loss"].backward()
         for opt in optimizers:
             opt.step()
-        return {name: value.item() for name, value in losses.items()}
+        return detach_all(losses)
 
 
 class GenerativeModel(Trainable):
@@ -132,6 +133,11 @@ class GenerativeModel(Trainable):
     def second_stage_module(self) -> Trainable:
         """The network trained on latents in the second stage (``second_stage == "train"``)."""
         raise NotImplementedError(f"{type(self).__name__} has no trained second stage")
+
+
+def detach_all(losses: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The logged losses, detached from the graph (scalar tensors, on their device)."""
+    return {name: value.detach() for name, value in losses.items()}
 
 
 def reconstruction_loss(x_hat: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
