@@ -2,8 +2,9 @@
 
 Reads the snakemake main log (.snakemake/log/<time>.snakemake.log), which announces each
 job as `rule NAME:` (submitted to SLURM) or `localrule NAME:` (run on the submitting
-host) followed by its `log:` files. Every rule's log must record the line
-`SLURM_JOB_ID=<id>`: a number for submitted jobs, `none` for localrules.
+host) followed by its `log:` files. Every rule's log must record `SLURM_JOB_ID=<id>`
+(at the start of a line or after a space, as often as it likes but always the same
+value): a number for submitted jobs, `none` for localrules.
 
     python .ci/slurm/check_job_logs.py .snakemake/log/<time>.snakemake.log
 
@@ -16,7 +17,7 @@ from pathlib import Path
 
 JOB_HEADER = re.compile(r"^(localrule|rule) (\w+):$")
 LOG_LINE = re.compile(r"^\s+log: (.+)$")
-JOB_ID_LINE = re.compile(r"^SLURM_JOB_ID=(\S+)$", re.MULTILINE)
+JOB_ID = re.compile(r"(?:^|\s)SLURM_JOB_ID=(\S+)", re.MULTILINE)
 
 
 def jobs_with_logs(snakemake_log):
@@ -42,10 +43,10 @@ def problems(jobs, workdir):
                 found.append(f"rule {rule}: has no log: file, cannot prove it ran on SLURM")
             continue
         path = Path(workdir) / logs[0]
-        ids = JOB_ID_LINE.findall(path.read_text()) if path.exists() else []
+        ids = sorted(set(JOB_ID.findall(path.read_text()))) if path.exists() else []
         expected = "none" if is_local else "a SLURM job id"
         if len(ids) != 1:
-            found.append(f"rule {rule}: {path} has {len(ids)} SLURM_JOB_ID= lines, wanted 1 ({expected})")
+            found.append(f"rule {rule}: {path} records SLURM_JOB_ID={ids}, wanted one value ({expected})")
         elif is_local and ids[0] != "none":
             found.append(f"localrule {rule}: {path} ran inside SLURM job {ids[0]}")
         elif not is_local and not ids[0].isdigit():
