@@ -131,7 +131,7 @@ start_slurm() {
     fi
     rm -f "$new"
     if ! running "$RUNDIR/slurmctld.pid"; then
-        # -i: ignore state saved by an earlier run whose node/partition may differ.
+        # -i: start even if the state saved by an earlier run no longer matches slurm.conf.
         slurmctld -i || die "slurmctld did not start"
     fi
     if ! running "$RUNDIR/slurmd.pid"; then
