@@ -14,12 +14,14 @@ for _name in (*TABLE_NAMES, "paper_vs_ours"):
             TABLE_INPUTS[_name],
         output:
             [report(f, category="Tables") if f.endswith(".csv") else f for f in table_files(_name)],
+        params:
+            name=_name,
         log:
             f"logs/tables/{_name}.log",
         conda:
             ENV
         shell:
-            f"{PYTHON} -m benchmark.tables --config {PRESET} {_name} > {{log}} 2>&1"
+            f"{PYTHON} -m benchmark.tables --config {PRESET} {{params.name}} > {{log}} 2>&1"
 
 
 for _name in FIGURE_NAMES:
@@ -31,12 +33,14 @@ for _name in FIGURE_NAMES:
             figure_inputs(_name),
         output:
             [report(f, category="Figures") if f.endswith(".png") else f for f in figure_files(_name)],
+        params:
+            name=_name,
         log:
             f"logs/figures/{_name}.log",
         conda:
             ENV
         shell:
-            f"{PYTHON} -m benchmark.figures --config {PRESET} {_name} > {{log}} 2>&1"
+            f"{PYTHON} -m benchmark.figures --config {PRESET} {{params.name}} > {{log}} 2>&1"
 
 
 rule copy_grid:
@@ -51,4 +55,4 @@ rule copy_grid:
     conda:
         ENV
     shell:
-        "cp {input} {output} 2> {log}"
+        'echo "SLURM_JOB_ID=${{SLURM_JOB_ID:-none}}" > {log}; cp {input} {output} 2>> {log}'
