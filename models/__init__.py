@@ -2,11 +2,20 @@
 from __future__ import annotations
 
 from models.base import GenerativeModel, ModelSpec
+from models.glann import GLANN
 from models.glf import GLF, RegularizedGLF
+from models.glf_perceptual import GLFPerceptual
+from models.rae import RAEGMM
+from models.wae import WAEGAN, WAEMMD
 
 MODELS: dict[str, type[GenerativeModel]] = {
     "glf": GLF,
     "regularized_glf": RegularizedGLF,
+    "wae_gan": WAEGAN,
+    "wae_mmd": WAEMMD,
+    "rae_gmm": RAEGMM,
+    "glann": GLANN,
+    "glf_perceptual": GLFPerceptual,
 }
 
 

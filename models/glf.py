@@ -35,9 +35,13 @@ class GLF(GenerativeModel):
     def noise_to_latent(self, eps: torch.Tensor) -> torch.Tensor:
         return self.flow.inverse(eps)
 
+    def reconstruction(self, x_hat: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """The reconstruction term (scalar) of images ``x_hat`` vs ``x`` ``(B, C, S, S)``."""
+        return reconstruction_loss(x_hat, x)
+
     def losses(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         z = self.encoder(x)
-        recon = reconstruction_loss(self.decoder(z), x)
+        recon = self.reconstruction(self.decoder(z), x)
         flow_input = z.detach() if self.stop_gradient else z
         eps, log_det = self.flow(flow_input)
         nll = -(self.flow.log_prob_from(eps, log_det)).mean()

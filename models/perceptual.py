@@ -1,0 +1,142 @@
+"""GLO/GLANN-style perceptual loss: L1 on pixels plus L1 on frozen VGG16 feature maps.
+
+Features are the ReLU outputs of conv1_2, conv2_2 and conv3_2 (plus conv4_3 for images of 64
+pixels or more) of torchvision's ImageNet VGG16, on ImageNet-normalised input; grayscale images
+are repeated to 3 channels.  The weights file is checked against its pinned SHA-256 on every load.
+
+The VGG is frozen and held *outside* the module's registered children, and loaded lazily on the
+first call: it never enters optimisers or ``state_dict`` (checkpoints stay small, and resuming a
+checkpoint just reloads and re-verifies the weights file).
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import torch
+import torchvision
+from torch import nn
+
+from models.base import ModelSpec
+
+VGG16_URL = "https://download.pytorch.org/models/vgg16-397923af.pth"
+VGG16_SHA256 = "397923af8e79cdbb6a7127f12361acd7a2f83e06b05044ddf496e83de57a5bf0"
+WEIGHTS_ENV = "GLF_VGG16_WEIGHTS"
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+# Ends (exclusive) of the vgg16.features slices whose last layer is the ReLU after
+# conv1_2, conv2_2, conv3_2 and conv4_3.
+STAGE_ENDS = (4, 9, 14, 23)
+
+
+class WeightsError(RuntimeError):
+    """The VGG16 weights file is missing or does not match its pinned checksum."""
+
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    """Return the hex SHA-256 of the file at ``path``."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(chunk), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def default_weights_path() -> Path:
+    """``$GLF_VGG16_WEIGHTS`` if set, else torch.hub's cache file for torchvision's VGG16."""
+    if os.environ.get(WEIGHTS_ENV):
+        return Path(os.environ[WEIGHTS_ENV])
+    return Path(torch.hub.get_dir()) / "checkpoints" / Path(VGG16_URL).name
+
+
+def verified_weights(path: str | Path | None = None, sha256: str = VGG16_SHA256,
+                     download: bool = False) -> Path:
+    """Return the path of a VGG16 state_dict file whose SHA-256 equals ``sha256``.
+
+    ``path`` defaults to :func:`default_weights_path`.  A missing file is downloaded from
+    torchvision's URL when ``download`` is true, otherwise it raises :class:`WeightsError` saying
+    where to get it and where to put it; a checksum mismatch raises naming both hashes.
+    """
+    path = Path(path) if path is not None else default_weights_path()
+    if not path.exists():
+        if not download:
+            raise WeightsError(
+                f"VGG16 weights not found at {path}. Download {VGG16_URL} (sha256 {VGG16_SHA256}) and "
+                f"put it at {path}, or point the environment variable {WEIGHTS_ENV} (or the model "
+                f"param 'vgg_weights') at the file, or set the model param 'vgg_download: true'.")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        torch.hub.download_url_to_file(VGG16_URL, str(path), progress=True)
+    actual = sha256_file(path)
+    if actual != sha256:
+        raise WeightsError(f"VGG16 weights {path} have sha256 {actual}, expected {sha256}; the file is "
+                           f"corrupt or not {VGG16_URL}: delete it and download it again")
+    return path
+
+
+def load_vgg16_stages(path: str | Path | None = None, sha256: str = VGG16_SHA256, download: bool = False,
+                      levels: int = 3) -> nn.ModuleList:
+    """Load the verified VGG16 weights and return its first ``levels`` feature stages (frozen,
+    eval mode); stage ``k`` maps the previous stage's output to the ReLU output after the layer
+    named in :data:`STAGE_ENDS`."""
+    if not 1 <= levels <= len(STAGE_ENDS):
+        raise ValueError(f"levels must be in 1..{len(STAGE_ENDS)}, got {levels}")
+    weights = verified_weights(path, sha256, download)
+    state = torch.load(weights, map_location="cpu", weights_only=True, mmap=True)
+    with torch.device("meta"):  # skip initialising weights that are overwritten right away
+        features = torchvision.models.vgg16(weights=None).features
+    features.to_empty(device="cpu").load_state_dict({k.removeprefix("features."): v for k, v in state.items()
+                              if k.startswith("features.")})
+    starts = (0,) + STAGE_ENDS[:-1]
+    stages = nn.ModuleList(features[a:b] for a, b in zip(starts[:levels], STAGE_ENDS[:levels]))
+    stages.requires_grad_(False)
+    return stages.eval()
+
+
+def _mean_abs(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    return (a - b).abs().flatten(1).mean(dim=1)
+
+
+class PerceptualLoss(nn.Module):
+    """``loss(x_hat, x)``: per image, the mean L1 distance of pixels plus of each VGG16 feature
+    map, summed over those terms and averaged over the batch; images ``(B, C, S, S)`` in [0, 1]
+    with C in {1, 3} -> scalar.  Uses 4 feature levels at ``image_size >= 64``, else 3."""
+
+    def __init__(self, image_size: int, weights: str | Path | None = None, sha256: str = VGG16_SHA256,
+                 download: bool = False):
+        super().__init__()
+        self.levels = 4 if image_size >= 64 else 3
+        self.weights, self.sha256, self.download = weights, sha256, download
+        self._stages: tuple[nn.ModuleList, ...] = ()  # a tuple, so the VGG is no registered child
+        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
+
+    def stages(self, device: torch.device) -> nn.ModuleList:
+        """The frozen VGG16 stages on ``device`` (loaded and verified on first use)."""
+        if not self._stages:
+            self._stages = (load_vgg16_stages(self.weights, self.sha256, self.download, self.levels),)
+        return self._stages[0].to(device)
+
+    def _normalise(self, x: torch.Tensor) -> torch.Tensor:
+        if x.shape[1] not in (1, 3):
+            raise ValueError(f"perceptual loss needs 1 or 3 channels, got images of shape {tuple(x.shape)}")
+        return (x.expand(-1, 3, -1, -1) - self.mean) / self.std
+
+    def forward(self, x_hat: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        per_image = _mean_abs(x_hat, x)
+        a, b = self._normalise(x_hat), self._normalise(x)
+        for stage in self.stages(x.device):
+            a = stage(a)
+            with torch.no_grad():
+                b = stage(b)
+            per_image = per_image + _mean_abs(a, b)
+        return per_image.mean()
+
+
+def perceptual_loss_from_spec(spec: ModelSpec) -> PerceptualLoss:
+    """The perceptual loss a method's params ask for: ``vgg_weights`` (path, default
+    ``$GLF_VGG16_WEIGHTS`` or torch.hub's cache), ``vgg_sha256`` (default torchvision's pinned
+    hash; only for other weight files, e.g. tests), ``vgg_download`` (default false)."""
+    return PerceptualLoss(spec.image_size, weights=spec.param("vgg_weights", None),
+                          sha256=spec.param("vgg_sha256", VGG16_SHA256),
+                          download=bool(spec.param("vgg_download", False)))

@@ -1,0 +1,80 @@
+"""Regularised auto-encoder with an ex-post GMM density (RAE+GMM, Ghosh et al. 2020)."""
+from __future__ import annotations
+
+import torch
+from sklearn.mixture import GaussianMixture
+
+from models.architecture import Decoder, Encoder
+from models.base import GenerativeModel, ModelSpec, reconstruction_loss
+
+
+class RAEGMM(GenerativeModel):
+    """loss = recon + z_penalty * mean_b(|z_b|^2 / 2); then a full-covariance GMM fitted on the
+    training codes is the sampling prior.
+
+    Params: ``z_penalty`` (default 1; the GLF paper searched it), ``decoder_weight_decay``
+    (Adam L2 on the decoder only, default 0: the GLF paper's RAE penalises z only; > 0 gives the
+    RAE paper's RAE-L2), ``gmm_components`` (default 10).  The fitted mixture lives in buffers,
+    so it is saved and loaded with the ``state_dict``.
+    """
+
+    second_stage = "fit"
+
+    def __init__(self, spec: ModelSpec):
+        super().__init__(spec)
+        self.z_penalty = float(spec.param("z_penalty", 1.0))
+        self.decoder_weight_decay = float(spec.param("decoder_weight_decay", 0.0))
+        self.components = int(spec.param("gmm_components", 10))
+        self.encoder = Encoder(spec.channels, spec.image_size, spec.latent_dim)
+        self.decoder = Decoder(spec.channels, spec.image_size, spec.latent_dim)
+        k, d = self.components, spec.latent_dim
+        self.register_buffer("gmm_fitted", torch.tensor(False))
+        self.register_buffer("gmm_weights", torch.full((k,), 1.0 / k))
+        self.register_buffer("gmm_means", torch.zeros(k, d))
+        self.register_buffer("gmm_covariances", torch.eye(d).repeat(k, 1, 1))
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        return self.encoder(x)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        return self.decoder(z)
+
+    def losses(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        z = self.encoder(x)
+        recon = reconstruction_loss(self.decoder(z), x)
+        z_l2 = z.pow(2).sum(dim=1).mean() / 2
+        return {"loss": recon + self.z_penalty * z_l2, "recon": recon, "z_l2": z_l2}
+
+    def configure_optimizers(self, lr: float) -> list[torch.optim.Optimizer]:
+        return [torch.optim.Adam([
+            {"params": list(self.encoder.parameters()), "lr": lr},
+            {"params": list(self.decoder.parameters()), "lr": lr, "weight_decay": self.decoder_weight_decay},
+        ])]
+
+    def fit_second_stage(self, latents: torch.Tensor, seed: int) -> dict[str, float]:
+        """Fit the GMM on training codes ``(N, latent_dim)`` (sklearn, full covariances, seeded);
+        returns its mean log-likelihood per code, convergence flag and EM iterations."""
+        if latents.shape[0] < self.components:
+            raise ValueError(f"cannot fit a {self.components}-component GMM on {latents.shape[0]} latents; "
+                             f"lower the param gmm_components or use more training images")
+        codes = latents.detach().double().cpu().numpy()
+        gmm = GaussianMixture(n_components=self.components, covariance_type="full", random_state=seed)
+        gmm.fit(codes)
+        for name, value in (("gmm_weights", gmm.weights_), ("gmm_means", gmm.means_),
+                            ("gmm_covariances", gmm.covariances_)):
+            buffer = getattr(self, name)
+            buffer.copy_(torch.from_numpy(value).to(buffer))
+        self.gmm_fitted.fill_(True)
+        return {"gmm_log_likelihood": float(gmm.score(codes)), "gmm_converged": float(gmm.converged_),
+                "gmm_iterations": float(gmm.n_iter_)}
+
+    def sample_latents(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """``n`` codes ``(n, latent_dim)`` from the fitted GMM: component ~ weights, then
+        mean + L eps with L the Cholesky factor of its covariance."""
+        if not bool(self.gmm_fitted):
+            raise RuntimeError("RAE+GMM has no fitted GMM yet: run its second stage "
+                               "(python -m benchmark.second_stage, i.e. fit_second_stage) before sampling")
+        component = torch.multinomial(self.gmm_weights, n, replacement=True, generator=generator)
+        eps = torch.randn(n, self.spec.latent_dim, 1, generator=generator, device=self.gmm_means.device)
+        scale_tril = torch.linalg.cholesky(self.gmm_covariances.double()).to(self.gmm_means.dtype)
+        return self.gmm_means[component] + (scale_tril[component] @ eps).squeeze(2)
