@@ -1,0 +1,203 @@
+"""WAE-GAN, WAE-MMD, RAE+GMM, GLANN and GLF+perceptual: training, sampling, second stages."""
+from __future__ import annotations
+
+import pytest
+import torch
+import torchvision
+
+from benchmark.data import DATASETS, make_synthetic, to_float
+from models import MODELS, build_model
+from models.base import ModelSpec
+from models.glann import GLANN
+from models.perceptual import sha256_file
+from models.rae import RAEGMM
+from models.wae import WAEGAN, imq_mmd
+
+N = 8
+
+
+@pytest.fixture(scope="module")
+def batch() -> torch.Tensor:
+    """A fixed batch of ``N`` synthetic28 images, float ``(N, 1, 28, 28)`` in [0, 1]."""
+    return to_float(make_synthetic(DATASETS["synthetic28"], "train", n=N).images)
+
+
+@pytest.fixture(scope="module")
+def vgg_params(tmp_path_factory) -> dict:
+    """Model params pointing the perceptual loss at a random VGG16 saved here, with its hash."""
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("vgg") / "vgg16-random.pth"
+    torch.save(torchvision.models.vgg16(weights=None).state_dict(), path)
+    return {"vgg_weights": str(path), "vgg_sha256": sha256_file(path)}
+
+
+def make(method: str, **params):
+    torch.manual_seed(0)
+    return build_model(method, ModelSpec(1, 28, latent_dim=8, flow_width=16, num_train=N, params=params))
+
+
+def train(model, batch: torch.Tensor, steps: int, lr: float = 1e-3) -> list[dict[str, float]]:
+    """Run ``steps`` train steps on ``batch`` (index = its positions); return the logged floats."""
+    optimizers = model.configure_optimizers(lr)
+    index = torch.arange(batch.shape[0])
+    return [{k: v.item() for k, v in model.train_step(batch, optimizers, index).items()} for _ in range(steps)]
+
+
+def assert_lowered(logs: list[dict[str, float]], key: str, factor: float = 0.9) -> None:
+    start = sum(row[key] for row in logs[:3]) / 3
+    end = sum(row[key] for row in logs[-3:]) / 3
+    assert end < factor * start, f"{key} went from {start:.4g} to {end:.4g}"
+
+
+def assert_images(images: torch.Tensor, n: int) -> None:
+    assert images.shape == (n, 1, 28, 28)
+    assert images.min() >= 0 and images.max() <= 1 and torch.isfinite(images).all()
+
+
+def test_registry_names():
+    assert {"wae_gan": "WAEGAN", "wae_mmd": "WAEMMD", "rae_gmm": "RAEGMM", "glann": "GLANN",
+            "glf_perceptual": "GLFPerceptual"}.items() <= {k: v.__name__ for k, v in MODELS.items()}.items()
+
+
+@pytest.mark.parametrize("method,penalty", [("wae_gan", "penalty"), ("wae_mmd", "mmd")])
+def test_wae_training_lowers_loss_and_samples_images(batch, method, penalty):
+    model = make(method, adversary_width=64)
+    logs = train(model, batch, 15)
+    assert set(logs[0]) >= {"loss", "recon", penalty}
+    assert_lowered(logs, "loss")
+    assert_images(model.sample(5, torch.Generator().manual_seed(0)), 5)
+
+
+def test_wae_prior_std_scales_the_prior():
+    model = make("wae_mmd", prior_std=2.0)
+    z = model.sample_latents(20000, torch.Generator().manual_seed(0))
+    assert z.std().item() == pytest.approx(2.0, rel=0.03)
+
+
+def test_wae_gan_steps_both_the_adversary_and_the_autoencoder(batch):
+    model = make("wae_gan", adversary_width=64)
+    assert isinstance(model, WAEGAN)
+    adversary = [p.detach().clone() for p in model.adversary.parameters()]
+    encoder = [p.detach().clone() for p in model.encoder.parameters()]
+    logs = train(model, batch, 1)
+    assert set(logs[0]) == {"loss", "recon", "penalty", "adversary"}
+    assert logs[0]["loss"] == pytest.approx(logs[0]["recon"] + model.wae_lambda * logs[0]["penalty"], rel=1e-5)
+    assert all(not torch.equal(a, b) for a, b in zip(adversary, model.adversary.parameters()))
+    assert all(not torch.equal(a, b) for a, b in zip(encoder, model.encoder.parameters()))
+
+
+def test_wae_gan_adversary_learns_to_tell_codes_from_prior(batch):
+    model = make("wae_gan", adversary_width=64, wae_lambda=0.0, adversary_lr_scale=5.0)
+    logs = train(model, batch, 12)
+    assert_lowered(logs, "adversary")
+
+
+def test_imq_mmd_is_small_for_same_distribution_and_large_for_shifted():
+    gen = torch.Generator().manual_seed(0)
+    a, b = torch.randn(256, 8, generator=gen), torch.randn(256, 8, generator=gen)
+    same, shifted = imq_mmd(a, b, 1.0).item(), imq_mmd(a + 1.0, b, 1.0).item()
+    assert abs(same) < 0.02 and shifted > 10 * abs(same) and shifted > 0.05
+
+
+def fitted_rae(batch) -> RAEGMM:
+    model = make("rae_gmm", gmm_components=2)
+    train(model, batch, 3)
+    latents = model.training_latents((batch * 255).to(torch.uint8))
+    result = model.fit_second_stage(latents, seed=0)
+    assert set(result) >= {"gmm_log_likelihood", "gmm_converged"}
+    return model
+
+
+def test_rae_training_lowers_loss_and_penalises_codes(batch):
+    model = make("rae_gmm", decoder_weight_decay=1e-4)
+    logs = train(model, batch, 15)
+    assert_lowered(logs, "loss")
+    row = logs[-1]
+    assert row["loss"] == pytest.approx(row["recon"] + model.z_penalty * row["z_l2"], rel=1e-5)
+    decays = [group["weight_decay"] for group in model.configure_optimizers(1e-3)[0].param_groups]
+    assert decays == [0, 1e-4]
+
+
+def test_rae_sampling_before_fit_raises(batch):
+    with pytest.raises(RuntimeError, match="second stage"):
+        make("rae_gmm").sample(2)
+
+
+def test_rae_gmm_samples_match_the_fitted_mixture(batch):
+    model = fitted_rae(batch)
+    w, mu, cov = model.gmm_weights.double(), model.gmm_means.double(), model.gmm_covariances.double()
+    mean = w @ mu
+    second = (w[:, None, None] * (cov + mu[:, :, None] * mu[:, None, :])).sum(0)
+    z = model.sample_latents(40000, torch.Generator().manual_seed(1)).double()
+    scale = cov.diagonal(dim1=1, dim2=2).max().sqrt()
+    assert torch.allclose(z.mean(0), mean, atol=0.05 * scale.item())
+    assert torch.allclose(torch.cov(z.T), second - torch.outer(mean, mean), atol=0.05 * scale.item() ** 2)
+    assert_images(model.sample(5, torch.Generator().manual_seed(0)), 5)
+
+
+def test_rae_gmm_survives_a_state_dict_round_trip(batch):
+    model = fitted_rae(batch)
+    copy = make("rae_gmm", gmm_components=2)
+    copy.load_state_dict(model.state_dict())
+    first = model.sample(4, torch.Generator().manual_seed(3))
+    assert torch.equal(first, copy.sample(4, torch.Generator().manual_seed(3)))
+    assert not torch.equal(first, copy.sample(4, torch.Generator().manual_seed(4)))
+
+
+def test_rae_gmm_needs_enough_latents():
+    with pytest.raises(ValueError, match="gmm_components"):
+        make("rae_gmm").fit_second_stage(torch.randn(5, 8), seed=0)
+
+
+def test_glann_moves_only_the_codes_of_the_batch_and_keeps_them_in_the_ball(batch):
+    model = make("glann", perceptual=False)
+    assert isinstance(model, GLANN)
+    optimizers = model.configure_optimizers(1e-2)
+    before = model.codes.weight.detach().clone()
+    index = torch.tensor([1, 4, 6])
+    for _ in range(2):  # the second step would move stale-momentum rows under a dense Adam
+        model.train_step(batch[index], optimizers, index)
+    after = model.codes.weight.detach()
+    changed = (after != before).any(dim=1)
+    assert changed[index].all() and changed.sum() == len(index)
+    assert (after.norm(dim=1) <= 1 + 1e-6).all()
+
+
+def test_glann_sphere_projection_keeps_unit_norms(batch):
+    model = make("glann", perceptual=False, code_projection="sphere")
+    train(model, batch, 2)
+    assert torch.allclose(model.codes.weight.norm(dim=1), torch.ones(N), atol=1e-5)
+
+
+def test_glann_glo_training_lowers_loss_then_imle_stage_and_sampling(batch):
+    model = make("glann", perceptual=False, imle_width=64)
+    assert_lowered(train(model, batch, 15, lr=1e-2), "loss")
+    codes = model.training_latents((batch * 255).to(torch.uint8))
+    assert torch.equal(codes, model.codes.weight)
+    mapper = model.second_stage_module()
+    assert mapper is model.imle
+    torch.manual_seed(0)
+    assert_lowered(train(mapper, codes, 30), "loss", factor=0.8)
+    assert_images(model.sample(5, torch.Generator().manual_seed(0)), 5)
+
+
+def test_glann_explains_what_it_cannot_do(batch):
+    model = make("glann", perceptual=False)
+    with pytest.raises(NotImplementedError, match="no encoder"):
+        model.encode(batch)
+    with pytest.raises(ValueError, match="index"):
+        model.train_step(batch, model.configure_optimizers(1e-3))
+    with pytest.raises(ValueError, match="num_train"):
+        build_model("glann", ModelSpec(1, 28, latent_dim=8, flow_width=16, num_train=0))
+
+
+def test_perceptual_methods_train_and_keep_the_vgg_out_of_checkpoints(batch, vgg_params):
+    glf = make("glf_perceptual", **vgg_params)
+    logs = train(glf, batch, 8)
+    assert set(logs[0]) >= {"loss", "recon", "nll"}
+    assert_lowered(logs, "recon")
+    assert set(glf.state_dict()) == set(make("glf").state_dict())
+    assert_images(glf.sample(3, torch.Generator().manual_seed(0)), 3)
+    glann = make("glann", **vgg_params)
+    assert_lowered(train(glann, batch, 8, lr=1e-2), "loss")
+    assert not any(name.startswith("perceptual") for name in glann.state_dict())
