@@ -8,7 +8,7 @@ import torch
 import torchvision
 
 from models.perceptual import (VGG16_SHA256, VGG16_URL, WEIGHTS_ENV, PerceptualLoss, WeightsError,
-                               load_vgg16_stages, sha256_file)
+                               load_vgg16_stages, main, sha256_file)
 
 
 @pytest.fixture(scope="module")
@@ -105,3 +105,8 @@ def test_environment_variable_points_the_loader_at_the_file(vgg_file, monkeypatc
     path, sha = vgg_file
     monkeypatch.setenv(WEIGHTS_ENV, str(path))
     assert PerceptualLoss(28, sha256=sha)(images, images.flip(0)).item() > 0
+
+
+def test_command_line_check_reports_a_missing_file(tmp_path, capsys):
+    assert main(["--path", str(tmp_path / "missing.pth")]) == 2
+    assert "not found" in capsys.readouterr().err
