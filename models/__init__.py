@@ -3,10 +3,18 @@ from __future__ import annotations
 
 from models.base import GenerativeModel, ModelSpec
 from models.glf import GLF, RegularizedGLF
+from models.two_stage_vae import TwoStageVAE
+from models.vae import VAE
+from models.vae_flow_posterior import VAEFlowPosterior
+from models.vae_flow_prior import VAEFlowPrior
 
 MODELS: dict[str, type[GenerativeModel]] = {
     "glf": GLF,
     "regularized_glf": RegularizedGLF,
+    "vae": VAE,
+    "vae_flow_prior": VAEFlowPrior,
+    "vae_flow_posterior": VAEFlowPosterior,
+    "two_stage_vae": TwoStageVAE,
 }
 
 
