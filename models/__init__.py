@@ -6,11 +6,19 @@ from models.glann import GLANN
 from models.glf import GLF, RegularizedGLF
 from models.glf_perceptual import GLFPerceptual
 from models.rae import RAEGMM
+from models.two_stage_vae import TwoStageVAE
+from models.vae import VAE
+from models.vae_flow_posterior import VAEFlowPosterior
+from models.vae_flow_prior import VAEFlowPrior
 from models.wae import WAEGAN, WAEMMD
 
 MODELS: dict[str, type[GenerativeModel]] = {
     "glf": GLF,
     "regularized_glf": RegularizedGLF,
+    "vae": VAE,
+    "vae_flow_prior": VAEFlowPrior,
+    "vae_flow_posterior": VAEFlowPosterior,
+    "two_stage_vae": TwoStageVAE,
     "wae_gan": WAEGAN,
     "wae_mmd": WAEMMD,
     "rae_gmm": RAEGMM,

@@ -1,0 +1,77 @@
+"""Variational auto-encoder on the shared InfoGAN architecture, and the base of the VAE family."""
+from __future__ import annotations
+
+import torch
+
+from models.architecture import Decoder, Encoder
+from models.base import GenerativeModel, ModelSpec, flow_optimizer_group
+from models.flow import RealNVP
+from models.gaussian import GaussianLikelihood, kl_to_standard_normal, reparameterize, split_mean_logvar
+
+
+class VAE(GenerativeModel):
+    """Gaussian posterior q(z|x) = N(mean, exp(logvar)) from an encoder with 2 * latent outputs,
+    one reparameterised sample, N(0, I) prior:  loss = recon term + KL(q(z|x) || N(0, I)).
+
+    The recon term is :class:`models.gaussian.GaussianLikelihood`: ``beta * SSE`` (decoder variance
+    1 / (2 beta), beta = 1 matches GLF's loss) or, with ``learn_variance: true``, the full Gaussian
+    NLL with a learned scalar decoder variance (logged as ``gamma``).
+    Params: ``beta`` (default :attr:`default_beta`), ``learn_variance`` (default false).
+    Logs ``loss``, ``recon``, ``kl`` (and ``gamma``).  ``encode`` returns the posterior mean.
+
+    Subclasses change the latent part through :meth:`latent_divergence`; with ``has_flow`` they get
+    a RealNVP ``flow`` (width ``spec.flow_width``) trained with the paper's flow optimiser.
+    """
+
+    default_beta = 1.0
+    default_learn_variance = False
+    has_flow = False  # subclasses with a RealNVP (prior or posterior) set True
+
+    def __init__(self, spec: ModelSpec):
+        super().__init__(spec)
+        self.encoder = Encoder(spec.channels, spec.image_size, 2 * spec.latent_dim)
+        self.decoder = Decoder(spec.channels, spec.image_size, spec.latent_dim)
+        self.likelihood = GaussianLikelihood(
+            float(spec.param("beta", self.default_beta)),
+            bool(spec.param("learn_variance", self.default_learn_variance)))
+        self.flow = (RealNVP(spec.latent_dim, spec.flow_width, blocks=int(spec.param("flow_blocks", 4)))
+                     if self.has_flow else None)
+
+    def posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Gaussian posterior parameters (mean, log-variance), each ``(B, latent_dim)``, of ``x``."""
+        return split_mean_logvar(self.encoder(x))
+
+    def latent_divergence(self, mean: torch.Tensor, logvar: torch.Tensor
+                          ) -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
+        """Return a posterior sample ``z (B, latent_dim)`` for the decoder, the (estimated) KL from
+        posterior to prior averaged over the batch, and the values to log."""
+        kl = kl_to_standard_normal(mean, logvar).mean()
+        return reparameterize(mean, logvar), kl, {"kl": kl}
+
+    def losses(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        z, kl, logged = self.latent_divergence(*self.posterior(x))
+        recon_term, recon_logged = self.likelihood(self.decoder(z), x)
+        return {"loss": recon_term + kl, **recon_logged, **logged}
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        return self.posterior(x)[0]
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        return self.decoder(z)
+
+    def noise_to_latent(self, eps: torch.Tensor) -> torch.Tensor:
+        return eps
+
+    def sample_latents(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        eps = torch.randn(n, self.spec.latent_dim, generator=generator, device=self.device)
+        return self.noise_to_latent(eps)
+
+    def autoencoder_parameters(self) -> list[torch.nn.Parameter]:
+        """Encoder, decoder and decoder-variance parameters (everything but the flow)."""
+        return [*self.encoder.parameters(), *self.decoder.parameters(), *self.likelihood.parameters()]
+
+    def configure_optimizers(self, lr: float) -> list[torch.optim.Optimizer]:
+        groups = [{"params": self.autoencoder_parameters(), "lr": lr}]
+        if self.flow is not None:
+            groups.append(flow_optimizer_group(self.flow, lr))
+        return [torch.optim.Adam(groups)]
