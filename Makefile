@@ -24,7 +24,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 paper-dryrun: $(STAMP)
-	$(BIN)/snakemake -n --configfile workflow/config/paper.yaml results/table1.csv
+	$(BIN)/snakemake -n results/table1.csv --configfile workflow/config/paper.yaml
 
 clean-results:
 	rm -rf results/table* results/figure* results/samples results/*.csv runs/smoke

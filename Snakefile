@@ -1,7 +1,7 @@
 """glf-bench: every model of the GLF paper, its FID/PRD, Tables 1-6 and Figures 3-4.
 
     snakemake --cores 8 results/table1.csv                                      # smoke preset
-    snakemake --cores 8 --configfile workflow/config/paper.yaml results/table1.csv
+    snakemake --cores 8 results/table1.csv --configfile workflow/config/paper.yaml
 
 Without --configfile the smoke preset is used.  The preset is validated against
 workflow/schema/config.schema.yaml before any job is planned.

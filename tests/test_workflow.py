@@ -33,7 +33,7 @@ def _job_counts(output: str) -> dict[str, int]:
 
 
 def test_paper_preset_plans_every_job_of_table1():
-    result = _snakemake("-n", "--configfile", "workflow/config/paper.yaml", "results/table1.csv")
+    result = _snakemake("-n", "results/table1.csv", "--configfile", "workflow/config/paper.yaml")
     assert result.returncode == 0, result.stderr + result.stdout
     counts = _job_counts(result.stdout + result.stderr)
     config = load_config(REPO / "workflow" / "config" / "paper.yaml")
