@@ -26,25 +26,28 @@ def gaussian_statistics(features: torch.Tensor | np.ndarray) -> tuple[np.ndarray
     return features.mean(axis=0), np.cov(features, rowvar=False)
 
 
-def psd_sqrt(sigma: np.ndarray) -> np.ndarray:
+def psd_sqrt(sigma: torch.Tensor) -> torch.Tensor:
     """Return the symmetric square root ``(d, d)`` of a symmetric PSD matrix ``(d, d)``
     (eigenvalues rounded below zero are clipped to zero)."""
-    eigenvalues, eigenvectors = np.linalg.eigh(sigma)
-    return (eigenvectors * np.sqrt(np.clip(eigenvalues, 0.0, None))) @ eigenvectors.T
+    eigenvalues, eigenvectors = torch.linalg.eigh(sigma)
+    return (eigenvectors * eigenvalues.clamp(min=0.0).sqrt()) @ eigenvectors.T
 
 
 def trace_sqrt_product(sigma1: np.ndarray, sigma2: np.ndarray) -> float:
-    """Return ``Tr((sigma1 sigma2)^(1/2))`` for two covariance matrices ``(d, d)``."""
+    """Return ``Tr((sigma1 sigma2)^(1/2))`` for two covariance matrices ``(d, d)`` (float64;
+    torch's LAPACK, which is several times faster here than numpy's for 2048x2048)."""
+    sigma1, sigma2 = torch.from_numpy(sigma1), torch.from_numpy(sigma2)
     root = psd_sqrt(sigma1)
-    eigenvalues = np.linalg.eigvalsh(root @ sigma2 @ root)
-    return float(np.sqrt(np.clip(eigenvalues, 0.0, None)).sum())
+    eigenvalues = torch.linalg.eigvalsh(root @ sigma2 @ root)
+    return float(eigenvalues.clamp(min=0.0).sqrt().sum())
 
 
 def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray) -> float:
     """Return ``|mu1 - mu2|^2 + Tr(S1 + S2 - 2 (S1 S2)^(1/2))`` in float64, for means ``(d,)``
     and covariances ``(d, d)``."""
     mu1, mu2 = np.atleast_1d(np.asarray(mu1, np.float64)), np.atleast_1d(np.asarray(mu2, np.float64))
-    sigma1, sigma2 = np.atleast_2d(np.asarray(sigma1, np.float64)), np.atleast_2d(np.asarray(sigma2, np.float64))
+    sigma1 = np.ascontiguousarray(np.atleast_2d(np.asarray(sigma1, np.float64)))
+    sigma2 = np.ascontiguousarray(np.atleast_2d(np.asarray(sigma2, np.float64)))
     d = mu1.shape[0]
     if mu2.shape != (d,) or sigma1.shape != (d, d) or sigma2.shape != (d, d):
         raise ValueError(f"statistics do not match: means {mu1.shape} and {mu2.shape}, "
