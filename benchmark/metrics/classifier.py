@@ -15,6 +15,7 @@ CLI::
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -79,7 +80,10 @@ def rotation_batch(images: torch.Tensor, generator: torch.Generator) -> tuple[to
     """Rotate each image ``(B, C, S, S)`` by a random multiple of 90 degrees; return the rotated
     images and the multiples ``(B,)`` (the self-supervised targets)."""
     turns = torch.randint(0, NUM_ROTATIONS, (images.shape[0],), generator=generator).to(images.device)
-    rotated = torch.stack([torch.rot90(img, int(k), dims=(1, 2)) for img, k in zip(images, turns)])
+    rotated = images.clone()
+    for k in range(1, NUM_ROTATIONS):
+        chosen = turns == k
+        rotated[chosen] = torch.rot90(images[chosen], k, dims=(2, 3))
     return rotated, turns
 
 
@@ -91,8 +95,9 @@ def make_recipe(dataset: str, images: torch.Tensor, labels: torch.Tensor | None,
         raise ValueError(f"training images must be uint8 (N, C, S, S), got {images.dtype} {tuple(images.shape)}")
     task = "rotation" if labels is None else "classes"
     num_classes = NUM_ROTATIONS if labels is None else int(labels.max()) + 1
-    digest = content_sha256(images) if labels is None else content_sha256(torch.cat(
-        [images.flatten(1).long(), labels.view(-1, 1)], dim=1))
+    digest = content_sha256(images)
+    if labels is not None:
+        digest = hashlib.sha256(f"{digest}:{content_sha256(labels)}".encode()).hexdigest()
     return ClassifierRecipe(dataset, images.shape[1], images.shape[2], num_classes, task, digest,
                             epochs, **training)
 
