@@ -9,6 +9,7 @@ from metrics_helpers import (make_images, pytorch_fid_statistics, random_incepti
 from pytorch_fid.fid_score import calculate_frechet_distance
 
 from benchmark.metrics import fid
+from benchmark.metrics.features import FeatureExtractor
 from benchmark.metrics.fid import (INCEPTION_WEIGHTS_SHA256, INCEPTION_WEIGHTS_URL, WeightsError,
                                    build_inception, load_inception, real_features_and_statistics,
                                    sha256_file)
@@ -39,32 +40,43 @@ def test_fid_equals_pytorch_fid_on_the_same_images_and_weights(extractor, tmp_pa
 
 
 def test_rgb_statistics_equal_pytorch_fid(extractor, tmp_path):
-    images = make_images(4, 3, seed=4)
+    images = make_images(3, 3, seed=4)
     features, mu, sigma = real_features_and_statistics(images, extractor, None, batch_size=4)
     ref_mu, ref_sigma = pytorch_fid_statistics(images, extractor.network, tmp_path / "png")
-    assert features.shape == (4, 2048) and np.abs(mu).max() > 1e-2
+    assert features.shape == (3, 2048) and np.abs(mu).max() > 1e-2
     np.testing.assert_allclose(mu, ref_mu, atol=1e-5)
     np.testing.assert_allclose(sigma, ref_sigma, atol=1e-5)
 
 
-def test_real_statistics_are_computed_once_per_content(extractor, tmp_path, monkeypatch):
-    images = make_images(3, 1, seed=3)
-    first = real_features_and_statistics(images, extractor, tmp_path, batch_size=4)
-    assert len(list((tmp_path / "real_features").iterdir())) == 1
-    calls = []
+class CountingExtractor(FeatureExtractor):
+    """Mean intensity per channel and row: cheap features that count the images they embed."""
 
-    def counting_features(imgs, batch_size):
-        calls.append(len(imgs))
-        return first[0][:len(imgs)]
+    name = "counting"
+    dim = 20
 
-    monkeypatch.setattr(extractor, "features", counting_features)
-    second = real_features_and_statistics(images.clone(), extractor, tmp_path, batch_size=4)
-    assert calls == []
-    torch.testing.assert_close(first[0], second[0])
-    np.testing.assert_array_equal(first[2], second[2])
-    real_features_and_statistics(images[:2], extractor, tmp_path, batch_size=4)
-    assert calls == [2]
-    assert len(list((tmp_path / "real_features").iterdir())) == 2
+    def __init__(self, weights_sha256: str):
+        super().__init__(torch.nn.Identity(), "cpu")
+        self.weights_sha256 = weights_sha256
+        self.embedded = 0
+
+    def embed(self, batch: torch.Tensor) -> torch.Tensor:
+        self.embedded += len(batch)
+        return batch.mean(dim=(1, 3))
+
+
+def test_real_statistics_are_computed_once_per_content_and_weights(tmp_path):
+    images = make_images(5, 1, seed=3)
+    extractor = CountingExtractor("a" * 64)
+    features, mu, sigma = real_features_and_statistics(images, extractor, tmp_path, batch_size=2)
+    assert extractor.embedded == 5 and features.shape == (5, 20)
+    again = real_features_and_statistics(images.clone(), extractor, tmp_path, batch_size=2)
+    assert extractor.embedded == 5  # same content: read from the cache
+    torch.testing.assert_close(features, again[0])
+    np.testing.assert_array_equal(sigma, again[2])
+    real_features_and_statistics(images[:4], extractor, tmp_path, batch_size=2)
+    assert extractor.embedded == 9  # other content: computed
+    real_features_and_statistics(images, CountingExtractor("b" * 64), tmp_path, batch_size=2)
+    assert len(list((tmp_path / "real_features").iterdir())) == 3  # other weights: another entry
 
 
 def test_checksum_mismatch_names_both_hashes(weights_file):
