@@ -1,0 +1,210 @@
+"""A small CNN trained on a dataset's own training split, whose penultimate layer gives offline
+features for "FID (classifier)" and PRD where the Inception weights cannot be had.
+
+Training target: the class labels when the dataset has them; for unlabelled data (CelebA) a
+self-supervised one, 4-way rotation prediction (each image rotated by 0, 90, 180 or 270 degrees,
+the network predicts which), so the features still describe image content.  Training is seeded;
+the saved file records how it was made (its "recipe", including a content hash of the training
+images), and its SHA-256 identifies the features in every metrics file.
+
+CLI::
+
+    python -m benchmark.metrics.classifier --dataset fashion --data-root DATA --cache-dir CACHE \
+        --out weights.pt [--epochs 10 --max-images N --width 32 --seed 0 --device auto]
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from benchmark.atomic import atomic_torch_save
+from benchmark.data import load_dataset
+from benchmark.metrics.features import FeatureExtractor, resolve_device
+from benchmark.metrics.fid import content_sha256, sha256_file, verify_sha256
+
+NUM_ROTATIONS = 4
+
+
+@dataclass(frozen=True)
+class ClassifierRecipe:
+    """Everything that determines a trained classifier: architecture, task, data and training."""
+
+    dataset: str
+    channels: int
+    image_size: int
+    num_classes: int
+    task: str  # "classes" (dataset labels) or "rotation" (self-supervised, unlabelled data)
+    train_sha256: str
+    epochs: int
+    width: int = 32
+    feature_dim: int = 128
+    batch_size: int = 128
+    lr: float = 1e-3
+    seed: int = 0
+
+
+def conv_block(c_in: int, c_out: int) -> list[nn.Module]:
+    return [nn.Conv2d(c_in, c_out, 3, padding=1), nn.BatchNorm2d(c_out), nn.ReLU(inplace=True)]
+
+
+class SmallClassifier(nn.Module):
+    """Two conv stages (``width``, ``2 * width`` channels, each two 3x3 convs and a 2x2 max-pool),
+    4x4 average pooling, a ``feature_dim`` ReLU layer (the features) and a linear head."""
+
+    def __init__(self, channels: int, num_classes: int, width: int = 32, feature_dim: int = 128):
+        super().__init__()
+        self.body = nn.Sequential(
+            *conv_block(channels, width), *conv_block(width, width), nn.MaxPool2d(2),
+            *conv_block(width, 2 * width), *conv_block(2 * width, 2 * width), nn.MaxPool2d(2),
+            nn.AdaptiveAvgPool2d(4), nn.Flatten(),
+            nn.Linear(2 * width * 16, feature_dim), nn.ReLU(inplace=True))
+        self.head = nn.Linear(feature_dim, num_classes)
+
+    def penultimate(self, x: torch.Tensor) -> torch.Tensor:
+        """Return the features ``(B, feature_dim)`` of images ``(B, C, H, W)`` in [0, 1]."""
+        return self.body(2 * x - 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Return class logits ``(B, num_classes)`` of images ``(B, C, H, W)`` in [0, 1]."""
+        return self.head(self.penultimate(x))
+
+
+def rotation_batch(images: torch.Tensor, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """Rotate each image ``(B, C, S, S)`` by a random multiple of 90 degrees; return the rotated
+    images and the multiples ``(B,)`` (the self-supervised targets)."""
+    turns = torch.randint(0, NUM_ROTATIONS, (images.shape[0],), generator=generator).to(images.device)
+    rotated = images.clone()
+    for k in range(1, NUM_ROTATIONS):
+        chosen = turns == k
+        rotated[chosen] = torch.rot90(images[chosen], k, dims=(2, 3))
+    return rotated, turns
+
+
+def make_recipe(dataset: str, images: torch.Tensor, labels: torch.Tensor | None, epochs: int,
+                **training) -> ClassifierRecipe:
+    """Return the recipe for training on uint8 ``images`` ``(N, C, S, S)`` with ``labels`` ``(N,)``
+    (``None``: rotation prediction)."""
+    if images.dtype != torch.uint8 or images.ndim != 4 or images.shape[2] != images.shape[3]:
+        raise ValueError(f"training images must be uint8 (N, C, S, S), got {images.dtype} {tuple(images.shape)}")
+    task = "rotation" if labels is None else "classes"
+    num_classes = NUM_ROTATIONS if labels is None else int(labels.max()) + 1
+    digest = content_sha256(images)
+    if labels is not None:
+        digest = hashlib.sha256(f"{digest}:{content_sha256(labels)}".encode()).hexdigest()
+    return ClassifierRecipe(dataset, images.shape[1], images.shape[2], num_classes, task, digest,
+                            epochs, **training)
+
+
+def train_classifier(images: torch.Tensor, labels: torch.Tensor | None, recipe: ClassifierRecipe,
+                     device: str | torch.device = "auto") -> SmallClassifier:
+    """Train a :class:`SmallClassifier` on uint8 ``images`` ``(N, C, S, S)`` with ``labels``
+    ``(N,)`` (``None``: rotation prediction) as ``recipe`` says; return it in eval mode."""
+    device = resolve_device(device)
+    torch.manual_seed(recipe.seed)
+    generator = torch.Generator().manual_seed(recipe.seed)
+    model = SmallClassifier(recipe.channels, recipe.num_classes, recipe.width, recipe.feature_dim).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=recipe.lr)
+    images = images.to(device)
+    labels = labels.to(device) if labels is not None else None
+    model.train()
+    progress = tqdm(range(recipe.epochs), desc="classifier", unit="epoch")
+    for _ in progress:
+        order = torch.randperm(images.shape[0], generator=generator).to(device)
+        for start in range(0, images.shape[0], recipe.batch_size):
+            index = order[start:start + recipe.batch_size]
+            batch = images[index].float().div_(255.0)
+            if labels is None:
+                batch, targets = rotation_batch(batch, generator)
+            else:
+                targets = labels[index]
+            loss = nn.functional.cross_entropy(model(batch), targets)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+        progress.set_postfix(loss=f"{loss.item():.3f}")
+    return model.eval()
+
+
+def save_classifier(model: SmallClassifier, recipe: ClassifierRecipe, path: str | os.PathLike) -> str:
+    """Save the weights and recipe atomically to ``path``; return the file's SHA-256."""
+    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    atomic_torch_save({"state_dict": state, "recipe": asdict(recipe)}, path)
+    return sha256_file(path)
+
+
+def read_recipe(path: str | os.PathLike) -> ClassifierRecipe:
+    """Return the recipe stored in a saved classifier file."""
+    return ClassifierRecipe(**torch.load(path, map_location="cpu", weights_only=True)["recipe"])
+
+
+class ClassifierExtractor(FeatureExtractor):
+    """Penultimate-layer features of a trained :class:`SmallClassifier`."""
+
+    name = "classifier"
+
+    def __init__(self, network: SmallClassifier, recipe: ClassifierRecipe, weights_sha256: str,
+                 device: str | torch.device = "auto"):
+        super().__init__(network, device)
+        self.recipe = recipe
+        self.weights_sha256 = weights_sha256
+        self.dim = recipe.feature_dim
+
+    def check_images(self, images: torch.Tensor) -> None:
+        super().check_images(images)
+        expected = (self.recipe.channels, self.recipe.image_size, self.recipe.image_size)
+        if tuple(images.shape[1:]) != expected:
+            raise ValueError(f"this classifier was trained on {self.recipe.dataset} images of shape "
+                             f"{expected}, got {tuple(images.shape[1:])}; train one for these images")
+
+    def embed(self, batch: torch.Tensor) -> torch.Tensor:
+        return self.network.penultimate(batch)
+
+
+def load_classifier(path: str | os.PathLike, device: str | torch.device = "auto",
+                    expected_sha256: str | None = None) -> ClassifierExtractor:
+    """Return the :class:`ClassifierExtractor` saved at ``path`` (checked against
+    ``expected_sha256`` when given)."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"classifier weights not found at {path}; train them with "
+                                f"`python -m benchmark.metrics.classifier --out {path} ...`")
+    digest = verify_sha256(path, expected_sha256) if expected_sha256 else sha256_file(path)
+    payload = torch.load(path, map_location="cpu", weights_only=True)
+    recipe = ClassifierRecipe(**payload["recipe"])
+    network = SmallClassifier(recipe.channels, recipe.num_classes, recipe.width, recipe.feature_dim)
+    network.load_state_dict(payload["state_dict"])
+    return ClassifierExtractor(network, recipe, digest, device)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Train the feature classifier of one dataset "
+                                                 "(skipped when --out already holds the same recipe).")
+    parser.add_argument("--dataset", required=True)
+    parser.add_argument("--data-root", required=True)
+    parser.add_argument("--cache-dir", default=None, help="dataset cache folder (benchmark.data)")
+    parser.add_argument("--out", required=True, help="where to save the weights (.pt)")
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--max-images", type=int, default=None, help="train on the first N images")
+    parser.add_argument("--width", type=int, default=32)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="auto")
+    args = parser.parse_args(argv)
+
+    data = load_dataset(args.dataset, "train", args.data_root, args.cache_dir).take(args.max_images)
+    recipe = make_recipe(args.dataset, data.images, data.labels, args.epochs, width=args.width, seed=args.seed)
+    if Path(args.out).exists() and read_recipe(args.out) == recipe:
+        print(f"{args.out} already holds this classifier (sha256 {sha256_file(args.out)})")
+        return
+    model = train_classifier(data.images, data.labels, recipe, args.device)
+    print(f"saved {args.out} (sha256 {save_classifier(model, recipe, args.out)})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,161 @@
+"""FID with pytorch-fid's Inception-v3 (pool3, 2048-d) and cached real-image statistics.
+
+The weights are pytorch-fid's own file (:data:`INCEPTION_WEIGHTS_URL`), pinned by its full
+SHA-256 and verified on every load.  Offline, the file is read from a local path: the
+``weights`` argument, else the environment variable :data:`INCEPTION_WEIGHTS_ENV`, else torch
+hub's checkpoint folder (where pytorch-fid itself would have downloaded it).
+
+Images are handled as pytorch-fid handles image files: float in [0, 1], grayscale tiled to RGB
+(PIL's ``convert('RGB')``), bilinear resize to 299x299 and scaling to [-1, 1] inside
+``InceptionV3``.  Features are float32; statistics are float64.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from unittest import mock
+
+import numpy as np
+import pytorch_fid.inception as pf_inception
+import torch
+from pytorch_fid.inception import InceptionV3
+
+from benchmark.atomic import atomic_torch_save
+from benchmark.metrics.features import FeatureExtractor
+from benchmark.metrics.frechet import frechet_distance, gaussian_statistics
+
+INCEPTION_WEIGHTS_URL = pf_inception.FID_WEIGHTS_URL
+INCEPTION_WEIGHTS_FILENAME = INCEPTION_WEIGHTS_URL.rsplit("/", 1)[-1]
+# Full SHA-256 of pt_inception-2015-12-05-6726825d.pth (95,628,359 bytes); its first 8 hex digits
+# are the "6726825d" in the file name (torch hub's naming rule).
+INCEPTION_WEIGHTS_SHA256 = "6726825d0af5f729cebd5821db510b11b1cfad8faad88a03f1befd49fb9129b2"
+INCEPTION_WEIGHTS_ENV = "GLF_INCEPTION_WEIGHTS"
+INCEPTION_DIM = 2048
+
+
+class WeightsError(RuntimeError):
+    """A weights file is missing, or its checksum differs from the pinned one."""
+
+
+def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
+    """Return the SHA-256 hex digest of the file at ``path``."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify_sha256(path: str | os.PathLike, expected: str) -> str:
+    """Return the SHA-256 of ``path`` after checking it equals ``expected``; raise
+    :class:`WeightsError` naming both hashes otherwise."""
+    actual = sha256_file(path)
+    if actual != expected:
+        raise WeightsError(f"checksum mismatch for {path}: expected sha256 {expected}, but the file "
+                           f"has sha256 {actual}. Delete it and put the original file there.")
+    return actual
+
+
+def default_inception_weights_path() -> Path:
+    """Where the Inception weights are looked for when no path is given: ``$GLF_INCEPTION_WEIGHTS``,
+    else torch hub's checkpoint folder."""
+    from_env = os.environ.get(INCEPTION_WEIGHTS_ENV)
+    if from_env:
+        return Path(from_env)
+    return Path(torch.hub.get_dir()) / "checkpoints" / INCEPTION_WEIGHTS_FILENAME
+
+
+def inception_weights_file(weights: str | os.PathLike | None = None, download: bool = False) -> Path:
+    """Return the path of the Inception weights file (downloading it when ``download`` is set
+    and it is missing); raise :class:`WeightsError` saying where to get it and where to put it."""
+    path = Path(weights) if weights is not None else default_inception_weights_path()
+    if path.exists():
+        return path
+    if not download:
+        raise WeightsError(
+            f"Inception weights not found at {path}. Download {INCEPTION_WEIGHTS_URL} "
+            f"(sha256 {INCEPTION_WEIGHTS_SHA256}) and put it at {path}, or point the weights "
+            f"option / the environment variable {INCEPTION_WEIGHTS_ENV} at the file.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.hub.download_url_to_file(INCEPTION_WEIGHTS_URL, str(path), progress=True)
+    return path
+
+
+def build_inception(state_dict: dict[str, torch.Tensor]) -> InceptionV3:
+    """Return pytorch-fid's ``InceptionV3`` (pool3 block only) holding ``state_dict``.
+
+    pytorch-fid's constructor always fetches its weights by URL; it is handed the already
+    verified ``state_dict`` instead, so the architecture is exactly the library's.
+    """
+    with mock.patch.object(pf_inception, "load_state_dict_from_url", return_value=state_dict):
+        return InceptionV3([InceptionV3.BLOCK_INDEX_BY_DIM[INCEPTION_DIM]])
+
+
+class InceptionExtractor(FeatureExtractor):
+    """pytorch-fid's Inception-v3 pool3 features, 2048-d."""
+
+    name = "inception"
+    dim = INCEPTION_DIM
+
+    def __init__(self, network: InceptionV3, weights_sha256: str, device: str | torch.device = "auto"):
+        super().__init__(network, device)
+        self.weights_sha256 = weights_sha256
+
+    def check_images(self, images: torch.Tensor) -> None:
+        super().check_images(images)
+        if images.shape[1] not in (1, 3):
+            raise ValueError(f"Inception takes grayscale or RGB images, got {images.shape[1]} channels")
+
+    def embed(self, batch: torch.Tensor) -> torch.Tensor:
+        rgb = batch.expand(-1, 3, -1, -1) if batch.shape[1] == 1 else batch
+        return self.network(rgb)[0].flatten(1)
+
+
+def load_inception(weights: str | os.PathLike | None = None, device: str | torch.device = "auto",
+                   download: bool = False,
+                   expected_sha256: str = INCEPTION_WEIGHTS_SHA256) -> InceptionExtractor:
+    """Return an :class:`InceptionExtractor` whose weights file was checked against
+    ``expected_sha256`` (the pinned hash; tests pass the hash of a file they made)."""
+    path = inception_weights_file(weights, download)
+    digest = verify_sha256(path, expected_sha256)
+    state_dict = torch.load(path, map_location="cpu", weights_only=True)
+    return InceptionExtractor(build_inception(state_dict), digest, device)
+
+
+def content_sha256(images: torch.Tensor) -> str:
+    """Return the SHA-256 of a tensor's dtype, shape and bytes (a key that ignores file paths)."""
+    digest = hashlib.sha256(f"{images.dtype}{tuple(images.shape)}".encode())
+    digest.update(images.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()
+
+
+def real_feature_cache_path(cache_dir: str | os.PathLike, images: torch.Tensor,
+                            extractor: FeatureExtractor) -> Path:
+    """Where the features and statistics of ``images`` under ``extractor`` are cached: keyed by
+    the content hash of the images and of the extractor's weights, never by a path."""
+    key = hashlib.sha256(f"{content_sha256(images)}:{extractor.name}:{extractor.weights_sha256}"
+                         .encode()).hexdigest()
+    return Path(cache_dir) / "real_features" / f"{extractor.name}-{key}.pt"
+
+
+def real_features_and_statistics(images: torch.Tensor, extractor: FeatureExtractor,
+                                 cache_dir: str | os.PathLike | None = None, batch_size: int = 200,
+                                 ) -> tuple[torch.Tensor, np.ndarray, np.ndarray]:
+    """Return features ``(N, d)`` float32 and their float64 mean ``(d,)`` and covariance ``(d, d)``
+    for real images ``(N, C, H, W)``; computed once and cached under ``cache_dir`` when given."""
+    cached = real_feature_cache_path(cache_dir, images, extractor) if cache_dir is not None else None
+    if cached is not None and cached.exists():
+        payload = torch.load(cached, weights_only=True)
+        return payload["features"], payload["mu"].numpy(), payload["sigma"].numpy()
+    features = extractor.features(images, batch_size)
+    mu, sigma = gaussian_statistics(features)
+    if cached is not None:
+        atomic_torch_save({"features": features, "mu": torch.from_numpy(mu),
+                           "sigma": torch.from_numpy(sigma)}, cached)
+    return features, mu, sigma
+
+
+def fid_from_features(sample_features: torch.Tensor, real_mu: np.ndarray, real_sigma: np.ndarray) -> float:
+    """Return the FID of sample features ``(N, d)`` against real statistics ``(d,)``, ``(d, d)``."""
+    return frechet_distance(*gaussian_statistics(sample_features), real_mu, real_sigma)
