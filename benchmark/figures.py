@@ -61,20 +61,23 @@ def training_curves(config: dict, name: str, out: Path) -> list[Path]:
     spec = config["figures"][name]
     panels = PANELS[name]
     fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.8))
-    for model in spec["models"]:
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for number, model in enumerate(spec["models"]):
         curves, diverged = _run_curves(config, spec["dataset"], model)
         label = config["models"][model].get("label", model)
+        colour = colours[number % len(colours)]  # one colour per model in every panel
         for ax, (column, _) in zip(axes, panels):
             if curves is None or column not in curves or curves[column].isna().all():
                 continue
             points = curves.dropna(subset=[column])
-            (line,) = ax.plot(points["epoch"], points[column], marker=".", label=label)
+            ax.plot(points["epoch"], points[column], marker=".", label=label, color=colour)
             if diverged is not None:
-                ax.plot(points["epoch"].iloc[-1], points[column].iloc[-1], "x", color=line.get_color(), ms=10)
+                ax.plot(points["epoch"].iloc[-1], points[column].iloc[-1], "x", color=colour, ms=10)
     for ax, (_, title) in zip(axes, panels):
         ax.set_title(title)
         ax.set_xlabel("epoch")
-    axes[0].legend(fontsize=7)
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=4, fontsize=7,
+               bbox_to_anchor=(0.5, -0.08))
     fig.suptitle(f"{TITLES[name]} on {spec['dataset']} (preset {config['preset']}; x = diverged)")
     return save_figure(fig, out / name)
 

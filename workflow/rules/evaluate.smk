@@ -14,7 +14,7 @@ rule inception_weights:
     conda:
         ENV
     shell:
-        f"{PYTHON} -m benchmark.features --config {PRESET} --inception > {{log}} 2>&1"
+        f"{PYTHON} -m benchmark.evaluate --config {PRESET} fetch-inception > {{log}} 2>&1"
 
 
 rule classifier:
@@ -22,6 +22,9 @@ rule classifier:
         data_ready,
     output:
         str(paths.classifier_weights(config, "{dataset}")),
+    params:
+        epochs=EVAL.get("classifier_epochs", 10),
+        max_images=f"--max-images {EVAL['classifier_max_images']}" if EVAL.get("classifier_max_images") else "",
     log:
         "logs/features/classifier-{dataset}.log",
     resources:
@@ -31,7 +34,9 @@ rule classifier:
     conda:
         ENV
     shell:
-        f"{PYTHON} -m benchmark.features --config {PRESET} --classifier {{wildcards.dataset}} > {{log}} 2>&1"
+        f"{PYTHON} -m benchmark.metrics.classifier --dataset {{wildcards.dataset}} --data-root {config['data_root']}"
+        f" --cache-dir {config['cache_dir']} --out {{output}} --epochs {{params.epochs}} {{params.max_images}}"
+        f" --device {config['device']} > {{log}} 2>&1"
 
 
 rule reference_stats:
@@ -49,7 +54,7 @@ rule reference_stats:
     conda:
         ENV
     shell:
-        f"{PYTHON} -m benchmark.evaluate --config {PRESET} --dataset {{wildcards.dataset}} --reference > {{log}} 2>&1"
+        f"{PYTHON} -m benchmark.evaluate --config {PRESET} reference --dataset {{wildcards.dataset}} > {{log}} 2>&1"
 
 
 rule evaluate:
@@ -67,5 +72,5 @@ rule evaluate:
     conda:
         ENV
     shell:
-        f"{PYTHON} -m benchmark.evaluate --config {PRESET} --dataset {{wildcards.dataset}}"
+        f"{PYTHON} -m benchmark.evaluate --config {PRESET} samples --dataset {{wildcards.dataset}}"
         " --samples {input.samples} --out {output} > {log} 2>&1"
