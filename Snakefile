@@ -27,6 +27,10 @@ include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/results.smk"
 
 
+localrules:
+    all,
+
+
 rule all:
     default_target: True
     input:

@@ -24,6 +24,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from benchmark.joblog import announce
 from benchmark.atomic import atomic_torch_save
 from benchmark.data import load_dataset
 from benchmark.metrics.features import FeatureExtractor, resolve_device
@@ -196,6 +197,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="auto")
     args = parser.parse_args(argv)
+    announce("benchmark.metrics.classifier")
 
     data = load_dataset(args.dataset, "train", args.data_root, args.cache_dir).take(args.max_images)
     recipe = make_recipe(args.dataset, data.images, data.labels, args.epochs, width=args.width, seed=args.seed)
