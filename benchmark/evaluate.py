@@ -21,13 +21,23 @@ import torch
 
 from benchmark import paths
 from benchmark.atomic import atomic_path, atomic_write_text
-from benchmark.config import ConfigError, load_config
-from benchmark.data import DataError, load_dataset
+from benchmark.cli import reports_errors
+from benchmark.config import load_config
+from benchmark.data import load_dataset
 from benchmark.joblog import announce
-from benchmark.metrics.evaluate import FID_LABELS, build_extractor, default_curve_path, evaluate_samples, first_n
+from benchmark.metrics.evaluate import (
+    FID_LABELS,
+    build_extractor,
+    default_curve_path,
+    evaluate_samples,
+    first_n,
+)
 from benchmark.metrics.features import FeatureExtractor
-from benchmark.metrics.fid import (INCEPTION_WEIGHTS_SHA256, WeightsError, fid_from_features, inception_weights_file,
-                                   real_features_and_statistics, verify_sha256)
+from benchmark.metrics.fid import (
+    fid_from_features,
+    inception_weights_file,
+    real_features_and_statistics,
+)
 from benchmark.metrics.prd import save_prd_curve
 from benchmark.sample import generate
 from models.base import GenerativeModel
@@ -72,10 +82,7 @@ def fid_tracker(config: dict, dataset: str, seed: int):
 def fetch_inception(config: dict) -> Path:
     """Put pytorch-fid's Inception weights at the preset's path (downloading them when the
     preset allows) and check their SHA-256."""
-    target = paths.inception_weights(config)
-    path = inception_weights_file(target, download=config["download"])
-    verify_sha256(path, INCEPTION_WEIGHTS_SHA256)
-    return path
+    return inception_weights_file(paths.inception_weights(config), download=config["download"])
 
 
 def write_reference(config: dict, dataset: str) -> Path:
@@ -107,6 +114,7 @@ def evaluate_file(config: dict, dataset: str, samples_path: Path, out: Path) -> 
     return metrics
 
 
+@reports_errors
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", required=True)
@@ -120,17 +128,13 @@ def main(argv: list[str] | None = None) -> int:
     samples.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     announce(f"benchmark.evaluate {args.step}")
-    try:
-        config = load_config(args.config)
-        if args.step == "fetch-inception":
-            print(f"verified {fetch_inception(config)}")
-        elif args.step == "reference":
-            print(f"written {write_reference(config, args.dataset)}")
-        else:
-            print(json.dumps(evaluate_file(config, args.dataset, args.samples, args.out)))
-    except (ConfigError, DataError, WeightsError, FileNotFoundError, ValueError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    config = load_config(args.config)
+    if args.step == "fetch-inception":
+        print(f"verified {fetch_inception(config)}")
+    elif args.step == "reference":
+        print(f"written {write_reference(config, args.dataset)}")
+    else:
+        print(json.dumps(evaluate_file(config, args.dataset, args.samples, args.out)))
     return 0
 
 

@@ -14,10 +14,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from benchmark.joblog import announce
 from benchmark import paths  # noqa: E402
 from benchmark.atomic import atomic_path  # noqa: E402
-from benchmark.config import ConfigError, load_config  # noqa: E402
+from benchmark.cli import reports_errors
+from benchmark.config import load_config  # noqa: E402
+from benchmark.joblog import announce
 
 PANELS = {
     "figure3": [("fid", "FID"), ("entropy", "entropy of q(z|x)"), ("nll", "NLL of the latents")],
@@ -97,17 +98,14 @@ def sample_montage(config: dict, dataset: str, out: Path) -> list[Path]:
     return save_figure(fig, out / f"samples_{dataset}")
 
 
+@reports_errors
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", required=True)
     parser.add_argument("figures", nargs="+", help="figure3, figure4, or samples_<dataset>")
     args = parser.parse_args(argv)
     announce("benchmark.figures")
-    try:
-        config = load_config(args.config)
-    except ConfigError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    config = load_config(args.config)
     out = Path(config["results_dir"])
     for name in args.figures:
         if name in PANELS:

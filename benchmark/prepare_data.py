@@ -6,34 +6,32 @@ import argparse
 import json
 import sys
 
-from benchmark.joblog import announce
 from benchmark import paths
 from benchmark.atomic import atomic_write_text
+from benchmark.cli import reports_errors
 from benchmark.config import ConfigError, load_config
-from benchmark.data import SPLITS, DataError, load_dataset
+from benchmark.data import SPLITS, load_dataset
+from benchmark.joblog import announce
 
 
+@reports_errors
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", required=True)
     parser.add_argument("--dataset", required=True)
     args = parser.parse_args(argv)
     announce("benchmark.prepare_data")
-    try:
-        config = load_config(args.config)
-        if args.dataset not in config["datasets"]:
-            raise ConfigError(f"dataset {args.dataset!r} is not in the preset; it has {sorted(config['datasets'])}")
-        crop = config["datasets"][args.dataset].get("crop", 140)
-        summary = {"dataset": args.dataset, "crop": crop}
-        for split in SPLITS:
-            data = load_dataset(args.dataset, split, config["data_root"], config["cache_dir"], crop=crop,
-                                download=config["download"])
-            summary[split] = {"images": len(data), "shape": list(data.images.shape[1:])}
-            print(f"{args.dataset} {split}: {len(data)} images of shape {tuple(data.images.shape[1:])}")
-        atomic_write_text(paths.data_ready(config, args.dataset), json.dumps(summary, indent=2))
-    except (ConfigError, DataError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    config = load_config(args.config)
+    if args.dataset not in config["datasets"]:
+        raise ConfigError(f"dataset {args.dataset!r} is not in the preset; it has {sorted(config['datasets'])}")
+    crop = config["datasets"][args.dataset].get("crop", 140)
+    summary = {"dataset": args.dataset, "crop": crop}
+    for split in SPLITS:
+        data = load_dataset(args.dataset, split, config["data_root"], config["cache_dir"], crop=crop,
+                            download=config["download"])
+        summary[split] = {"images": len(data), "shape": list(data.images.shape[1:])}
+        print(f"{args.dataset} {split}: {len(data)} images of shape {tuple(data.images.shape[1:])}")
+    atomic_write_text(paths.data_ready(config, args.dataset), json.dumps(summary, indent=2))
     return 0
 
 

@@ -13,9 +13,9 @@ import torch
 from torchvision.utils import save_image
 from tqdm import tqdm
 
-from benchmark.joblog import announce
 from benchmark.atomic import atomic_path, atomic_torch_save
 from benchmark.device import pick_device
+from benchmark.joblog import announce
 from benchmark.model_io import load_model
 from models.base import GenerativeModel
 

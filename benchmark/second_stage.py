@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 import sys
 
-from benchmark.joblog import announce
 from benchmark.atomic import atomic_write_text
+from benchmark.cli import reports_errors
 from benchmark.config import ConfigError
-from benchmark.data import DataError
 from benchmark.device import pick_device
+from benchmark.joblog import announce
 from benchmark.model_io import load_model, save_model
 from benchmark.runs import load_run, load_training_images, run_arguments
 from benchmark.trainer import Trainer, write_log_csv
@@ -41,15 +41,12 @@ def second_stage_run(config: dict, run, run_dir, progress: bool = True) -> dict:
     return status
 
 
+@reports_errors
 def main(argv: list[str] | None = None) -> int:
     args = run_arguments(__doc__.splitlines()[0]).parse_args(argv)
     announce("benchmark.second_stage")
-    try:
-        config, run, run_dir = load_run(args)
-        status = second_stage_run(config, run, run_dir, progress=config["progress"] and not args.no_progress)
-    except (ConfigError, DataError, FileNotFoundError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    config, run, run_dir = load_run(args)
+    status = second_stage_run(config, run, run_dir, progress=config["progress"] and not args.no_progress)
     print(f"{run.model} on {run.dataset} (seed {run.seed}): second stage ({status['kind']}) {status['status']}")
     return 0
 

@@ -13,11 +13,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmark.joblog import announce
 from benchmark import paths
 from benchmark.atomic import atomic_write_text
-from benchmark.config import ConfigError, load_config, resolve_run
+from benchmark.cli import reports_errors
+from benchmark.config import load_config, resolve_run
 from benchmark.data import dataset_info
+from benchmark.joblog import announce
 from models import MODELS
 from models.architecture import architecture_rows
 
@@ -194,17 +195,14 @@ TABLES = {"table1": table1, "table2": table2, "table3": table3, "table4": table4
           "table6": table6, "paper_vs_ours": paper_vs_ours}
 
 
+@reports_errors
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", required=True)
     parser.add_argument("tables", nargs="+", choices=sorted(TABLES))
     args = parser.parse_args(argv)
     announce("benchmark.tables")
-    try:
-        config = load_config(args.config)
-    except ConfigError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    config = load_config(args.config)
     out = Path(config["results_dir"])
     for name in args.tables:
         for path in TABLES[name](config, out):

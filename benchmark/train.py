@@ -10,12 +10,10 @@ import sys
 
 import torch
 
-from benchmark.joblog import announce
-from benchmark.config import ConfigError
-from benchmark.data import DataError
-from benchmark.evaluate import fid_tracker
-from benchmark.metrics.fid import WeightsError
+from benchmark.cli import reports_errors
 from benchmark.device import image_batch_transform, pick_device, tune_for_speed
+from benchmark.evaluate import fid_tracker
+from benchmark.joblog import announce
 from benchmark.model_io import save_model
 from benchmark.runs import load_run, load_training_images, run_arguments, with_num_train
 from benchmark.trainer import Trainer
@@ -43,20 +41,17 @@ def train_run(config: dict, run, run_dir, progress: bool = True, epoch_callbacks
     return result
 
 
+@reports_errors
 def main(argv: list[str] | None = None) -> int:
     parser = run_arguments(__doc__.splitlines()[0])
     parser.add_argument("--track-fid", action="store_true",
                         help="log an FID every evaluation.eval_every epochs (Figures 3 and 4)")
     args = parser.parse_args(argv)
     announce("benchmark.train")
-    try:
-        config, run, run_dir = load_run(args)
-        callbacks = (fid_tracker(config, run.dataset, run.seed),) if args.track_fid else ()
-        result = train_run(config, run, run_dir, progress=config["progress"] and not args.no_progress,
-                           epoch_callbacks=callbacks)
-    except (ConfigError, DataError, WeightsError, FileNotFoundError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    config, run, run_dir = load_run(args)
+    callbacks = (fid_tracker(config, run.dataset, run.seed),) if args.track_fid else ()
+    result = train_run(config, run, run_dir, progress=config["progress"] and not args.no_progress,
+                       epoch_callbacks=callbacks)
     print(f"{run.model} on {run.dataset} (seed {run.seed}): {result.status} after {result.epochs_done} epochs"
           + (f", diverged at epoch {result.diverged_at_epoch}" if result.diverged else ""))
     return 0

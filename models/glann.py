@@ -10,7 +10,13 @@ import torch
 from torch import nn
 
 from models.architecture import Decoder
-from models.base import GenerativeModel, ModelSpec, Trainable, detach_all, reconstruction_loss
+from models.base import (
+    GenerativeModel,
+    ModelSpec,
+    Trainable,
+    detach_all,
+    reconstruction_loss,
+)
 from models.perceptual import perceptual_loss_from_spec
 
 PROJECTIONS = ("ball", "sphere")

@@ -4,7 +4,12 @@ from __future__ import annotations
 import torch
 
 from models.architecture import Decoder, Encoder
-from models.base import GenerativeModel, ModelSpec, flow_optimizer_group, reconstruction_loss
+from models.base import (
+    GenerativeModel,
+    ModelSpec,
+    flow_optimizer_group,
+    reconstruction_loss,
+)
 from models.flow import RealNVP
 
 

@@ -14,7 +14,6 @@ on a submit host with internet before jobs run on compute nodes without it.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import sys
 from pathlib import Path
@@ -23,6 +22,7 @@ import torch
 import torchvision
 from torch import nn
 
+from benchmark.weights import WeightsError, pinned_file, sha256_file  # noqa: F401 (re-exported)
 from models.base import ModelSpec
 
 VGG16_URL = "https://download.pytorch.org/models/vgg16-397923af.pth"
@@ -33,19 +33,6 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 # Ends (exclusive) of the vgg16.features slices whose last layer is the ReLU after
 # conv1_2, conv2_2, conv3_2 and conv4_3.
 STAGE_ENDS = (4, 9, 14, 23)
-
-
-class WeightsError(RuntimeError):
-    """The VGG16 weights file is missing or does not match its pinned checksum."""
-
-
-def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
-    """Return the hex SHA-256 of the file at ``path``."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        for block in iter(lambda: stream.read(chunk), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def default_weights_path() -> Path:
@@ -63,20 +50,9 @@ def verified_weights(path: str | Path | None = None, sha256: str = VGG16_SHA256,
     torchvision's URL when ``download`` is true, otherwise it raises :class:`WeightsError` saying
     where to get it and where to put it; a checksum mismatch raises naming both hashes.
     """
-    path = Path(path) if path is not None else default_weights_path()
-    if not path.exists():
-        if not download:
-            raise WeightsError(
-                f"VGG16 weights not found at {path}. Download {VGG16_URL} (sha256 {VGG16_SHA256}) and "
-                f"put it at {path}, or point the environment variable {WEIGHTS_ENV} (or the model "
-                f"param 'vgg_weights') at the file, or set the model param 'vgg_download: true'.")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        torch.hub.download_url_to_file(VGG16_URL, str(path), progress=True)
-    actual = sha256_file(path)
-    if actual != sha256:
-        raise WeightsError(f"VGG16 weights {path} have sha256 {actual}, expected {sha256}; the file is "
-                           f"corrupt or not {VGG16_URL}: delete it and download it again")
-    return path
+    return pinned_file(path if path is not None else default_weights_path(), VGG16_URL, sha256, download,
+                       f"point the environment variable {WEIGHTS_ENV} (or the model param 'vgg_weights') "
+                       f"at the file, or set the model param 'vgg_download: true'")
 
 
 def load_vgg16_stages(path: str | Path | None = None, sha256: str = VGG16_SHA256, download: bool = False,

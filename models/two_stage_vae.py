@@ -6,7 +6,12 @@ import torch
 from torch import nn
 
 from models.base import ModelSpec, Trainable
-from models.gaussian import GaussianLikelihood, kl_to_standard_normal, reparameterize, split_mean_logvar
+from models.gaussian import (
+    GaussianLikelihood,
+    kl_to_standard_normal,
+    reparameterize,
+    split_mean_logvar,
+)
 from models.vae import VAE
 
 SECOND_STAGE_DEPTH = 3  # hidden FC layers per network, as in the authors' code

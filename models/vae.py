@@ -6,7 +6,12 @@ import torch
 from models.architecture import Decoder, Encoder
 from models.base import GenerativeModel, ModelSpec, flow_optimizer_group
 from models.flow import RealNVP
-from models.gaussian import GaussianLikelihood, kl_to_standard_normal, reparameterize, split_mean_logvar
+from models.gaussian import (
+    GaussianLikelihood,
+    kl_to_standard_normal,
+    reparameterize,
+    split_mean_logvar,
+)
 
 
 class VAE(GenerativeModel):

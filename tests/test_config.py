@@ -2,7 +2,6 @@ import copy
 from pathlib import Path
 
 import pytest
-import yaml
 
 from benchmark.config import ConfigError, load_config, resolve_run, validate_config
 

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from models.flow import RealNVP, SCALE_CLAMP, standard_normal_log_prob
+from models.flow import SCALE_CLAMP, RealNVP, standard_normal_log_prob
 
 
 def _trained_like_flow(dim=6, width=16):

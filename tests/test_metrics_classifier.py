@@ -5,11 +5,18 @@ import pytest
 import torch
 import torchvision.transforms.functional as TF
 
-from benchmark.data import load_dataset, make_synthetic, dataset_info
-from benchmark.metrics.classifier import (load_classifier, main, make_recipe, read_recipe,
-                                          rotation_batch, save_classifier, train_classifier)
-from benchmark.metrics.frechet import frechet_distance_of_features
+from benchmark.data import dataset_info, load_dataset, make_synthetic
+from benchmark.metrics.classifier import (
+    load_classifier,
+    main,
+    make_recipe,
+    read_recipe,
+    rotation_batch,
+    save_classifier,
+    train_classifier,
+)
 from benchmark.metrics.fid import WeightsError, sha256_file
+from benchmark.metrics.frechet import frechet_distance_of_features
 
 DATA_ROOT = "/work/shared/data"
 

@@ -4,15 +4,26 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from metrics_helpers import (make_images, pytorch_fid_statistics, random_inception_state_dict,
-                             restrict_to_support, save_random_inception)
+from metrics_helpers import (
+    make_images,
+    pytorch_fid_statistics,
+    random_inception_state_dict,
+    restrict_to_support,
+    save_random_inception,
+)
 from pytorch_fid.fid_score import calculate_frechet_distance
 
 from benchmark.metrics import fid
 from benchmark.metrics.features import FeatureExtractor
-from benchmark.metrics.fid import (INCEPTION_WEIGHTS_SHA256, INCEPTION_WEIGHTS_URL, WeightsError,
-                                   build_inception, load_inception, real_features_and_statistics,
-                                   sha256_file)
+from benchmark.metrics.fid import (
+    INCEPTION_WEIGHTS_SHA256,
+    INCEPTION_WEIGHTS_URL,
+    WeightsError,
+    build_inception,
+    load_inception,
+    real_features_and_statistics,
+    sha256_file,
+)
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,11 @@ import pytest
 from pytorch_fid.fid_score import calculate_frechet_distance
 from scipy import linalg
 
-from benchmark.metrics.frechet import frechet_distance, frechet_distance_of_features, gaussian_statistics
+from benchmark.metrics.frechet import (
+    frechet_distance,
+    frechet_distance_of_features,
+    gaussian_statistics,
+)
 
 
 def scipy_frechet(mu1, sigma1, mu2, sigma2) -> float:

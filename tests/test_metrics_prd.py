@@ -4,8 +4,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from benchmark.metrics.prd import (PRDResult, cluster_histograms, compute_prd, prd_from_features,
-                                   save_prd_curve)
+from benchmark.metrics.prd import (
+    PRDResult,
+    cluster_histograms,
+    compute_prd,
+    prd_from_features,
+    save_prd_curve,
+)
 
 
 def blobs(counts: list[int], seed: int) -> np.ndarray:

@@ -7,8 +7,16 @@ import pytest
 import torch
 import torchvision
 
-from models.perceptual import (VGG16_SHA256, VGG16_URL, WEIGHTS_ENV, PerceptualLoss, WeightsError,
-                               load_vgg16_stages, main, sha256_file)
+from models.perceptual import (
+    VGG16_SHA256,
+    VGG16_URL,
+    WEIGHTS_ENV,
+    PerceptualLoss,
+    WeightsError,
+    load_vgg16_stages,
+    main,
+    sha256_file,
+)
 
 
 @pytest.fixture(scope="module")

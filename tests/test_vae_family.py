@@ -9,8 +9,13 @@ from torch.distributions import Normal, kl_divergence
 from benchmark.data import dataset_info, make_synthetic, to_float
 from models import MODELS, build_model
 from models.base import ModelSpec, reconstruction_loss
-from models.gaussian import (GaussianLikelihood, gaussian_entropy, gaussian_log_prob, kl_to_standard_normal,
-                             split_mean_logvar)
+from models.gaussian import (
+    GaussianLikelihood,
+    gaussian_entropy,
+    gaussian_log_prob,
+    kl_to_standard_normal,
+    split_mean_logvar,
+)
 from models.two_stage_vae import TwoStageVAE
 from models.vae_flow_posterior import VAEFlowPosterior
 from models.vae_flow_prior import VAEFlowPrior

@@ -24,9 +24,9 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from benchmark.joblog import announce
 from benchmark.atomic import atomic_torch_save
 from benchmark.data import load_dataset
+from benchmark.joblog import announce
 from benchmark.metrics.features import FeatureExtractor, resolve_device
 from benchmark.metrics.fid import content_sha256, sha256_file, verify_sha256
 

@@ -25,7 +25,11 @@ from benchmark.atomic import atomic_write_text
 from benchmark.data import dataset_info, load_dataset
 from benchmark.metrics.classifier import load_classifier
 from benchmark.metrics.features import FEATURE_NAMES, FeatureExtractor
-from benchmark.metrics.fid import fid_from_features, load_inception, real_features_and_statistics
+from benchmark.metrics.fid import (
+    fid_from_features,
+    load_inception,
+    real_features_and_statistics,
+)
 from benchmark.metrics.prd import NUM_RUNS, PRDResult, prd_from_features, save_prd_curve
 
 FID_LABELS = {"inception": "FID", "classifier": "FID (classifier)"}

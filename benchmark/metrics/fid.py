@@ -24,6 +24,7 @@ from pytorch_fid.inception import InceptionV3
 from benchmark.atomic import atomic_torch_save
 from benchmark.metrics.features import FeatureExtractor
 from benchmark.metrics.frechet import frechet_distance, gaussian_statistics
+from benchmark.weights import WeightsError, pinned_file, sha256_file, verify_sha256  # noqa: F401 (re-exported)
 
 INCEPTION_WEIGHTS_URL = pf_inception.FID_WEIGHTS_URL
 INCEPTION_WEIGHTS_FILENAME = INCEPTION_WEIGHTS_URL.rsplit("/", 1)[-1]
@@ -32,29 +33,6 @@ INCEPTION_WEIGHTS_FILENAME = INCEPTION_WEIGHTS_URL.rsplit("/", 1)[-1]
 INCEPTION_WEIGHTS_SHA256 = "6726825d0af5f729cebd5821db510b11b1cfad8faad88a03f1befd49fb9129b2"
 INCEPTION_WEIGHTS_ENV = "GLF_INCEPTION_WEIGHTS"
 INCEPTION_DIM = 2048
-
-
-class WeightsError(RuntimeError):
-    """A weights file is missing, or its checksum differs from the pinned one."""
-
-
-def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
-    """Return the SHA-256 hex digest of the file at ``path``."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def verify_sha256(path: str | os.PathLike, expected: str) -> str:
-    """Return the SHA-256 of ``path`` after checking it equals ``expected``; raise
-    :class:`WeightsError` naming both hashes otherwise."""
-    actual = sha256_file(path)
-    if actual != expected:
-        raise WeightsError(f"checksum mismatch for {path}: expected sha256 {expected}, but the file "
-                           f"has sha256 {actual}. Delete it and put the original file there.")
-    return actual
 
 
 def default_inception_weights_path() -> Path:
@@ -66,20 +44,14 @@ def default_inception_weights_path() -> Path:
     return Path(torch.hub.get_dir()) / "checkpoints" / INCEPTION_WEIGHTS_FILENAME
 
 
-def inception_weights_file(weights: str | os.PathLike | None = None, download: bool = False) -> Path:
-    """Return the path of the Inception weights file (downloading it when ``download`` is set
-    and it is missing); raise :class:`WeightsError` saying where to get it and where to put it."""
+def inception_weights_file(weights: str | os.PathLike | None = None, download: bool = False,
+                           expected_sha256: str = INCEPTION_WEIGHTS_SHA256) -> Path:
+    """Return the path of the Inception weights file after checking its SHA-256 (downloading it
+    when ``download`` is set and it is missing); raise :class:`WeightsError` saying where to get
+    it and where to put it, or naming both hashes on a mismatch."""
     path = Path(weights) if weights is not None else default_inception_weights_path()
-    if path.exists():
-        return path
-    if not download:
-        raise WeightsError(
-            f"Inception weights not found at {path}. Download {INCEPTION_WEIGHTS_URL} "
-            f"(sha256 {INCEPTION_WEIGHTS_SHA256}) and put it at {path}, or point the weights "
-            f"option / the environment variable {INCEPTION_WEIGHTS_ENV} at the file.")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    torch.hub.download_url_to_file(INCEPTION_WEIGHTS_URL, str(path), progress=True)
-    return path
+    return pinned_file(path, INCEPTION_WEIGHTS_URL, expected_sha256, download,
+                       f"point the weights option / the environment variable {INCEPTION_WEIGHTS_ENV} at the file")
 
 
 def build_inception(state_dict: dict[str, torch.Tensor]) -> InceptionV3:
@@ -117,10 +89,9 @@ def load_inception(weights: str | os.PathLike | None = None, device: str | torch
                    expected_sha256: str = INCEPTION_WEIGHTS_SHA256) -> InceptionExtractor:
     """Return an :class:`InceptionExtractor` whose weights file was checked against
     ``expected_sha256`` (the pinned hash; tests pass the hash of a file they made)."""
-    path = inception_weights_file(weights, download)
-    digest = verify_sha256(path, expected_sha256)
+    path = inception_weights_file(weights, download, expected_sha256)
     state_dict = torch.load(path, map_location="cpu", weights_only=True)
-    return InceptionExtractor(build_inception(state_dict), digest, device)
+    return InceptionExtractor(build_inception(state_dict), expected_sha256, device)
 
 
 def content_sha256(images: torch.Tensor) -> str:
