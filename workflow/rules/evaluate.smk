@@ -58,6 +58,8 @@ rule reference_stats:
 
 
 rule evaluate:
+    group:
+        "run"
     input:
         samples=f"{RUN}/samples.pt",
         features=lambda w: feature_inputs(w.dataset),

@@ -1,8 +1,13 @@
 """Training: one job per (model, dataset, seed); the second stage of two-stage methods is a job
-of its own; then samples, a sample grid and an interpolation per run."""
+of its own; then samples, a sample grid and an interpolation per run.
+
+The jobs of one run (train, second stage, sample, evaluate) form the group "run": on a cluster
+they are submitted as one job, so a run costs one scheduler slot and one start-up, not four."""
 
 
 rule train:
+    group:
+        "run"
     input:
         train_inputs,
     output:
@@ -26,6 +31,8 @@ rule train:
 
 
 rule second_stage:
+    group:
+        "run"
     input:
         f"{RUN}/model.pt",
         data_ready,
@@ -48,6 +55,8 @@ rule second_stage:
 
 
 rule sample:
+    group:
+        "run"
     input:
         final_model,
     output:
