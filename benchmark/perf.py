@@ -26,7 +26,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-
 from unittest import mock
 
 import numpy as np
@@ -44,7 +43,12 @@ from benchmark.data import dataset_info, make_synthetic
 from benchmark.device import image_batch_transform, pick_device, tune_for_speed
 from benchmark.joblog import announce
 from benchmark.metrics import prd
-from benchmark.metrics.classifier import ClassifierRecipe, SmallClassifier, load_classifier, save_classifier
+from benchmark.metrics.classifier import (
+    ClassifierRecipe,
+    SmallClassifier,
+    load_classifier,
+    save_classifier,
+)
 from benchmark.metrics.features import FeatureExtractor
 from benchmark.metrics.fid import InceptionExtractor, build_inception
 from benchmark.trainer import Trainer, TrainSettings
