@@ -10,13 +10,7 @@ import torch
 from torch import nn
 
 from models.architecture import Decoder
-from models.base import (
-    GenerativeModel,
-    ModelSpec,
-    Trainable,
-    detach_all,
-    reconstruction_loss,
-)
+from models.base import GenerativeModel, ModelSpec, Trainable, adam, detach_all, reconstruction_loss
 from models.perceptual import perceptual_loss_from_spec
 
 PROJECTIONS = ("ball", "sphere")
@@ -118,7 +112,7 @@ class GLANN(GenerativeModel):
     def configure_optimizers(self, lr: float) -> list[torch.optim.Optimizer]:
         """[Adam on the decoder, SparseAdam on the codes]: SparseAdam moves only the codes of the
         batch, so codes of images not in the batch stay put (no stale momentum)."""
-        return [torch.optim.Adam(self.decoder.parameters(), lr=lr),
+        return [adam(self.decoder.parameters(), lr=lr),
                 torch.optim.SparseAdam(self.codes.parameters(), lr=lr * self.code_lr_scale)]
 
     def train_step(self, batch: torch.Tensor, optimizers: list[torch.optim.Optimizer],

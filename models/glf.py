@@ -4,12 +4,7 @@ from __future__ import annotations
 import torch
 
 from models.architecture import Decoder, Encoder
-from models.base import (
-    GenerativeModel,
-    ModelSpec,
-    flow_optimizer_group,
-    reconstruction_loss,
-)
+from models.base import GenerativeModel, ModelSpec, adam, flow_optimizer_group, reconstruction_loss
 from models.flow import RealNVP
 
 
@@ -55,7 +50,7 @@ class GLF(GenerativeModel):
 
     def configure_optimizers(self, lr: float) -> list[torch.optim.Optimizer]:
         ae = list(self.encoder.parameters()) + list(self.decoder.parameters())
-        return [torch.optim.Adam([{"params": ae, "lr": lr}, flow_optimizer_group(self.flow, lr)])]
+        return [adam([{"params": ae, "lr": lr}, flow_optimizer_group(self.flow, lr)])]
 
 
 class RegularizedGLF(GLF):

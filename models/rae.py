@@ -5,7 +5,7 @@ import torch
 from sklearn.mixture import GaussianMixture
 
 from models.architecture import Decoder, Encoder
-from models.base import GenerativeModel, ModelSpec, reconstruction_loss
+from models.base import GenerativeModel, ModelSpec, adam, reconstruction_loss
 
 
 class RAEGMM(GenerativeModel):
@@ -46,7 +46,7 @@ class RAEGMM(GenerativeModel):
         return {"loss": recon + self.z_penalty * z_l2, "recon": recon, "z_l2": z_l2}
 
     def configure_optimizers(self, lr: float) -> list[torch.optim.Optimizer]:
-        return [torch.optim.Adam([
+        return [adam([
             {"params": list(self.encoder.parameters()), "lr": lr},
             {"params": list(self.decoder.parameters()), "lr": lr, "weight_decay": self.decoder_weight_decay},
         ])]

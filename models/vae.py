@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 
 from models.architecture import Decoder, Encoder
-from models.base import GenerativeModel, ModelSpec, flow_optimizer_group
+from models.base import GenerativeModel, ModelSpec, adam, flow_optimizer_group
 from models.flow import RealNVP
 from models.gaussian import (
     GaussianLikelihood,
@@ -79,4 +79,4 @@ class VAE(GenerativeModel):
         groups = [{"params": self.autoencoder_parameters(), "lr": lr}]
         if self.flow is not None:
             groups.append(flow_optimizer_group(self.flow, lr))
-        return [torch.optim.Adam(groups)]
+        return [adam(groups)]

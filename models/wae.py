@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from models.architecture import Decoder, Encoder
-from models.base import GenerativeModel, ModelSpec, detach_all, reconstruction_loss
+from models.base import GenerativeModel, ModelSpec, adam, detach_all, reconstruction_loss
 
 WAE_BETAS = (0.5, 0.999)
 IMQ_SCALES = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)
@@ -70,7 +70,7 @@ class WAE(GenerativeModel):
 
     def autoencoder_optimizer(self, lr: float) -> torch.optim.Optimizer:
         ae = list(self.encoder.parameters()) + list(self.decoder.parameters())
-        return torch.optim.Adam(ae, lr=lr, betas=WAE_BETAS)
+        return adam(ae, lr=lr, betas=WAE_BETAS)
 
     def configure_optimizers(self, lr: float) -> list[torch.optim.Optimizer]:
         return [self.autoencoder_optimizer(lr)]
@@ -151,8 +151,8 @@ class WAEGAN(WAE):
         return {**self.autoencoder_losses(x, z), "adversary": self.adversary_loss(z)}
 
     def configure_optimizers(self, lr: float) -> list[torch.optim.Optimizer]:
-        adversary = torch.optim.Adam(self.adversary.parameters(), lr=lr * self.adversary_lr_scale,
-                                     betas=WAE_BETAS)
+        adversary = adam(self.adversary.parameters(), lr=lr * self.adversary_lr_scale,
+                         betas=WAE_BETAS)
         return [self.autoencoder_optimizer(lr), adversary]
 
     def train_step(self, batch: torch.Tensor, optimizers: list[torch.optim.Optimizer],

@@ -1,0 +1,68 @@
+"""benchmark.perf on tiny sizes: the rows, the CSV columns and the suite/naive ratios (no timing asserts)."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+import torch
+
+from benchmark import perf
+from models import build_model
+from models.base import ModelSpec, adam
+
+TINY_SHAPE = {"28x28x1": ("synthetic28", 4, 8)}
+COLUMNS = ["device", "task", "method", "shape", "suite", "naive", "speedup", "unit", "size", "batch_size"]
+
+
+def test_training_rows_report_both_loops_and_their_ratio():
+    rows = perf.training_rows(["glf", "vae"], 16, 8, torch.device("cpu"), repeats=1, shapes=TINY_SHAPE)
+    assert [(r["method"], r["shape"], r["unit"]) for r in rows] == [("glf", "28x28x1", "images/s"),
+                                                                     ("vae", "28x28x1", "images/s")]
+    for row in rows:
+        assert row["suite"] > 0 and row["naive"] > 0
+        assert row["speedup"] == pytest.approx(row["suite"] / row["naive"])
+
+
+def test_prd_speedup_is_naive_over_suite_seconds():
+    (row,) = perf.prd_rows(60, dim=4, repeats=1)
+    assert row["unit"] == "seconds" and row["shape"] == "60x4"
+    assert row["speedup"] == pytest.approx(row["naive"] / row["suite"])
+
+
+def test_naive_optimisers_are_default_adam_with_the_models_groups():
+    model = build_model("glf", ModelSpec(1, 28, 4, 8))
+    (suite_opt,) = model.configure_optimizers(1e-3)
+    (naive_opt,) = perf.default_adams([suite_opt])
+    assert suite_opt.defaults["fused"] is True
+    assert naive_opt.defaults["fused"] is None and naive_opt.defaults["foreach"] is None
+    assert [g["betas"] for g in naive_opt.param_groups] == [(0.9, 0.999), (0.8, 0.9)]
+    assert [g["weight_decay"] for g in naive_opt.param_groups] == [0, 2e-5]
+    assert all(g["fused"] is None for g in naive_opt.param_groups)
+
+
+def test_fused_adam_takes_the_same_steps_as_default_adam():
+    torch.manual_seed(0)
+    weights = torch.randn(5, 3)
+    fused_w, plain_w = weights.clone().requires_grad_(), weights.clone().requires_grad_()
+    fused, plain = adam([fused_w], lr=0.1, betas=(0.8, 0.9)), torch.optim.Adam([plain_w], lr=0.1, betas=(0.8, 0.9))
+    for _ in range(3):
+        for w, opt in ((fused_w, fused), (plain_w, plain)):
+            opt.zero_grad()
+            (w ** 2).sum().backward()
+            opt.step()
+    assert fused.defaults["fused"] is True
+    assert not torch.equal(fused_w, weights)
+    torch.testing.assert_close(fused_w, plain_w)
+
+
+def test_main_writes_the_csv_with_every_task(tmp_path, monkeypatch):
+    monkeypatch.setattr(perf, "SHAPES", TINY_SHAPE)
+    monkeypatch.setattr(perf, "random_inception", lambda device: perf.random_classifier(
+        perf.make_synthetic(perf.dataset_info("synthetic32"), "test", 1).images, tmp_path, device))
+    assert perf.main(["--device", "cpu", "--images", "16", "--batch-size", "8", "--repeats", "1",
+                      "--classifier-images", "8", "--inception-images", "4", "--prd-features", "40",
+                      "--out-dir", str(tmp_path)]) == 0
+    table = pd.read_csv(tmp_path / "perf.csv")
+    assert list(table.columns) == COLUMNS
+    assert list(table.task) == ["train", "train", "features", "features", "prd"]
+    assert table.speedup.notna().all() and (table.speedup > 0).all()
+    assert table.device.iloc[0].startswith("cpu")
