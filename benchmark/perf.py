@@ -251,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3, help="interleaved suite/naive repetitions (medians)")
     parser.add_argument("--classifier-images", type=int, default=1024, help="images per classifier-feature timing")
     parser.add_argument("--inception-images", type=int, default=16, help="images per Inception-feature timing")
-    parser.add_argument("--prd-features", type=int, default=2000, help="features per set in the PRD timing")
+    parser.add_argument("--prd-features", type=int, default=1000, help="features per set in the PRD timing")
     parser.add_argument("--out-dir", type=Path, default=Path("results"))
     parser.add_argument("--paper-config", default="workflow/config/paper.yaml")
     args = parser.parse_args(argv)
