@@ -15,7 +15,7 @@ import re
 import sys
 from pathlib import Path
 
-JOB_HEADER = re.compile(r"^(localrule|rule) (\w+):$")
+JOB_HEADER = re.compile(r"^\s*(localrule|rule) (\w+):$")  # indented: a member of a group job
 LOG_LINE = re.compile(r"^\s+log: (.+)$")
 JOB_ID = re.compile(r"(?:^|\s)SLURM_JOB_ID=(\S+)", re.MULTILINE)
 
