@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from benchmark.metrics.fid import INCEPTION_WEIGHTS_FILENAME
 from models import MODELS
 
 TABLE_FORMATS = ("csv", "tex", "md")
@@ -12,6 +13,17 @@ FIGURE_FORMATS = ("png", "pdf")
 def run_dir(config: dict, dataset: str, model: str, seed: int | str) -> Path:
     """The folder of one training run."""
     return Path(config["runs_dir"]) / dataset / model / f"seed{seed}"
+
+
+def planned_runs(config: dict) -> list[tuple[str, str]]:
+    """Every (model, dataset) the preset trains: Table 1's grid plus each figure's models on its
+    dataset (each once, in that order)."""
+    datasets = config["table1"].get("datasets") or list(config["datasets"])
+    runs = [(m, d) for m in config["table1"]["models"] for d in datasets]
+    for name in ("figure3", "figure4"):
+        if name in config.get("figures", {}):
+            runs += [(m, config["figures"][name]["dataset"]) for m in config["figures"][name]["models"]]
+    return list(dict.fromkeys(runs))
 
 
 def has_second_stage(config: dict, model: str) -> bool:
@@ -56,13 +68,10 @@ def grid(config: dict, dataset: str, model: str, kind: str = "grid") -> Path:
     return results(config, f"samples/{dataset}/{model}_{kind}.png")
 
 
-INCEPTION_FILE = "pt_inception-2015-12-05-6726825d.pth"
-
-
 def inception_weights(config: dict) -> Path:
     """pytorch-fid's Inception weights: the preset's local path, else a copy in the cache."""
     local = config["evaluation"].get("inception_weights")
-    return Path(local) if local else Path(config["cache_dir"]) / "weights" / INCEPTION_FILE
+    return Path(local) if local else Path(config["cache_dir"]) / "weights" / INCEPTION_WEIGHTS_FILENAME
 
 
 def feature_weights(config: dict, dataset: str) -> Path:

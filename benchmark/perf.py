@@ -37,6 +37,7 @@ from sklearn.cluster import KMeans
 from torch.utils.data import DataLoader, Dataset
 from torchvision.transforms import functional as TF
 
+from benchmark import paths
 from benchmark.atomic import atomic_write_text
 from benchmark.config import load_config, resolve_run
 from benchmark.data import dataset_info, make_synthetic
@@ -230,16 +231,14 @@ def prd_rows(count: int, dim: int = 128, repeats: int = 3) -> list[dict]:
 
 
 def paper_gpu_hours(config: dict, train_rows: pd.DataFrame) -> float:
-    """Estimated hours of training for every (model, dataset, seed) of ``config``, from the
-    measured GLF/VAE throughputs (VAE-like methods use the VAE figure, the others GLF's)."""
+    """Estimated hours of first-stage training for every run the preset plans (all seeds), from
+    the measured GLF/VAE throughputs (VAE-like methods use the VAE figure, the others GLF's)."""
     seconds = 0.0
-    for model, settings in config["models"].items():
-        kind = "vae" if "vae" in settings["method"] else "glf"
-        for dataset in config["datasets"]:
-            run = resolve_run(config, model, dataset, 0)
-            shape = PAPER_SHAPES[dataset]
-            rate = train_rows[(train_rows.method == kind) & (train_rows["shape"] == shape)]["suite"].item()
-            seconds += run.train.epochs * PAPER_TRAIN_SIZES[dataset] / rate
+    for model, dataset in paths.planned_runs(config):
+        kind = "vae" if "vae" in config["models"][model]["method"] else "glf"
+        run = resolve_run(config, model, dataset, 0)
+        rows = train_rows[(train_rows.method == kind) & (train_rows["shape"] == PAPER_SHAPES[dataset])]
+        seconds += run.train.epochs * PAPER_TRAIN_SIZES[dataset] / rows["suite"].item()
     return seconds * len(config["seeds"]) / 3600
 
 

@@ -5,7 +5,8 @@ import pandas as pd
 import pytest
 import torch
 
-from benchmark import perf
+from benchmark import paths, perf
+from benchmark.config import validate_config
 from models import build_model
 from models.base import ModelSpec, adam
 
@@ -66,3 +67,21 @@ def test_main_writes_the_csv_with_every_task(tmp_path, monkeypatch):
     assert list(table.task) == ["train", "train", "features", "features", "prd"]
     assert table.speedup.notna().all() and (table.speedup > 0).all()
     assert table.device.iloc[0].startswith("cpu")
+
+
+def test_paper_gpu_hours_counts_every_planned_run_once():
+    config = validate_config({
+        "preset": "t", "data_root": ".", "seeds": [0, 1],
+        "datasets": {"fashion": {"latent_dim": 20, "flow_width": 64, "epochs": 4},
+                     "cifar10": {"latent_dim": 64, "flow_width": 256, "epochs": 10}},
+        "models": {"glf": {"method": "glf"}, "vae": {"method": "vae", "epochs_factor": 2}},
+        "table1": {"models": ["glf", "vae"], "datasets": ["fashion"]},
+        "evaluation": {"features": "classifier", "num_samples": 10},
+        "figures": {"figure3": {"dataset": "cifar10", "models": ["glf"]}},
+    })
+    assert paths.planned_runs(config) == [("glf", "fashion"), ("vae", "fashion"), ("glf", "cifar10")]
+    rows = pd.DataFrame([{"method": "glf", "shape": "28x28x1", "suite": 100.0},
+                         {"method": "vae", "shape": "28x28x1", "suite": 50.0},
+                         {"method": "glf", "shape": "32x32x3", "suite": 25.0}])
+    expected = (4 * 60_000 / 100 + 8 * 60_000 / 50 + 10 * 50_000 / 25) * 2 / 3600
+    assert perf.paper_gpu_hours(config, rows) == pytest.approx(expected)
