@@ -75,6 +75,11 @@ def _check_names(config: dict, source: str) -> None:
                                   f"defined: {sorted(defined)}")
 
 
+def table1_datasets(config: dict) -> list[str]:
+    """The datasets of Table 1: ``table1.datasets``, else every dataset of the preset."""
+    return config["table1"].get("datasets") or list(config["datasets"])
+
+
 def load_config(path: str | Path) -> dict:
     """Read a YAML preset and validate it (see :func:`validate_config`)."""
     path = Path(path)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from benchmark.config import table1_datasets
 from benchmark.metrics.fid import INCEPTION_WEIGHTS_FILENAME
 from models import MODELS
 
@@ -18,8 +19,7 @@ def run_dir(config: dict, dataset: str, model: str, seed: int | str) -> Path:
 def planned_runs(config: dict) -> list[tuple[str, str]]:
     """Every (model, dataset) the preset trains: Table 1's grid plus each figure's models on its
     dataset (each once, in that order)."""
-    datasets = config["table1"].get("datasets") or list(config["datasets"])
-    runs = [(m, d) for m in config["table1"]["models"] for d in datasets]
+    runs = [(m, d) for m in config["table1"]["models"] for d in table1_datasets(config)]
     for name in ("figure3", "figure4"):
         if name in config.get("figures", {}):
             runs += [(m, config["figures"][name]["dataset"]) for m in config["figures"][name]["models"]]

@@ -16,7 +16,7 @@ import pandas as pd
 from benchmark import paths
 from benchmark.atomic import atomic_write_text
 from benchmark.cli import reports_errors
-from benchmark.config import load_config, resolve_run
+from benchmark.config import load_config, resolve_run, table1_datasets
 from benchmark.data import dataset_info
 from benchmark.joblog import announce
 from models import MODELS
@@ -93,7 +93,7 @@ def _features_note(config: dict) -> str:
 
 
 def _table1_long(config: dict) -> pd.DataFrame:
-    datasets = config["table1"].get("datasets") or list(config["datasets"])
+    datasets = table1_datasets(config)
     return metric_rows(config, config["table1"]["models"], datasets, ("fid",))
 
 
@@ -119,7 +119,7 @@ def table4(config: dict, out: Path) -> list[Path]:
 
 def table6(config: dict, out: Path) -> list[Path]:
     """PRD (F_8, F_1/8) of every Table 1 model."""
-    datasets = config["table1"].get("datasets") or list(config["datasets"])
+    datasets = table1_datasets(config)
     long = metric_rows(config, config["table1"]["models"], datasets, ("prd_f8", "prd_f1_8"))
     render = lambda r: r["status"] if r["status"] != "ok" else f"({r['prd_f8_mean']:.2f}, {r['prd_f1_8_mean']:.2f})"
     return write_table(wide(long, render), out / "table6", f"Table 6: PRD (F_8, F_1/8), mean over seeds. {_features_note(config)}")
@@ -128,7 +128,7 @@ def table6(config: dict, out: Path) -> list[Path]:
 def table2(config: dict, out: Path) -> list[Path]:
     """Training epochs of each method and stage, per dataset, as the preset sets them."""
     rows = []
-    datasets = config["table1"].get("datasets") or list(config["datasets"])
+    datasets = table1_datasets(config)
     for model in config["table1"]["models"]:
         row = {"model": _label(config, model)}
         for dataset in datasets:
@@ -157,7 +157,7 @@ def table3(config: dict, out: Path) -> list[Path]:
 def table5(config: dict, out: Path) -> list[Path]:
     """Measured seconds per training epoch (mean over epochs and seeds)."""
     rows = []
-    datasets = config["table1"].get("datasets") or list(config["datasets"])
+    datasets = table1_datasets(config)
     for model in config["table1"]["models"]:
         row = {"model": _label(config, model)}
         for dataset in datasets:

@@ -4,12 +4,12 @@ import sys
 from pathlib import Path
 
 from benchmark import paths
-from benchmark.config import resolve_run
+from benchmark.config import resolve_run, table1_datasets
 
 PYTHON = sys.executable  # the interpreter running snakemake, with the project installed
 ENV = "../envs/glf-bench.yaml"
 SEEDS = [str(s) for s in config["seeds"]]
-TABLE1_DATASETS = config["table1"].get("datasets") or list(config["datasets"])
+TABLE1_DATASETS = table1_datasets(config)
 TABLE_MODELS = config["table1"]["models"]
 FIGURES = config.get("figures", {})
 EVAL = config["evaluation"]
