@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import torch
 
+from benchmark.data import to_float
 
-def pick_device(preference: str = "auto") -> torch.device:
+
+def pick_device(preference: str | torch.device = "auto") -> torch.device:
     """Return ``cuda`` when ``preference`` is ``auto`` and a GPU exists, else the named device."""
-    if preference == "auto":
+    if str(preference) == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     device = torch.device(preference)
     if device.type == "cuda" and not torch.cuda.is_available():
@@ -23,5 +25,5 @@ def tune_for_speed(device: torch.device) -> None:
 def image_batch_transform(device: torch.device):
     """uint8 ``(B, C, S, S)`` -> float in [0, 1]; channels-last on CUDA, where convolutions are faster."""
     if device.type == "cuda":
-        return lambda batch: batch.float().div_(255.0).contiguous(memory_format=torch.channels_last)
-    return lambda batch: batch.float().div_(255.0)
+        return lambda batch: to_float(batch).contiguous(memory_format=torch.channels_last)
+    return to_float

@@ -5,6 +5,7 @@ import argparse
 import dataclasses
 from pathlib import Path
 
+from benchmark import paths
 from benchmark.config import RunConfig, load_config, resolve_run
 from benchmark.data import ImageSet, load_dataset
 
@@ -25,7 +26,7 @@ def load_run(args: argparse.Namespace) -> tuple[dict, RunConfig, Path]:
     """Validate the preset and resolve the run; return (config, run, run_dir)."""
     config = load_config(args.config)
     run = resolve_run(config, args.model, args.dataset, args.seed)
-    run_dir = args.run_dir or Path(config["runs_dir"]) / args.dataset / args.model / f"seed{args.seed}"
+    run_dir = args.run_dir or paths.run_dir(config, args.dataset, args.model, args.seed)
     return config, run, run_dir
 
 

@@ -14,6 +14,8 @@ from torchvision.utils import save_image
 from tqdm import tqdm
 
 from benchmark.atomic import atomic_path, atomic_torch_save
+from benchmark.cli import reports_errors
+from benchmark.data import to_float
 from benchmark.device import pick_device
 from benchmark.joblog import announce
 from benchmark.model_io import load_model
@@ -61,6 +63,7 @@ def save_png(images: torch.Tensor, path: Path, nrow: int) -> None:
         save_image(images, tmp, nrow=nrow, padding=2, format="png")
 
 
+@reports_errors
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model-file", type=Path, required=True)
@@ -75,11 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     announce("benchmark.sample")
     if args.num_samples < 1:
         parser.error("--num-samples must be at least 1")
-    try:
-        model, meta = load_model(args.model_file, pick_device(args.device))
-    except FileNotFoundError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    model, meta = load_model(args.model_file, pick_device(args.device))
     status = meta.get("second_stage", meta)["status"]
     images = None
     if status == "completed":
@@ -91,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         if images is None:
             save_png(torch.zeros(1, *model.image_shape), path, nrow=1)
         elif path == args.grid:
-            save_png(images[:100].float() / 255, path, nrow=10)
+            save_png(to_float(images[:100]), path, nrow=10)
         else:
             save_png(interpolation(model, pairs=8, steps=10, seed=args.seed), path, nrow=10)
     print(f"{args.out}: {status}" + ("" if images is None else f", {images.shape[0]} samples"))

@@ -25,9 +25,10 @@ from torch import nn
 from tqdm import tqdm
 
 from benchmark.atomic import atomic_torch_save
-from benchmark.data import load_dataset
+from benchmark.data import load_dataset, to_float
+from benchmark.device import pick_device
 from benchmark.joblog import announce
-from benchmark.metrics.features import FeatureExtractor, resolve_device
+from benchmark.metrics.features import FeatureExtractor
 from benchmark.metrics.fid import content_sha256, sha256_file, verify_sha256
 
 NUM_ROTATIONS = 4
@@ -107,7 +108,7 @@ def train_classifier(images: torch.Tensor, labels: torch.Tensor | None, recipe: 
                      device: str | torch.device = "auto") -> SmallClassifier:
     """Train a :class:`SmallClassifier` on uint8 ``images`` ``(N, C, S, S)`` with ``labels``
     ``(N,)`` (``None``: rotation prediction) as ``recipe`` says; return it in eval mode."""
-    device = resolve_device(device)
+    device = pick_device(device)
     torch.manual_seed(recipe.seed)
     generator = torch.Generator().manual_seed(recipe.seed)
     model = SmallClassifier(recipe.channels, recipe.num_classes, recipe.width, recipe.feature_dim).to(device)
@@ -120,7 +121,7 @@ def train_classifier(images: torch.Tensor, labels: torch.Tensor | None, recipe: 
         order = torch.randperm(images.shape[0], generator=generator).to(device)
         for start in range(0, images.shape[0], recipe.batch_size):
             index = order[start:start + recipe.batch_size]
-            batch = images[index].float().div_(255.0)
+            batch = to_float(images[index])
             if labels is None:
                 batch, targets = rotation_batch(batch, generator)
             else:

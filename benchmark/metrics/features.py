@@ -13,15 +13,9 @@ import torch
 from tqdm import tqdm
 
 from benchmark.data import to_float
+from benchmark.device import pick_device
 
 FEATURE_NAMES = ("inception", "classifier")
-
-
-def resolve_device(device: str | torch.device) -> torch.device:
-    """Return the torch device for ``device``; "auto" means CUDA when available, else CPU."""
-    if str(device) == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
 
 
 def as_unit_float(images: torch.Tensor) -> torch.Tensor:
@@ -44,7 +38,7 @@ class FeatureExtractor(ABC):
     dim: int
 
     def __init__(self, network: torch.nn.Module, device: str | torch.device):
-        self.device = resolve_device(device)
+        self.device = pick_device(device)
         self.network = network.to(self.device).eval()
 
     @abstractmethod
