@@ -7,8 +7,11 @@ Without --configfile the smoke preset is used.  The preset is validated against
 workflow/schema/config.schema.yaml before any job is planned.
 """
 import yaml
+from snakemake.utils import min_version
 
 from benchmark.config import ConfigError, validate_config
+
+min_version("9.0")
 
 DEFAULT_PRESET = "workflow/config/smoke.yaml"
 

@@ -5,8 +5,9 @@ fails before any job runs, with a message that names the offending key.
 """
 from __future__ import annotations
 
+import copy
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,25 +30,37 @@ def _key_path(parts) -> str:
     return ".".join(str(p) for p in parts) or "<top level>"
 
 
-def _fill_defaults(config: dict, schema: dict) -> None:
-    for key, sub in schema.get("properties", {}).items():
-        if "default" in sub and key not in config:
-            config[key] = sub["default"]
+def _filling_defaults(properties_check):
+    """The schema's ``properties`` check, extended to first insert each missing property's
+    ``default`` (at every depth: a default object is itself filled as validation descends)."""
+
+    def check(validator, properties, instance, schema):
+        if validator.is_type(instance, "object"):
+            for key, sub in properties.items():
+                if "default" in sub and key not in instance:
+                    instance[key] = copy.deepcopy(sub["default"])
+        yield from properties_check(validator, properties, instance, schema)
+
+    return check
+
+
+Validator = jsonschema.validators.extend(
+    jsonschema.Draft202012Validator,
+    {"properties": _filling_defaults(jsonschema.Draft202012Validator.VALIDATORS["properties"])})
 
 
 def validate_config(config: Any, source: str = "config") -> dict:
-    """Validate a preset against the JSON schema and the registries; return it with defaults.
+    """Validate a preset against the JSON schema and the registries; return a copy with every
+    schema default filled in (nested too), so that code reads ``config[...]`` and never restates one.
 
     Raises :class:`ConfigError` naming the key path of the first problem and how to fix it.
     """
-    schema = yaml.safe_load(SCHEMA_PATH.read_text())
-    validator = jsonschema.Draft202012Validator(schema)
+    config = copy.deepcopy(config)
+    validator = Validator(yaml.safe_load(SCHEMA_PATH.read_text()))
     errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
     if errors:
         err = errors[0]
         raise ConfigError(f"{source}: invalid value at '{_key_path(err.absolute_path)}': {err.message}")
-    config = dict(config)
-    _fill_defaults(config, schema)
     for name in config["datasets"]:
         if name not in DATASETS:
             raise ConfigError(f"{source}: unknown dataset 'datasets.{name}'; known datasets: {sorted(DATASETS)}")
@@ -62,7 +75,7 @@ def validate_config(config: Any, source: str = "config") -> dict:
 def _check_names(config: dict, source: str) -> None:
     references = [("table1.models", config["table1"]["models"], config["models"]),
                   ("table1.datasets", config["table1"].get("datasets", []), config["datasets"])]
-    for fig_name, fig in config.get("figures", {}).items():
+    for fig_name, fig in config["figures"].items():
         if fig_name == "grids":
             references.append(("figures.grids", fig, config["models"]))
             continue
@@ -105,7 +118,6 @@ class RunConfig:
     second_stage: TrainSettings | None
     max_train_images: int | None
     crop: int
-    extra: dict = field(default_factory=dict)
 
 
 def _epochs(value: Any, dataset: str, default: int) -> int:
@@ -126,10 +138,10 @@ def resolve_run(config: dict, model: str, dataset: str, seed: int) -> RunConfig:
         raise ConfigError(f"unknown dataset {dataset!r}; datasets in this preset: {sorted(config['datasets'])}")
     m, d = config["models"][model], config["datasets"][dataset]
     info = DATASETS[dataset]
-    factor = m.get("epochs_factor", 1)
+    factor = m["epochs_factor"]
     epochs = _epochs(m.get("epochs"), dataset, math.ceil(d["epochs"] * factor))
-    milestones = m.get("lr_milestones", [math.ceil(e * factor) for e in d.get("lr_milestones", [])])
-    train = TrainSettings(epochs=epochs, batch_size=m.get("batch_size", 256), lr=m.get("lr", 1e-3),
+    milestones = m.get("lr_milestones", [math.ceil(e * factor) for e in d["lr_milestones"]])
+    train = TrainSettings(epochs=epochs, batch_size=m["batch_size"], lr=m["lr"],
                           lr_milestones=[e for e in milestones if e < epochs], seed=seed)
     second = None
     if MODELS[m["method"]].second_stage == "train":
@@ -137,8 +149,17 @@ def resolve_run(config: dict, model: str, dataset: str, seed: int) -> RunConfig:
         second = TrainSettings(epochs=_epochs(stage.get("epochs"), dataset, epochs),
                                batch_size=stage.get("batch_size", train.batch_size),
                                lr=stage.get("lr", train.lr), seed=seed)
-    max_images = d.get("max_train_images")
     spec = ModelSpec(channels=info.channels, image_size=info.image_size, latent_dim=d["latent_dim"],
-                     flow_width=d["flow_width"], params=dict(m.get("params", {})))
+                     flow_width=d["flow_width"], params=dict(m["params"]))
     return RunConfig(model=model, method=m["method"], dataset=dataset, seed=seed, spec=spec, train=train,
-                     second_stage=second, max_train_images=max_images, crop=d.get("crop", 140))
+                     second_stage=second, max_train_images=d["max_train_images"], crop=d["crop"])
+
+
+def write_resolved_preset(config: dict, path: str | Path) -> None:
+    """Write the validated preset (defaults filled) as YAML to ``path``, which every job reads;
+    the file is rewritten only when its text changes, so its date moves only with the preset."""
+    path = Path(path)
+    text = yaml.safe_dump(dict(config), sort_keys=True)
+    if not path.exists() or path.read_text() != text:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)

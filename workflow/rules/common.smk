@@ -4,38 +4,31 @@ import sys
 from pathlib import Path
 
 from benchmark import paths
-from benchmark.config import resolve_run, table1_datasets
+from benchmark.config import resolve_run, table1_datasets, write_resolved_preset
 
 PYTHON = sys.executable  # the interpreter running snakemake, with the project installed
-ENV = "../envs/glf-bench.yaml"
 SEEDS = [str(s) for s in config["seeds"]]
 TABLE1_DATASETS = table1_datasets(config)
 TABLE_MODELS = config["table1"]["models"]
-FIGURES = config.get("figures", {})
+FIGURES = config["figures"]
 EVAL = config["evaluation"]
-RESOURCES = config.get("resources", {})
-GPUS = RESOURCES.get("gpus_per_job", 0)
-TRAIN_MEM_MB = RESOURCES.get("train_mem_mb", 4000)
-EVAL_MEM_MB = RESOURCES.get("eval_mem_mb", 4000)
-TRAIN_RUNTIME = RESOURCES.get("train_runtime_min", 60)
-EVAL_RUNTIME = RESOURCES.get("eval_runtime_min", 30)
+RESOURCES = config["resources"]
+GPUS = RESOURCES["gpus_per_job"]
+TRAIN_MEM_MB = RESOURCES["train_mem_mb"]
+EVAL_MEM_MB = RESOURCES["eval_mem_mb"]
+TRAIN_RUNTIME = RESOURCES["train_runtime_min"]
+EVAL_RUNTIME = RESOURCES["eval_runtime_min"]
 RUN = str(paths.run_dir(config, "{dataset}", "{model}", "{seed}"))
 FIRST_SEED_RUN = str(paths.run_dir(config, "{dataset}", "{model}", SEEDS[0]))
 RUN_SHELL = str(paths.run_dir(config, "{wildcards.dataset}", "{wildcards.model}", "{wildcards.seed}"))
 TABLE_NAMES = ("table1", "table2", "table3", "table4", "table5", "table6")
 
 
-def _write_resolved_config():
-    """The validated preset as one file that every job reads (rewritten only when it changes)."""
-    text = yaml.safe_dump(dict(config), sort_keys=True)
-    target = Path(config["runs_dir"]) / "preset.yaml"
-    if not target.exists() or target.read_text() != text:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text)
-    return str(target)
+PRESET = str(Path(config["runs_dir"]) / "preset.yaml")  # the validated preset that every job reads
 
 
-PRESET = _write_resolved_config()
+onstart:
+    write_resolved_preset(config, PRESET)
 
 
 def run_settings(wildcards):
@@ -57,7 +50,7 @@ def feature_inputs(dataset):
 
 def tracks_fid(model, dataset):
     """Whether a run logs an intermediate FID (the models of Figures 3 and 4, every eval_every epochs)."""
-    if not EVAL.get("eval_every", 0):
+    if not EVAL["eval_every"]:
         return False
     return any(model in FIGURES[name]["models"] and dataset == FIGURES[name]["dataset"]
                for name in ("figure3", "figure4") if name in FIGURES)
@@ -96,7 +89,7 @@ TABLE_INPUTS = {
     "paper_vs_ours": metrics_of(TABLE_MODELS, TABLE1_DATASETS),
 }
 FIGURE_NAMES = [n for n in ("figure3", "figure4") if n in FIGURES]
-FIGURE_NAMES += [f"samples_{d}" for d in TABLE1_DATASETS] if FIGURES.get("grids") else []
+FIGURE_NAMES += [f"samples_{d}" for d in TABLE1_DATASETS] if FIGURES["grids"] else []
 
 
 def table_files(name):
@@ -111,7 +104,7 @@ def figure_files(name):
 def figure_inputs(name):
     if name.startswith("samples_"):
         dataset = name.removeprefix("samples_")
-        return [str(paths.grid(config, dataset, m, kind)) for m in FIGURES.get("grids", [])
+        return [str(paths.grid(config, dataset, m, kind)) for m in FIGURES["grids"]
                 for kind in ("grid", "interpolation")]
     return logs_of(FIGURES[name]["models"], [FIGURES[name]["dataset"]])
 

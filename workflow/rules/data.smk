@@ -11,7 +11,5 @@ rule prepare_data:
         str(paths.data_ready(config, "{dataset}")),
     log:
         "logs/prepare_data/{dataset}.log",
-    conda:
-        ENV
     shell:
         f"{PYTHON} -m benchmark.prepare_data --config {PRESET} --dataset {{wildcards.dataset}} > {{log}} 2>&1"

@@ -11,8 +11,6 @@ rule inception_weights:
         str(paths.inception_weights(config)),
     log:
         "logs/features/inception.log",
-    conda:
-        ENV
     shell:
         f"{PYTHON} -m benchmark.evaluate --config {PRESET} fetch-inception > {{log}} 2>&1"
 
@@ -31,8 +29,6 @@ rule classifier:
         gpu=GPUS,
         mem_mb=EVAL_MEM_MB,
         runtime=EVAL_RUNTIME,
-    conda:
-        ENV
     shell:
         f"{PYTHON} -m benchmark.metrics.classifier --dataset {{wildcards.dataset}} --data-root {config['data_root']}"
         f" --cache-dir {config['cache_dir']} --out {{output}} --epochs {{params.epochs}} {{params.max_images}}"
@@ -51,8 +47,6 @@ rule reference_stats:
         gpu=GPUS,
         mem_mb=EVAL_MEM_MB,
         runtime=EVAL_RUNTIME,
-    conda:
-        ENV
     shell:
         f"{PYTHON} -m benchmark.evaluate --config {PRESET} reference --dataset {{wildcards.dataset}} > {{log}} 2>&1"
 
@@ -71,8 +65,6 @@ rule evaluate:
         gpu=GPUS,
         mem_mb=EVAL_MEM_MB,
         runtime=EVAL_RUNTIME,
-    conda:
-        ENV
     shell:
         f"{PYTHON} -m benchmark.evaluate --config {PRESET} samples --dataset {{wildcards.dataset}}"
         " --samples {input.samples} --out {output} > {log} 2>&1"

@@ -18,8 +18,6 @@ for _name in (*TABLE_NAMES, "paper_vs_ours"):
             name=_name,
         log:
             f"logs/tables/{_name}.log",
-        conda:
-            ENV
         shell:
             f"{PYTHON} -m benchmark.tables --config {PRESET} {{params.name}} > {{log}} 2>&1"
 
@@ -37,8 +35,6 @@ for _name in FIGURE_NAMES:
             name=_name,
         log:
             f"logs/figures/{_name}.log",
-        conda:
-            ENV
         shell:
             f"{PYTHON} -m benchmark.figures --config {PRESET} {{params.name}} > {{log}} 2>&1"
 
@@ -52,7 +48,5 @@ rule copy_grid:
         kind="grid|interpolation",
     log:
         "logs/copy_grid/{dataset}-{model}-{kind}.log",
-    conda:
-        ENV
     shell:
         'echo "SLURM_JOB_ID=${{SLURM_JOB_ID:-none}}" > {log}; cp {input} {output} 2>> {log}'

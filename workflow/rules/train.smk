@@ -23,8 +23,6 @@ rule train:
         gpu=GPUS,
         mem_mb=TRAIN_MEM_MB,
         runtime=TRAIN_RUNTIME,
-    conda:
-        ENV
     shell:
         f"{PYTHON} -m benchmark.train --config {PRESET} --model {{wildcards.model}} --dataset {{wildcards.dataset}}"
         f" --seed {{wildcards.seed}} --run-dir {RUN_SHELL} {{params.eval_args}} --no-progress > {{log}} 2>&1"
@@ -47,8 +45,6 @@ rule second_stage:
         gpu=GPUS,
         mem_mb=TRAIN_MEM_MB,
         runtime=TRAIN_RUNTIME,
-    conda:
-        ENV
     shell:
         f"{PYTHON} -m benchmark.second_stage --config {PRESET} --model {{wildcards.model}}"
         f" --dataset {{wildcards.dataset}} --seed {{wildcards.seed}} --run-dir {RUN_SHELL} --no-progress > {{log}} 2>&1"
@@ -72,8 +68,6 @@ rule sample:
         gpu=GPUS,
         mem_mb=EVAL_MEM_MB,
         runtime=EVAL_RUNTIME,
-    conda:
-        ENV
     shell:
         f"{PYTHON} -m benchmark.sample --model-file {{input}} --seed {{wildcards.seed}} --num-samples {{params.num}}"
         " --device {params.device} --out {output.samples} --grid {output.grid}"
