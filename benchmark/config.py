@@ -15,6 +15,7 @@ import jsonschema
 import yaml
 
 from benchmark.data import DATASETS
+from benchmark.metrics.registry import FEATURES
 from benchmark.trainer import TrainSettings
 from models import MODELS
 from models.base import ModelSpec
@@ -69,7 +70,18 @@ def validate_config(config: Any, source: str = "config") -> dict:
             raise ConfigError(f"{source}: unknown method '{model['method']}' at 'models.{name}.method'; "
                               f"registered methods: {sorted(MODELS)}")
     _check_names(config, source)
+    _check_features(config["evaluation"], source)
     return config
+
+
+def _check_features(evaluation: dict, source: str) -> None:
+    if evaluation["features"] not in FEATURES:
+        raise ConfigError(f"{source}: unknown feature extractor '{evaluation['features']}' at 'evaluation.features'; "
+                          f"registered: {sorted(FEATURES)} (benchmark/metrics/registry.py)")
+    resizes = FEATURES[evaluation["features"]].resizes
+    if evaluation["fid_variant"] not in resizes:
+        raise ConfigError(f"{source}: 'evaluation.fid_variant: {evaluation['fid_variant']}' does not apply to "
+                          f"{evaluation['features']} features; use one of {list(resizes)} or features: inception")
 
 
 def _check_names(config: dict, source: str) -> None:

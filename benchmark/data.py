@@ -308,25 +308,28 @@ def make_synthetic(info: DatasetInfo, split: str, n: int | None = None) -> Image
     return ImageSet(images.clamp(0, 255).to(torch.uint8), labels)
 
 
-def _read_original(info: DatasetInfo, split: str, data_root: Path, crop: int, download: bool) -> ImageSet:
+def _read_original(info: DatasetInfo, split: str, data_root: Path, crop: int | None, download: bool) -> ImageSet:
     if info.name in IDX_SOURCES:
         return _load_idx(info.name, split, data_root, download)
     if info.name == "cifar10":
         return _load_cifar10(split, data_root, download)
     if info.name == "celeba":
+        if crop is None:
+            raise DataError("celeba needs a center-crop size: pass crop (the preset's datasets.celeba.crop)")
         return _load_celeba(split, data_root, crop)
     return make_synthetic(info, split)
 
 
-def cache_path(cache_dir: Path, name: str, split: str, crop: int) -> Path:
+def cache_path(cache_dir: Path, name: str, split: str, crop: int | None) -> Path:
     """Where the prepared uint8 tensor of one dataset split is cached."""
     suffix = f"-crop{crop}" if name == "celeba" else ""
     return Path(cache_dir) / "data" / f"{name}-{split}{suffix}.pt"
 
 
 def load_dataset(name: str, split: str, data_root: str | Path, cache_dir: str | Path | None = None,
-                 crop: int = 140, download: bool = False) -> ImageSet:
-    """Return one split of a dataset as an :class:`ImageSet` (uint8 ``(N, C, H, W)``).
+                 crop: int | None = None, download: bool = False) -> ImageSet:
+    """Return one split of a dataset as an :class:`ImageSet` (uint8 ``(N, C, H, W)``); ``crop``
+    is CelebA's center-crop size (required there, ignored elsewhere).
 
     The original files are verified and decoded once; with ``cache_dir`` the result is cached
     and later calls read the cache.  Raises :class:`DataError` naming a missing or corrupt file.

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from benchmark.config import table1_datasets
-from benchmark.metrics.fid import INCEPTION_WEIGHTS_FILENAME
+from benchmark.metrics.registry import FEATURES
 from models import MODELS
 
 TABLE_FORMATS = ("csv", "tex", "md")
@@ -42,7 +42,7 @@ def samples(config: dict, dataset: str, model: str, seed: int | str) -> Path:
 
 
 def metrics(config: dict, dataset: str, model: str, seed: int | str) -> Path:
-    return run_dir(config, dataset, model, seed) / f"metrics-{config['evaluation']['features']}.json"
+    return run_dir(config, dataset, model, seed) / f"metrics-{feature_space(config)}.json"
 
 
 def train_log(config: dict, dataset: str, model: str, seed: int | str) -> Path:
@@ -54,11 +54,6 @@ def data_ready(config: dict, dataset: str) -> Path:
     return Path(config["cache_dir"]) / "data" / f"{dataset}.ready.json"
 
 
-def classifier_weights(config: dict, dataset: str) -> Path:
-    """The offline feature extractor (a classifier trained on the dataset's training split)."""
-    return Path(config["cache_dir"]) / "classifier" / f"{dataset}.pt"
-
-
 def results(config: dict, name: str) -> Path:
     return Path(config["results_dir"]) / name
 
@@ -68,19 +63,17 @@ def grid(config: dict, dataset: str, model: str, kind: str = "grid") -> Path:
     return results(config, f"samples/{dataset}/{model}_{kind}.png")
 
 
-def inception_weights(config: dict) -> Path:
-    """pytorch-fid's Inception weights: the preset's local path, else a copy in the cache."""
-    local = config["evaluation"].get("inception_weights")
-    return Path(local) if local else Path(config["cache_dir"]) / "weights" / INCEPTION_WEIGHTS_FILENAME
+def feature_weights(config: dict, dataset: str, features: str | None = None) -> Path:
+    """The weights of the feature extractor ``features`` (default: the preset's) for ``dataset``."""
+    return FEATURES[features or config["evaluation"]["features"]].weights(config, dataset)
 
 
-def feature_weights(config: dict, dataset: str) -> Path:
-    """The weights of the preset's feature extractor for ``dataset``."""
-    if config["evaluation"]["features"] == "inception":
-        return inception_weights(config)
-    return classifier_weights(config, dataset)
+def feature_space(config: dict) -> str:
+    """The preset's feature space: ``evaluation.features``, plus ``-clean`` under clean-fid's resize."""
+    evaluation = config["evaluation"]
+    return evaluation["features"] + ("" if evaluation["fid_variant"] == "legacy" else f"-{evaluation['fid_variant']}")
 
 
 def reference_stats(config: dict, dataset: str) -> Path:
     """Feature statistics (mean, covariance) of the dataset's test split."""
-    return Path(config["cache_dir"]) / "stats" / f"{dataset}-test-{config['evaluation']['features']}.npz"
+    return Path(config["cache_dir"]) / "stats" / f"{dataset}-test-{feature_space(config)}.npz"

@@ -10,8 +10,9 @@ from benchmark import paths
 from benchmark.atomic import atomic_write_text
 from benchmark.cli import reports_errors
 from benchmark.config import ConfigError, load_config
-from benchmark.data import SPLITS, load_dataset
+from benchmark.data import SPLITS
 from benchmark.joblog import announce
+from benchmark.runs import load_split
 
 
 @reports_errors
@@ -24,11 +25,9 @@ def main(argv: list[str] | None = None) -> int:
     config = load_config(args.config)
     if args.dataset not in config["datasets"]:
         raise ConfigError(f"dataset {args.dataset!r} is not in the preset; it has {sorted(config['datasets'])}")
-    crop = config["datasets"][args.dataset].get("crop", 140)
-    summary = {"dataset": args.dataset, "crop": crop}
+    summary = {"dataset": args.dataset, "crop": config["datasets"][args.dataset]["crop"]}
     for split in SPLITS:
-        data = load_dataset(args.dataset, split, config["data_root"], config["cache_dir"], crop=crop,
-                            download=config["download"])
+        data = load_split(config, args.dataset, split)
         summary[split] = {"images": len(data), "shape": list(data.images.shape[1:])}
         print(f"{args.dataset} {split}: {len(data)} images of shape {tuple(data.images.shape[1:])}")
     atomic_write_text(paths.data_ready(config, args.dataset), json.dumps(summary, indent=2))

@@ -1,4 +1,4 @@
-"""What the train and second-stage commands share: reading the preset, the data and the model."""
+"""What the commands of one run share: reading the preset, the run's identity and its images."""
 from __future__ import annotations
 
 import argparse
@@ -30,11 +30,16 @@ def load_run(args: argparse.Namespace) -> tuple[dict, RunConfig, Path]:
     return config, run, run_dir
 
 
+def load_split(config: dict, dataset: str, split: str) -> ImageSet:
+    """A split of ``dataset`` as the preset prepares it (its ``crop``), uint8 ``(N, C, S, S)``:
+    the one way every command (training, classifier, evaluation) reads images."""
+    return load_dataset(dataset, split, config["data_root"], config["cache_dir"],
+                        crop=config["datasets"][dataset]["crop"], download=config["download"])
+
+
 def load_training_images(config: dict, run: RunConfig) -> ImageSet:
     """The run's training split (first ``max_train_images`` images) as uint8 ``(N, C, S, S)``."""
-    data = load_dataset(run.dataset, "train", config["data_root"], config["cache_dir"],
-                        crop=run.crop, download=config["download"])
-    return data.take(run.max_train_images)
+    return load_split(config, run.dataset, "train").take(run.max_train_images)
 
 
 def with_num_train(run: RunConfig, num_train: int) -> RunConfig:

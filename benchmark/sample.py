@@ -1,60 +1,28 @@
 """``python -m benchmark.sample``: generated images, sample grids and interpolations of a model.
 
+Reads the run's final model (after its second stage, if any) from the run folder and writes
+``samples.pt`` (``evaluation.num_samples`` images), ``grid.png`` and ``interpolation.png`` there.
+
 Samples are saved as ``{"images": uint8 (N, C, S, S) or None, "status": ...}``: a diverged run
 yields no images, so that its table cells read "diverged" rather than a number.
 """
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 import torch
 from torchvision.utils import save_image
-from tqdm import tqdm
 
+from benchmark import paths
 from benchmark.atomic import atomic_path, atomic_torch_save
 from benchmark.cli import reports_errors
 from benchmark.data import to_float
 from benchmark.device import pick_device
 from benchmark.joblog import announce
 from benchmark.model_io import load_model
-from models.base import GenerativeModel
-
-
-def _generator(model: GenerativeModel, seed: int) -> torch.Generator:
-    return torch.Generator(device=model.device).manual_seed(seed)
-
-
-def to_uint8(images: torch.Tensor) -> torch.Tensor:
-    """Float images in [0, 1] -> uint8 in [0, 255] (rounded), same shape, on the CPU."""
-    return images.clamp(0, 1).mul(255).round().to(torch.uint8).cpu()
-
-
-def generate(model: GenerativeModel, n: int, seed: int, batch_size: int = 1000,
-             progress: bool = False) -> torch.Tensor:
-    """Return ``n`` samples of ``model`` as uint8 ``(n, C, S, S)`` (batched, repeatable by seed)."""
-    generator = _generator(model, seed)
-    chunks = [to_uint8(model.sample(min(batch_size, n - start), generator))
-              for start in tqdm(range(0, n, batch_size), desc="sampling", unit="batch", disable=not progress)]
-    return torch.cat(chunks)
-
-
-@torch.no_grad()
-def interpolation(model: GenerativeModel, pairs: int, steps: int, seed: int) -> torch.Tensor:
-    """Images ``(pairs * steps, C, S, S)`` in [0, 1] walking linearly between two noise samples
-    (between two latent samples when the prior is no function of Gaussian noise)."""
-    generator = _generator(model, seed)
-    model.eval()
-    t = torch.linspace(0, 1, steps, device=model.device).view(1, steps, 1)
-    try:
-        ends = torch.randn(2, pairs, model.spec.latent_dim, generator=generator, device=model.device)
-        path = (1 - t) * ends[0, :, None] + t * ends[1, :, None]
-        latents = model.noise_to_latent(path.reshape(pairs * steps, -1))
-    except NotImplementedError:
-        ends = model.sample_latents(2 * pairs, generator).view(2, pairs, -1)
-        latents = ((1 - t) * ends[0, :, None] + t * ends[1, :, None]).reshape(pairs * steps, -1)
-    return model.decode(latents).clamp(0, 1)
+from benchmark.runs import load_run, run_arguments
+from benchmark.sampling import generate, interpolation
 
 
 def save_png(images: torch.Tensor, path: Path, nrow: int) -> None:
@@ -65,35 +33,26 @@ def save_png(images: torch.Tensor, path: Path, nrow: int) -> None:
 
 @reports_errors
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model-file", type=Path, required=True)
-    parser.add_argument("--num-samples", type=int, default=10_000)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--device", default="auto")
-    parser.add_argument("--out", type=Path, required=True, help="samples file (.pt)")
-    parser.add_argument("--grid", type=Path, help="PNG grid of the first 100 samples")
-    parser.add_argument("--interpolation", type=Path, help="PNG of 8 interpolations of 10 steps")
-    parser.add_argument("--no-progress", action="store_true")
-    args = parser.parse_args(argv)
+    args = run_arguments(__doc__.splitlines()[0]).parse_args(argv)
     announce("benchmark.sample")
-    if args.num_samples < 1:
-        parser.error("--num-samples must be at least 1")
-    model, meta = load_model(args.model_file, pick_device(args.device))
+    config, run, run_dir = load_run(args)
+    model_file = run_dir / paths.final_model(config, run.dataset, run.model, run.seed).name
+    model, meta = load_model(model_file, pick_device(config["device"]))
     status = meta.get("second_stage", meta)["status"]
     images = None
     if status == "completed":
-        images = generate(model, args.num_samples, args.seed, progress=not args.no_progress)
-    atomic_torch_save({"images": images, "status": status, "meta": meta}, args.out)
-    for path in (args.grid, args.interpolation):
-        if path is None:
-            continue
-        if images is None:
-            save_png(torch.zeros(1, *model.image_shape), path, nrow=1)
-        elif path == args.grid:
-            save_png(to_float(images[:100]), path, nrow=10)
-        else:
-            save_png(interpolation(model, pairs=8, steps=10, seed=args.seed), path, nrow=10)
-    print(f"{args.out}: {status}" + ("" if images is None else f", {images.shape[0]} samples"))
+        images = generate(model, config["evaluation"]["num_samples"], run.seed,
+                          progress=config["progress"] and not args.no_progress)
+    out = run_dir / "samples.pt"
+    atomic_torch_save({"images": images, "status": status, "meta": meta}, out)
+    if images is None:
+        blank = torch.zeros(1, *model.image_shape)
+        save_png(blank, run_dir / "grid.png", nrow=1)
+        save_png(blank, run_dir / "interpolation.png", nrow=1)
+    else:
+        save_png(to_float(images[:100]), run_dir / "grid.png", nrow=10)
+        save_png(interpolation(model, pairs=8, steps=10, seed=run.seed), run_dir / "interpolation.png", nrow=10)
+    print(f"{out}: {status}" + ("" if images is None else f", {images.shape[0]} samples"))
     return 0
 
 

@@ -19,6 +19,7 @@ from benchmark.cli import reports_errors
 from benchmark.config import load_config, resolve_run, table1_datasets
 from benchmark.data import dataset_info
 from benchmark.joblog import announce
+from benchmark.metrics.registry import FEATURES
 from models import MODELS
 from models.architecture import architecture_rows
 
@@ -87,8 +88,8 @@ def wide(long: pd.DataFrame, render) -> pd.DataFrame:
 
 def _features_note(config: dict) -> str:
     evaluation = config["evaluation"]
-    name = "Inception-v3 pool3" if evaluation["features"] == "inception" else "offline classifier"
-    return (f"features: {name} ({evaluation['features']}); {evaluation['num_samples']} generated samples "
+    name = FEATURES[evaluation["features"]].description
+    return (f"features: {name} ({paths.feature_space(config)}); {evaluation['num_samples']} generated samples "
             f"vs the test split; preset: {config['preset']}; mean ± std over seeds {config['seeds']}")
 
 

@@ -12,7 +12,7 @@ import torch
 
 from benchmark.cli import reports_errors
 from benchmark.device import image_batch_transform, pick_device, tune_for_speed
-from benchmark.evaluate import fid_tracker
+from benchmark.evaluation import fid_tracker
 from benchmark.joblog import announce
 from benchmark.model_io import save_model
 from benchmark.runs import load_run, load_training_images, run_arguments, with_num_train
@@ -49,9 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     announce("benchmark.train")
     config, run, run_dir = load_run(args)
-    callbacks = (fid_tracker(config, run.dataset, run.seed),) if args.track_fid else ()
-    result = train_run(config, run, run_dir, progress=config["progress"] and not args.no_progress,
-                       epoch_callbacks=callbacks)
+    progress = config["progress"] and not args.no_progress
+    callbacks = (fid_tracker(config, run.dataset, run.seed, progress),) if args.track_fid else ()
+    result = train_run(config, run, run_dir, progress=progress, epoch_callbacks=callbacks)
     print(f"{run.model} on {run.dataset} (seed {run.seed}): {result.status} after {result.epochs_done} epochs"
           + (f", diverged at epoch {result.diverged_at_epoch}" if result.diverged else ""))
     return 0

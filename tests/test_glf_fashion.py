@@ -46,11 +46,10 @@ def test_glf_two_epochs_on_real_fashion(glf_preset, shared_data):
     untrained = type(model)(model.spec).eval()
     assert _test_mse(model, test_images) < 0.5 * _test_mse(untrained, test_images)
 
-    grid = tmp / "grid.png"
-    assert sample.main(["--model-file", str(run_dir / "model.pt"), "--num-samples", "100", "--out",
-                        str(tmp / "samples.pt"), "--grid", str(grid), "--device", "cpu", "--no-progress"]) == 0
-    assert grid.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    samples = torch.load(tmp / "samples.pt", weights_only=False)["images"]
+    assert sample.main(["--config", str(preset), "--model", "glf", "--dataset", "fashion", "--no-progress"]) == 0
+    for png in ("grid.png", "interpolation.png"):
+        assert (run_dir / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    samples = torch.load(run_dir / "samples.pt", weights_only=False)["images"]
     assert samples.shape == (100, 1, 28, 28) and samples.dtype == torch.uint8
     assert samples.float().std() > 10  # not a blank image
 

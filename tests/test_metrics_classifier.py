@@ -8,9 +8,7 @@ import torchvision.transforms.functional as TF
 from benchmark.data import dataset_info, load_dataset, make_synthetic
 from benchmark.metrics.classifier import (
     load_classifier,
-    main,
     make_recipe,
-    read_recipe,
     rotation_batch,
     save_classifier,
     train_classifier,
@@ -52,7 +50,7 @@ def test_saved_classifier_is_identified_by_its_hash(fashion_classifier):
     with pytest.raises(WeightsError, match="0" * 64):
         load_classifier(fashion_classifier, device="cpu", expected_sha256="0" * 64)
     with pytest.raises(ValueError, match="trained on fashion"):
-        extractor.features(torch.zeros(2, 3, 32, 32, dtype=torch.uint8))
+        extractor.features(torch.zeros(2, 3, 32, 32, dtype=torch.uint8), batch_size=2)
 
 
 def test_rotation_task_for_unlabelled_data(tmp_path):
@@ -72,14 +70,3 @@ def test_training_repeats_with_the_seed():
     recipe = make_recipe("synthetic28", data.images, data.labels, epochs=1, width=4, batch_size=32, seed=3)
     first, second = (train_classifier(data.images, data.labels, recipe, "cpu") for _ in range(2))
     torch.testing.assert_close(first.head.weight, second.head.weight)
-
-
-def test_cli_trains_once_per_recipe(tmp_path, capsys):
-    args = ["--dataset", "synthetic28", "--data-root", str(tmp_path), "--out", str(tmp_path / "c.pt"),
-            "--epochs", "1", "--max-images", "64", "--width", "4"]
-    main(args)
-    assert read_recipe(tmp_path / "c.pt").train_sha256
-    main(args)
-    assert "already holds" in capsys.readouterr().out
-    with pytest.raises(FileNotFoundError, match="train them"):
-        load_classifier(tmp_path / "missing.pt")

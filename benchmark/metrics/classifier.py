@@ -5,16 +5,11 @@ Training target: the class labels when the dataset has them; for unlabelled data
 self-supervised one, 4-way rotation prediction (each image rotated by 0, 90, 180 or 270 degrees,
 the network predicts which), so the features still describe image content.  Training is seeded;
 the saved file records how it was made (its "recipe", including a content hash of the training
-images), and its SHA-256 identifies the features in every metrics file.
-
-CLI::
-
-    python -m benchmark.metrics.classifier --dataset fashion --data-root DATA --cache-dir CACHE \
-        --out weights.pt [--epochs 10 --max-images N --width 32 --seed 0 --device auto]
+images), and its SHA-256 identifies the features in every metrics file.  The command that trains
+it for a preset is ``python -m benchmark.train_classifier``.
 """
 from __future__ import annotations
 
-import argparse
 import hashlib
 import os
 from dataclasses import asdict, dataclass
@@ -27,7 +22,6 @@ from tqdm import tqdm
 from benchmark.atomic import atomic_torch_save
 from benchmark.data import load_dataset, to_float
 from benchmark.device import pick_device
-from benchmark.joblog import announce
 from benchmark.metrics.features import FeatureExtractor
 from benchmark.metrics.fid import content_sha256, sha256_file, verify_sha256
 
@@ -105,7 +99,7 @@ def make_recipe(dataset: str, images: torch.Tensor, labels: torch.Tensor | None,
 
 
 def train_classifier(images: torch.Tensor, labels: torch.Tensor | None, recipe: ClassifierRecipe,
-                     device: str | torch.device = "auto") -> SmallClassifier:
+                     device: str | torch.device = "auto", progress: bool = True) -> SmallClassifier:
     """Train a :class:`SmallClassifier` on uint8 ``images`` ``(N, C, S, S)`` with ``labels``
     ``(N,)`` (``None``: rotation prediction) as ``recipe`` says; return it in eval mode."""
     device = pick_device(device)
@@ -116,8 +110,8 @@ def train_classifier(images: torch.Tensor, labels: torch.Tensor | None, recipe: 
     images = images.to(device)
     labels = labels.to(device) if labels is not None else None
     model.train()
-    progress = tqdm(range(recipe.epochs), desc="classifier", unit="epoch")
-    for _ in progress:
+    epochs = tqdm(range(recipe.epochs), desc="classifier", unit="epoch", disable=not progress)
+    for _ in epochs:
         order = torch.randperm(images.shape[0], generator=generator).to(device)
         for start in range(0, images.shape[0], recipe.batch_size):
             index = order[start:start + recipe.batch_size]
@@ -130,7 +124,7 @@ def train_classifier(images: torch.Tensor, labels: torch.Tensor | None, recipe: 
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-        progress.set_postfix(loss=f"{loss.item():.3f}")
+        epochs.set_postfix(loss=f"{loss.item():.3f}")
     return model.eval()
 
 
@@ -176,38 +170,10 @@ def load_classifier(path: str | os.PathLike, device: str | torch.device = "auto"
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"classifier weights not found at {path}; train them with "
-                                f"`python -m benchmark.metrics.classifier --out {path} ...`")
+                                f"`python -m benchmark.train_classifier --config PRESET --dataset DATASET`")
     digest = verify_sha256(path, expected_sha256) if expected_sha256 else sha256_file(path)
     payload = torch.load(path, map_location="cpu", weights_only=True)
     recipe = ClassifierRecipe(**payload["recipe"])
     network = SmallClassifier(recipe.channels, recipe.num_classes, recipe.width, recipe.feature_dim)
     network.load_state_dict(payload["state_dict"])
     return ClassifierExtractor(network, recipe, digest, device)
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Train the feature classifier of one dataset "
-                                                 "(skipped when --out already holds the same recipe).")
-    parser.add_argument("--dataset", required=True)
-    parser.add_argument("--data-root", required=True)
-    parser.add_argument("--cache-dir", default=None, help="dataset cache folder (benchmark.data)")
-    parser.add_argument("--out", required=True, help="where to save the weights (.pt)")
-    parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--max-images", type=int, default=None, help="train on the first N images")
-    parser.add_argument("--width", type=int, default=32)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--device", default="auto")
-    args = parser.parse_args(argv)
-    announce("benchmark.metrics.classifier")
-
-    data = load_dataset(args.dataset, "train", args.data_root, args.cache_dir).take(args.max_images)
-    recipe = make_recipe(args.dataset, data.images, data.labels, args.epochs, width=args.width, seed=args.seed)
-    if Path(args.out).exists() and read_recipe(args.out) == recipe:
-        print(f"{args.out} already holds this classifier (sha256 {sha256_file(args.out)})")
-        return
-    model = train_classifier(data.images, data.labels, recipe, args.device)
-    print(f"saved {args.out} (sha256 {save_classifier(model, recipe, args.out)})")
-
-
-if __name__ == "__main__":
-    main()

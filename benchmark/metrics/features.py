@@ -3,7 +3,7 @@
 A :class:`FeatureExtractor` maps images ``(N, C, H, W)`` (uint8, or float in [0, 1]) to feature
 vectors ``(N, d)``, in batches on its own device.  ``name`` says which features they are
 ("inception" or "classifier") and ``weights_sha256`` which weights produced them; every table
-and metrics file carries both.
+and metrics file carries both.  The registry of extractors is :mod:`benchmark.metrics.registry`.
 """
 from __future__ import annotations
 
@@ -14,9 +14,6 @@ from tqdm import tqdm
 
 from benchmark.data import to_float
 from benchmark.device import pick_device
-
-FEATURE_NAMES = ("inception", "classifier")
-
 
 def as_unit_float(images: torch.Tensor) -> torch.Tensor:
     """Return ``images`` as float32 in [0, 1]: uint8 is divided by 255, floats are checked."""
@@ -36,10 +33,17 @@ class FeatureExtractor(ABC):
     name: str
     weights_sha256: str
     dim: int
+    resize: str = "legacy"  # "clean": clean-fid's PIL-bicubic resize before the network
 
-    def __init__(self, network: torch.nn.Module, device: str | torch.device):
+    def __init__(self, network: torch.nn.Module, device: str | torch.device, progress: bool = True):
         self.device = pick_device(device)
         self.network = network.to(self.device).eval()
+        self.progress = progress
+
+    @property
+    def space(self) -> str:
+        """The feature space: ``name``, plus ``-clean`` when images pass clean-fid's resizer."""
+        return self.name if self.resize == "legacy" else f"{self.name}-{self.resize}"
 
     @abstractmethod
     def embed(self, batch: torch.Tensor) -> torch.Tensor:
@@ -51,13 +55,14 @@ class FeatureExtractor(ABC):
             raise ValueError(f"images must have shape (N, C, H, W), got {tuple(images.shape)}")
 
     @torch.no_grad()
-    def features(self, images: torch.Tensor, batch_size: int = 200) -> torch.Tensor:
+    def features(self, images: torch.Tensor, batch_size: int) -> torch.Tensor:
         """Return float32 features ``(N, dim)`` on the CPU of images ``(N, C, H, W)``
         (uint8, or float in [0, 1]), computed ``batch_size`` at a time on ``self.device``."""
         self.check_images(images)
         out = torch.empty(images.shape[0], self.dim, dtype=torch.float32)
         starts = range(0, images.shape[0], batch_size)
-        for start in tqdm(starts, desc=f"{self.name} features", unit="batch", leave=False):
+        for start in tqdm(starts, desc=f"{self.space} features", unit="batch", leave=False,
+                          disable=not self.progress):
             batch = as_unit_float(images[start:start + batch_size].to(self.device))
             out[start:start + batch.shape[0]] = self.embed(batch).float().cpu()
         return out

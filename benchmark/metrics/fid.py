@@ -7,7 +7,9 @@ hub's checkpoint folder (where pytorch-fid itself would have downloaded it).
 
 Images are handled as pytorch-fid handles image files: float in [0, 1], grayscale tiled to RGB
 (PIL's ``convert('RGB')``), bilinear resize to 299x299 and scaling to [-1, 1] inside
-``InceptionV3``.  Features are float32; statistics are float64.
+``InceptionV3``.  With ``resize="clean"`` the images are first resized to 299x299 by clean-fid's
+own resizer (PIL bicubic on float channels, its "clean" mode) and then fed to the same network.
+Features are float32; statistics are float64.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from unittest import mock
 import numpy as np
 import pytorch_fid.inception as pf_inception
 import torch
+from cleanfid.resize import build_resizer
 from pytorch_fid.inception import InceptionV3
 
 from benchmark.atomic import atomic_torch_save
@@ -33,6 +36,7 @@ INCEPTION_WEIGHTS_FILENAME = INCEPTION_WEIGHTS_URL.rsplit("/", 1)[-1]
 INCEPTION_WEIGHTS_SHA256 = "6726825d0af5f729cebd5821db510b11b1cfad8faad88a03f1befd49fb9129b2"
 INCEPTION_WEIGHTS_ENV = "GLF_INCEPTION_WEIGHTS"
 INCEPTION_DIM = 2048
+FID_VARIANTS = ("legacy", "clean")
 
 
 def default_inception_weights_path() -> Path:
@@ -70,9 +74,14 @@ class InceptionExtractor(FeatureExtractor):
     name = "inception"
     dim = INCEPTION_DIM
 
-    def __init__(self, network: InceptionV3, weights_sha256: str, device: str | torch.device = "auto"):
-        super().__init__(network, device)
+    def __init__(self, network: InceptionV3, weights_sha256: str, device: str | torch.device = "auto",
+                 resize: str = "legacy", progress: bool = True):
+        super().__init__(network, device, progress)
+        if resize not in FID_VARIANTS:
+            raise ValueError(f"unknown FID variant {resize!r}; choose one of {FID_VARIANTS}")
         self.weights_sha256 = weights_sha256
+        self.resize = resize
+        self.clean_resizer = build_resizer("clean")
 
     def check_images(self, images: torch.Tensor) -> None:
         super().check_images(images)
@@ -81,17 +90,26 @@ class InceptionExtractor(FeatureExtractor):
 
     def embed(self, batch: torch.Tensor) -> torch.Tensor:
         rgb = batch.expand(-1, 3, -1, -1) if batch.shape[1] == 1 else batch
+        if self.resize == "clean":
+            rgb = self.clean_resize(rgb)
         return self.network(rgb)[0].flatten(1)
+
+    def clean_resize(self, rgb: torch.Tensor) -> torch.Tensor:
+        """Return RGB images ``(B, 3, H, W)`` in [0, 1] (from uint8) resized by clean-fid's resizer
+        to ``(B, 3, 299, 299)`` in [0, 1], on ``self.device``."""
+        pixels = rgb.mul(255).round().to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
+        resized = np.stack([self.clean_resizer(image) for image in pixels])
+        return torch.from_numpy(resized).permute(0, 3, 1, 2).to(self.device).div(255)
 
 
 def load_inception(weights: str | os.PathLike | None = None, device: str | torch.device = "auto",
-                   download: bool = False,
-                   expected_sha256: str = INCEPTION_WEIGHTS_SHA256) -> InceptionExtractor:
-    """Return an :class:`InceptionExtractor` whose weights file was checked against
-    ``expected_sha256`` (the pinned hash; tests pass the hash of a file they made)."""
+                   download: bool = False, expected_sha256: str = INCEPTION_WEIGHTS_SHA256,
+                   resize: str = "legacy") -> InceptionExtractor:
+    """Return an :class:`InceptionExtractor` (``resize``: "legacy" or "clean") whose weights file
+    was checked against ``expected_sha256`` (the pinned hash; tests pass the hash of a file they made)."""
     path = inception_weights_file(weights, download, expected_sha256)
     state_dict = torch.load(path, map_location="cpu", weights_only=True)
-    return InceptionExtractor(build_inception(state_dict), expected_sha256, device)
+    return InceptionExtractor(build_inception(state_dict), expected_sha256, device, resize)
 
 
 def content_sha256(images: torch.Tensor) -> str:
@@ -105,13 +123,13 @@ def real_feature_cache_path(cache_dir: str | os.PathLike, images: torch.Tensor,
                             extractor: FeatureExtractor) -> Path:
     """Where the features and statistics of ``images`` under ``extractor`` are cached: keyed by
     the content hash of the images and of the extractor's weights, never by a path."""
-    key = hashlib.sha256(f"{content_sha256(images)}:{extractor.name}:{extractor.weights_sha256}"
+    key = hashlib.sha256(f"{content_sha256(images)}:{extractor.space}:{extractor.weights_sha256}"
                          .encode()).hexdigest()
-    return Path(cache_dir) / "real_features" / f"{extractor.name}-{key}.pt"
+    return Path(cache_dir) / "real_features" / f"{extractor.space}-{key}.pt"
 
 
 def real_features_and_statistics(images: torch.Tensor, extractor: FeatureExtractor,
-                                 cache_dir: str | os.PathLike | None = None, batch_size: int = 200,
+                                 cache_dir: str | os.PathLike | None, batch_size: int,
                                  ) -> tuple[torch.Tensor, np.ndarray, np.ndarray]:
     """Return features ``(N, d)`` float32 and their float64 mean ``(d,)`` and covariance ``(d, d)``
     for real images ``(N, C, H, W)``; computed once and cached under ``cache_dir`` when given."""

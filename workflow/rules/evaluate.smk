@@ -8,7 +8,7 @@ localrules:
 
 rule inception_weights:
     output:
-        str(paths.inception_weights(config)),
+        str(paths.feature_weights(config, "", "inception")),
     log:
         "logs/features/inception.log",
     shell:
@@ -19,10 +19,10 @@ rule classifier:
     input:
         data_ready,
     output:
-        str(paths.classifier_weights(config, "{dataset}")),
-    params:
-        epochs=EVAL.get("classifier_epochs", 10),
-        max_images=f"--max-images {EVAL['classifier_max_images']}" if EVAL.get("classifier_max_images") else "",
+        str(paths.feature_weights(config, "{dataset}", "classifier")),
+    params:  # read from the preset; params so that a change retrains the classifier
+        epochs=EVAL["classifier_epochs"],
+        max_images=EVAL["classifier_max_images"],
     log:
         "logs/features/classifier-{dataset}.log",
     resources:
@@ -30,9 +30,7 @@ rule classifier:
         mem_mb=EVAL_MEM_MB,
         runtime=EVAL_RUNTIME,
     shell:
-        f"{PYTHON} -m benchmark.metrics.classifier --dataset {{wildcards.dataset}} --data-root {config['data_root']}"
-        f" --cache-dir {config['cache_dir']} --out {{output}} --epochs {{params.epochs}} {{params.max_images}}"
-        f" --device {config['device']} > {{log}} 2>&1"
+        f"{PYTHON} -m benchmark.train_classifier --config {PRESET} --dataset {{wildcards.dataset}} > {{log}} 2>&1"
 
 
 rule reference_stats:

@@ -60,8 +60,7 @@ rule sample:
         grid=f"{RUN}/grid.png",
         interpolation=f"{RUN}/interpolation.png",
     params:
-        num=EVAL["num_samples"],
-        device=config["device"],
+        num_samples=EVAL["num_samples"],  # read from the preset; a param so that a change reruns sampling
     log:
         "logs/sample/{dataset}-{model}-seed{seed}.log",
     resources:
@@ -69,6 +68,5 @@ rule sample:
         mem_mb=EVAL_MEM_MB,
         runtime=EVAL_RUNTIME,
     shell:
-        f"{PYTHON} -m benchmark.sample --model-file {{input}} --seed {{wildcards.seed}} --num-samples {{params.num}}"
-        " --device {params.device} --out {output.samples} --grid {output.grid}"
-        " --interpolation {output.interpolation} --no-progress > {log} 2>&1"
+        f"{PYTHON} -m benchmark.sample --config {PRESET} --model {{wildcards.model}} --dataset {{wildcards.dataset}}"
+        f" --seed {{wildcards.seed}} --run-dir {RUN_SHELL} --no-progress > {{log}} 2>&1"

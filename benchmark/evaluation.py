@@ -1,0 +1,54 @@
+"""What evaluating under a preset needs, shared by the evaluate and train commands: the preset's
+feature extractor, the real test images, their statistics and the FID tracker of training."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from benchmark import paths
+from benchmark.metrics.evaluate import first_n
+from benchmark.metrics.features import FeatureExtractor
+from benchmark.metrics.fid import fid_from_features, real_features_and_statistics
+from benchmark.metrics.registry import build_extractor
+from benchmark.runs import load_split
+from benchmark.sampling import generate
+from models.base import GenerativeModel
+
+
+def extractor_for(config: dict, dataset: str, progress: bool | None = None) -> FeatureExtractor:
+    """The preset's feature extractor for ``dataset`` (weights checked on load; progress bars as
+    ``progress``, default the preset's ``progress``)."""
+    evaluation = config["evaluation"]
+    return build_extractor(evaluation["features"], paths.feature_weights(config, dataset), config["device"],
+                           evaluation["fid_variant"], config["progress"] if progress is None else progress)
+
+
+def real_images(config: dict, dataset: str) -> torch.Tensor:
+    """The first ``evaluation.num_samples`` test images of ``dataset``, uint8 ``(N, C, S, S)``."""
+    test = load_split(config, dataset, "test").images
+    return first_n(test, config["evaluation"]["num_samples"], f"{dataset} test split")
+
+
+def reference_statistics(config: dict, dataset: str, extractor: FeatureExtractor
+                         ) -> tuple[torch.Tensor, np.ndarray, np.ndarray]:
+    """Features ``(N, d)``, mean ``(d,)`` and covariance ``(d, d)`` of the real test images
+    (computed once, then read from the content-keyed cache)."""
+    return real_features_and_statistics(real_images(config, dataset), extractor, config["cache_dir"],
+                                        config["evaluation"]["batch_size"])
+
+
+def fid_tracker(config: dict, dataset: str, seed: int, progress: bool = True):
+    """An epoch callback ``(model, epoch) -> {"fid": float}`` that logs an FID every
+    ``evaluation.eval_every`` epochs from ``evaluation.eval_samples`` samples (Figures 3 and 4);
+    ``progress=False`` keeps its feature progress bars out of job logs."""
+    evaluation = config["evaluation"]
+    extractor = extractor_for(config, dataset, progress)
+    _, mu, sigma = reference_statistics(config, dataset, extractor)
+
+    def track(model: GenerativeModel, epoch: int) -> dict[str, float]:
+        if epoch % evaluation["eval_every"]:
+            return {}
+        images = generate(model, evaluation["eval_samples"], seed, evaluation["batch_size"])
+        return {"fid": fid_from_features(extractor.features(images, evaluation["batch_size"]), mu, sigma)}
+
+    return track

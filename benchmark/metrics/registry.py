@@ -1,0 +1,68 @@
+"""The feature extractors behind FID, KID and PRD: one entry per extractor, holding everything
+the suite needs to know about it (its label in tables, where a preset keeps its weights and how
+to load them).  Adding an extractor is one entry here."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import torch
+
+from benchmark.metrics.classifier import load_classifier
+from benchmark.metrics.features import FeatureExtractor
+from benchmark.metrics.fid import INCEPTION_WEIGHTS_FILENAME, load_inception
+
+
+@dataclass(frozen=True)
+class FeatureEntry:
+    """One feature extractor: ``name`` (the preset's ``evaluation.features``), ``label`` (the FID
+    column), ``description`` (the tables' note), ``weights`` (the weights path of a preset for a
+    dataset), ``load`` (weights path, device, resize -> extractor) and the ``resizes`` it accepts."""
+
+    name: str
+    label: str
+    description: str
+    weights: Callable[[dict, str], Path]
+    load: Callable[[str | os.PathLike, str | torch.device, str], FeatureExtractor]
+    resizes: tuple[str, ...] = ("legacy",)
+
+
+def _inception_weights(config: dict, dataset: str) -> Path:
+    local = config["evaluation"]["inception_weights"]
+    return Path(local) if local else Path(config["cache_dir"]) / "weights" / INCEPTION_WEIGHTS_FILENAME
+
+
+def _classifier_weights(config: dict, dataset: str) -> Path:
+    return Path(config["cache_dir"]) / "classifier" / f"{dataset}.pt"
+
+
+FEATURES = {entry.name: entry for entry in (
+    FeatureEntry("inception", "FID", "Inception-v3 pool3", _inception_weights,
+                 lambda path, device, resize: load_inception(path, device, resize=resize),
+                 resizes=("legacy", "clean")),
+    FeatureEntry("classifier", "FID (classifier)", "offline classifier", _classifier_weights,
+                 lambda path, device, resize: load_classifier(path, device)),
+)}
+
+
+def feature_entry(name: str) -> FeatureEntry:
+    """Return the registry entry ``name``; raise ``ValueError`` naming the registered ones."""
+    if name not in FEATURES:
+        raise ValueError(f"unknown features {name!r}; registered feature extractors: {sorted(FEATURES)}")
+    return FEATURES[name]
+
+
+def build_extractor(name: str, weights: str | os.PathLike | None, device: str | torch.device = "auto",
+                    resize: str = "legacy", progress: bool = True) -> FeatureExtractor:
+    """Return the extractor ``name`` loaded from ``weights`` (checked on load); ``resize`` is
+    "legacy" or, where the entry accepts it, "clean" (clean-fid's resizer)."""
+    entry = feature_entry(name)
+    if weights is None:
+        raise ValueError(f"{name} features need a weights file: {entry.description} weights")
+    if resize not in entry.resizes:
+        raise ValueError(f"{name} features take fid_variant {entry.resizes}, not {resize!r}")
+    extractor = entry.load(weights, device, resize)
+    extractor.progress = progress
+    return extractor

@@ -1,0 +1,42 @@
+"""Drawing images from a trained model: batched uint8 samples and latent interpolations."""
+from __future__ import annotations
+
+import torch
+from tqdm import tqdm
+
+from models.base import GenerativeModel
+
+
+def _generator(model: GenerativeModel, seed: int) -> torch.Generator:
+    return torch.Generator(device=model.device).manual_seed(seed)
+
+
+def to_uint8(images: torch.Tensor) -> torch.Tensor:
+    """Float images in [0, 1] -> uint8 in [0, 255] (rounded), same shape, on the CPU."""
+    return images.clamp(0, 1).mul(255).round().to(torch.uint8).cpu()
+
+
+def generate(model: GenerativeModel, n: int, seed: int, batch_size: int = 1000,
+             progress: bool = False) -> torch.Tensor:
+    """Return ``n`` samples of ``model`` as uint8 ``(n, C, S, S)`` (batched, repeatable by seed)."""
+    generator = _generator(model, seed)
+    chunks = [to_uint8(model.sample(min(batch_size, n - start), generator))
+              for start in tqdm(range(0, n, batch_size), desc="sampling", unit="batch", disable=not progress)]
+    return torch.cat(chunks)
+
+
+@torch.no_grad()
+def interpolation(model: GenerativeModel, pairs: int, steps: int, seed: int) -> torch.Tensor:
+    """Images ``(pairs * steps, C, S, S)`` in [0, 1] walking linearly between two noise samples
+    (between two latent samples when the prior is no function of Gaussian noise)."""
+    generator = _generator(model, seed)
+    model.eval()
+    t = torch.linspace(0, 1, steps, device=model.device).view(1, steps, 1)
+    try:
+        ends = torch.randn(2, pairs, model.spec.latent_dim, generator=generator, device=model.device)
+        path = (1 - t) * ends[0, :, None] + t * ends[1, :, None]
+        latents = model.noise_to_latent(path.reshape(pairs * steps, -1))
+    except NotImplementedError:
+        ends = model.sample_latents(2 * pairs, generator).view(2, pairs, -1)
+        latents = ((1 - t) * ends[0, :, None] + t * ends[1, :, None]).reshape(pairs * steps, -1)
+    return model.decode(latents).clamp(0, 1)

@@ -1,0 +1,46 @@
+"""``python -m benchmark.train_classifier``: train the offline feature classifier of one dataset
+of a preset (skipped when its file already holds the same recipe).
+
+    python -m benchmark.train_classifier --config PRESET --dataset D
+
+It reads the training split as every other command does (the preset's ``crop`` included) and
+takes ``evaluation.classifier_epochs`` and ``evaluation.classifier_max_images`` from the preset;
+the weights go where the workflow and the evaluation look for them.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from benchmark.cli import reports_errors
+from benchmark.config import ConfigError, load_config
+from benchmark.joblog import announce
+from benchmark.metrics.classifier import make_recipe, read_recipe, save_classifier, sha256_file, train_classifier
+from benchmark.metrics.registry import FEATURES
+from benchmark.runs import load_split
+
+
+@reports_errors
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", required=True, help="workflow preset, e.g. workflow/config/smoke.yaml")
+    parser.add_argument("--dataset", required=True, help="dataset name in the preset's 'datasets'")
+    args = parser.parse_args(argv)
+    announce("benchmark.train_classifier")
+    config = load_config(args.config)
+    if args.dataset not in config["datasets"]:
+        raise ConfigError(f"dataset {args.dataset!r} is not in the preset; it has {sorted(config['datasets'])}")
+    evaluation = config["evaluation"]
+    data = load_split(config, args.dataset, "train").take(evaluation["classifier_max_images"])
+    recipe = make_recipe(args.dataset, data.images, data.labels, evaluation["classifier_epochs"])
+    out = FEATURES["classifier"].weights(config, args.dataset)
+    if out.exists() and read_recipe(out) == recipe:
+        print(f"{out} already holds this classifier (sha256 {sha256_file(out)})")
+        return 0
+    model = train_classifier(data.images, data.labels, recipe, config["device"], progress=config["progress"])
+    print(f"saved {out} (sha256 {save_classifier(model, recipe, out)})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
