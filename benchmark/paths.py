@@ -21,7 +21,7 @@ def planned_runs(config: dict) -> list[tuple[str, str]]:
     dataset (each once, in that order)."""
     runs = [(m, d) for m in config["table1"]["models"] for d in table1_datasets(config)]
     for name in ("figure3", "figure4"):
-        if name in config.get("figures", {}):
+        if name in config["figures"]:
             runs += [(m, config["figures"][name]["dataset"]) for m in config["figures"][name]["models"]]
     return list(dict.fromkeys(runs))
 

@@ -8,14 +8,12 @@ The VGG is frozen and held *outside* the module's registered children, and loade
 first call: it never enters optimisers or ``state_dict`` (checkpoints stay small, and resuming a
 checkpoint just reloads and re-verifies the weights file).
 
-``python -m models.perceptual [--path P] [--download]`` checks (or fetches) the weights file, e.g.
-on a submit host with internet before jobs run on compute nodes without it.
+``python -m benchmark.vgg_weights [--path P] [--download]`` checks (or fetches) the weights file,
+e.g. on a submit host with internet before jobs run on compute nodes without it.
 """
 from __future__ import annotations
 
-import argparse
 import os
-import sys
 from pathlib import Path
 
 import torch
@@ -121,21 +119,3 @@ def perceptual_loss_from_spec(spec: ModelSpec) -> PerceptualLoss:
     return PerceptualLoss(spec.image_size, weights=spec.param("vgg_weights", None),
                           sha256=spec.param("vgg_sha256", VGG16_SHA256),
                           download=bool(spec.param("vgg_download", False)))
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Check (or download) the pinned VGG16 weights.")
-    parser.add_argument("--path", default=None, help=f"weights file (default ${WEIGHTS_ENV} or torch.hub's cache)")
-    parser.add_argument("--download", action="store_true", help=f"download {VGG16_URL} if missing")
-    args = parser.parse_args(argv)
-    try:
-        path = verified_weights(args.path, download=args.download)
-    except WeightsError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    print(f"{path}: sha256 {VGG16_SHA256} verified")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -7,6 +7,7 @@ import pytest
 import torch
 import torchvision
 
+from benchmark.vgg_weights import main
 from models.perceptual import (
     VGG16_SHA256,
     VGG16_URL,
@@ -14,7 +15,6 @@ from models.perceptual import (
     PerceptualLoss,
     WeightsError,
     load_vgg16_stages,
-    main,
     sha256_file,
 )
 
