@@ -57,7 +57,8 @@ def _summary(values: list[float]) -> tuple[float, float]:
 
 def metric_rows(config: dict, models: list[str], datasets: list[str], keys: tuple[str, ...]) -> pd.DataFrame:
     """Long table: one row per (model, dataset) with mean and std over seeds of each metric key,
-    the number of finished seeds and a status ("ok", "diverged", "not run")."""
+    the number of finished seeds and a status ("ok", "diverged", "not run").  A key missing from
+    a metrics file (``kid`` of one written before KID existed) reads NaN."""
     rows = []
     for model in models:
         for dataset in datasets:
@@ -66,7 +67,7 @@ def metric_rows(config: dict, models: list[str], datasets: list[str], keys: tupl
             row = {"model": model, "label": _label(config, model), "dataset": dataset,
                    "seeds": len(finished), "status": "ok" if finished else (DIVERGED if found else NOT_RUN)}
             for key in keys:
-                mean, std = _summary([m[key] for m in finished]) if finished else (np.nan, np.nan)
+                mean, std = _summary([m.get(key, np.nan) for m in finished]) if finished else (np.nan, np.nan)
                 row[f"{key}_mean"], row[f"{key}_std"] = mean, std
             rows.append(row)
     return pd.DataFrame(rows)
@@ -95,7 +96,7 @@ def _features_note(config: dict) -> str:
 
 def _table1_long(config: dict) -> pd.DataFrame:
     datasets = table1_datasets(config)
-    return metric_rows(config, config["table1"]["models"], datasets, ("fid",))
+    return metric_rows(config, config["table1"]["models"], datasets, ("fid", "kid"))
 
 
 def table1(config: dict, out: Path) -> list[Path]:
@@ -172,7 +173,7 @@ def table5(config: dict, out: Path) -> list[Path]:
 
 
 def paper_vs_ours(config: dict, out: Path) -> list[Path]:
-    """Each published FID next to ours and the difference."""
+    """Each published FID next to ours and the difference, and our KID (the paper has none)."""
     reference = pd.read_csv(REFERENCE / "paper_table1_glf.csv")
     long = _table1_long(config).set_index(["model", "dataset"])
     rows = []
@@ -184,6 +185,7 @@ def paper_vs_ours(config: dict, out: Path) -> list[Path]:
                      "paper_fid_std": ref["fid_std"], "our_fid_mean": ours["fid_mean"] if ok else np.nan,
                      "our_fid_std": ours["fid_std"] if ok else np.nan,
                      "difference": ours["fid_mean"] - ref["fid_mean"] if ok else np.nan,
+                     "our_kid_mean": ours["kid_mean"] if ok else np.nan, "our_kid_std": ours["kid_std"] if ok else np.nan,
                      "our_status": NOT_RUN if ours is None else ours["status"],
                      "features": config["evaluation"]["features"], "source": ref["source"]})
     df = pd.DataFrame(rows)

@@ -24,12 +24,12 @@ def config(tmp_path):
     })
 
 
-def _metrics(config, dataset, model, seed, fid=None, status="completed"):
+def _metrics(config, dataset, model, seed, fid=None, status="completed", kid=None):
     path = paths.metrics(config, dataset, model, seed)
     path.parent.mkdir(parents=True, exist_ok=True)
     body = {"status": status, "features": "classifier", "num_samples": 500}
     if fid is not None:
-        body.update(fid=fid, prd_f8=0.9, prd_f1_8=0.8)
+        body.update(fid=fid, prd_f8=0.9, prd_f1_8=0.8, **({} if kid is None else {"kid": kid}))
     path.write_text(json.dumps(body))
 
 
@@ -57,10 +57,11 @@ def test_table1_mean_std_missing_and_diverged(config, tmp_path):
     long = pd.read_csv(tmp_path / "results" / "table1_long.csv")
     assert long.loc[(long.model == "glf") & (long.dataset == "fashion"), "fid_mean"].item() == 21.0
     assert long.loc[(long.model == "glf_b10") & (long.dataset == "fashion"), "fid_mean"].isna().all()
+    assert long["kid_mean"].isna().all()  # metrics files written before KID existed
 
 
 def test_table4_appends_gan_rows_and_paper_vs_ours_differences(config, tmp_path):
-    _metrics(config, "fashion", "glf", 0, fid=25.3)
+    _metrics(config, "fashion", "glf", 0, fid=25.3, kid=0.02)
     tables.table4(config, tmp_path / "results")
     table4 = pd.read_csv(tmp_path / "results" / "table4.csv").set_index("model")
     assert table4.loc["WGAN GP (Lucic et al. 2018)", "fashion"] == "24.5 ± 2.1"
@@ -68,7 +69,7 @@ def test_table4_appends_gan_rows_and_paper_vs_ours_differences(config, tmp_path)
     tables.paper_vs_ours(config, tmp_path / "results")
     versus = pd.read_csv(tmp_path / "results" / "paper_vs_ours.csv")
     row = versus[(versus.model == "GLF") & (versus.dataset == "fashion")].iloc[0]
-    assert row.paper_fid_mean == 21.3 and row.difference == pytest.approx(4.0)
+    assert row.paper_fid_mean == 21.3 and row.difference == pytest.approx(4.0) and row.our_kid_mean == 0.02
     assert versus[(versus.model == "GLF") & (versus.dataset == "mnist")].iloc[0].our_status == "not run"
 
 
