@@ -10,19 +10,21 @@ by the same trainer on the latents: implement :meth:`GenerativeModel.second_stag
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from dataclasses import dataclass, field, replace
+from typing import Any, ClassVar, Mapping
 
 import torch
 from torch import nn
 
 from models.flow import RealNVP
+from models.params import Param, check_params
 
 
 @dataclass(frozen=True)
 class ModelSpec:
     """Everything a method needs to build itself: image shape, latent size, flow width and its
-    own hyper-parameters (``params``, e.g. ``beta``)."""
+    own hyper-parameters (``params``, e.g. ``beta``).  ``declared`` holds the method's declared
+    params (set by :class:`GenerativeModel` when it is built from the spec)."""
 
     channels: int
     image_size: int
@@ -30,9 +32,13 @@ class ModelSpec:
     flow_width: int = 64
     num_train: int = 0  # training-set size, for methods with per-image parameters (GLO codes)
     params: dict[str, Any] = field(default_factory=dict)
+    declared: Mapping[str, Param] = field(default_factory=dict, repr=False, compare=False)
 
-    def param(self, name: str, default: Any) -> Any:
-        return self.params.get(name, default)
+    def param(self, name: str) -> Any:
+        """The value of param ``name``: the preset's, else the method's declared default."""
+        if name not in self.declared:
+            raise KeyError(f"param {name!r} is not declared by the method; declared: {sorted(self.declared)}")
+        return self.params.get(name, self.declared[name].default)
 
 
 class Trainable(nn.Module):
@@ -61,13 +67,16 @@ class Trainable(nn.Module):
 
 
 class GenerativeModel(Trainable):
-    """Base class of every method in the registry."""
+    """Base class of every method in the registry; ``declared_params`` lists the method's
+    hyper-parameters (see :mod:`models.params`), checked when the model is built."""
 
     second_stage: ClassVar[str | None] = None
+    declared_params: ClassVar[dict[str, Param]] = {}
 
     def __init__(self, spec: ModelSpec):
         super().__init__()
-        self.spec = spec
+        check_params(self.declared_params, spec.params, "params")
+        self.spec = replace(spec, declared=self.declared_params)
 
     @property
     def image_shape(self) -> tuple[int, int, int]:

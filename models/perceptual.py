@@ -24,6 +24,7 @@ from torch import nn
 
 from benchmark.weights import WeightsError, pinned_file, sha256_file  # noqa: F401 (re-exported)
 from models.base import ModelSpec
+from models.params import Param, declare
 
 VGG16_URL = "https://download.pytorch.org/models/vgg16-397923af.pth"
 VGG16_SHA256 = "397923af8e79cdbb6a7127f12361acd7a2f83e06b05044ddf496e83de57a5bf0"
@@ -33,6 +34,16 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 # Ends (exclusive) of the vgg16.features slices whose last layer is the ReLU after
 # conv1_2, conv2_2, conv3_2 and conv4_3.
 STAGE_ENDS = (4, 9, 14, 23)
+REDUCTIONS = ("sum", "mean")
+
+PERCEPTUAL_PARAMS = declare(
+    Param("perceptual_reduction", str, "sum", "L1 of the pixels and of each VGG16 feature map summed over "
+          "its elements (authors' GLF code) or averaged (NAM's code)", choices=REDUCTIONS),
+    Param("vgg_weights", str, None, "VGG16 weights file (default $GLF_VGG16_WEIGHTS or torch.hub's cache)",
+          nullable=True),
+    Param("vgg_sha256", str, VGG16_SHA256, "SHA-256 of the VGG16 weights file (other files: tests only)"),
+    Param("vgg_download", bool, False, "download missing VGG16 weights (needs internet)"),
+)
 
 
 def default_weights_path() -> Path:
@@ -74,18 +85,24 @@ def load_vgg16_stages(path: str | Path | None = None, sha256: str = VGG16_SHA256
     return stages.eval()
 
 
-def _mean_abs(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    return (a - b).abs().flatten(1).mean(dim=1)
+def _l1(a: torch.Tensor, b: torch.Tensor, reduction: str) -> torch.Tensor:
+    """Per-image L1 distance ``(B,)`` of ``a, b (B, ...)``, summed or averaged over the elements."""
+    distance = (a - b).abs().flatten(1)
+    return distance.sum(dim=1) if reduction == "sum" else distance.mean(dim=1)
 
 
 class PerceptualLoss(nn.Module):
-    """``loss(x_hat, x)``: per image, the mean L1 distance of pixels plus of each VGG16 feature
-    map, summed over those terms and averaged over the batch; images ``(B, C, S, S)`` in [0, 1]
-    with C in {1, 3} -> scalar.  Uses 4 feature levels at ``image_size >= 64``, else 3."""
+    """``loss(x_hat, x)``: per image, the L1 distance of pixels plus of each VGG16 feature map,
+    each summed (``reduction="sum"``, the authors' GLF code) or averaged (``"mean"``, NAM's code)
+    over its elements, added over those terms and averaged over the batch; images ``(B, C, S, S)``
+    in [0, 1] with C in {1, 3} -> scalar.  Uses 4 feature levels at ``image_size >= 64``, else 3."""
 
     def __init__(self, image_size: int, weights: str | Path | None = None, sha256: str = VGG16_SHA256,
-                 download: bool = False):
+                 download: bool = False, reduction: str = "sum"):
         super().__init__()
+        if reduction not in REDUCTIONS:
+            raise ValueError(f"perceptual reduction must be one of {REDUCTIONS}, got {reduction!r}")
+        self.reduction = reduction
         self.levels = 4 if image_size >= 64 else 3
         self.weights, self.sha256, self.download = weights, sha256, download
         self._stages: tuple[nn.ModuleList, ...] = ()  # a tuple, so the VGG is no registered child
@@ -104,23 +121,21 @@ class PerceptualLoss(nn.Module):
         return (x.expand(-1, 3, -1, -1) - self.mean) / self.std
 
     def forward(self, x_hat: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        per_image = _mean_abs(x_hat, x)
+        per_image = _l1(x_hat, x, self.reduction)
         a, b = self._normalise(x_hat), self._normalise(x)
         for stage in self.stages(x.device):
             a = stage(a)
             with torch.no_grad():
                 b = stage(b)
-            per_image = per_image + _mean_abs(a, b)
+            per_image = per_image + _l1(a, b, self.reduction)
         return per_image.mean()
 
 
 def perceptual_loss_from_spec(spec: ModelSpec) -> PerceptualLoss:
-    """The perceptual loss a method's params ask for: ``vgg_weights`` (path, default
-    ``$GLF_VGG16_WEIGHTS`` or torch.hub's cache), ``vgg_sha256`` (default torchvision's pinned
-    hash; only for other weight files, e.g. tests), ``vgg_download`` (default false)."""
-    return PerceptualLoss(spec.image_size, weights=spec.param("vgg_weights", None),
-                          sha256=spec.param("vgg_sha256", VGG16_SHA256),
-                          download=bool(spec.param("vgg_download", False)))
+    """The perceptual loss a method's :data:`PERCEPTUAL_PARAMS` ask for."""
+    return PerceptualLoss(spec.image_size, weights=spec.param("vgg_weights"), sha256=spec.param("vgg_sha256"),
+                          download=bool(spec.param("vgg_download")),
+                          reduction=spec.param("perceptual_reduction"))
 
 
 def main(argv: list[str] | None = None) -> int:

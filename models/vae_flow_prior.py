@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import torch
 
+from models.flow import FLOW_PARAMS
 from models.gaussian import gaussian_entropy, reparameterize
+from models.params import Param, declare
 from models.vae import VAE
 
 
@@ -18,7 +20,11 @@ class VAEFlowPrior(VAE):
     Params: ``beta``, ``learn_variance``, ``flow_blocks`` (default 4).
     """
 
-    default_beta = 400.0
+    declared_params = {
+        **VAE.declared_params,
+        **declare(Param("beta", float, 400.0, "decoder precision: the recon term is beta * SSE (paper: 400)")),
+        **FLOW_PARAMS,
+    }
     has_flow = True
 
     def latent_divergence(self, mean: torch.Tensor, logvar: torch.Tensor

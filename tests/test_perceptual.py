@@ -118,3 +118,33 @@ def test_environment_variable_points_the_loader_at_the_file(vgg_file, monkeypatc
 def test_command_line_check_reports_a_missing_file(tmp_path, capsys):
     assert main(["--path", str(tmp_path / "missing.pth")]) == 2
     assert "not found" in capsys.readouterr().err
+
+
+def test_sum_and_mean_reductions_differ_by_each_terms_element_count(vgg_file, images):
+    """Per image, sum = sum over terms of (element count x mean): pixels 1x28x28, then the VGG
+    maps conv1_2 64x28x28, conv2_2 128x14x14, conv3_2 256x7x7."""
+    x_hat = images.flip(0)
+    summed, averaged = PerceptualLoss(28, *vgg_file, reduction="sum"), PerceptualLoss(28, *vgg_file, reduction="mean")
+    stages = summed.stages(images.device)
+    a, b = summed._normalise(x_hat), summed._normalise(images)
+    terms = [(x_hat - images).abs().flatten(1)]
+    for stage in stages:
+        a, b = stage(a), stage(b)
+        terms.append((a - b).abs().flatten(1))
+    assert [t.shape[1] for t in terms] == [784, 64 * 784, 128 * 196, 256 * 49]
+    expected_sum = sum(t.mean(dim=1) * t.shape[1] for t in terms).mean()
+    expected_mean = sum(t.mean(dim=1) for t in terms).mean()
+    assert torch.allclose(summed(x_hat, images), expected_sum, rtol=1e-5)
+    assert torch.allclose(averaged(x_hat, images), expected_mean, rtol=1e-5)
+    assert summed(x_hat, images) > 100 * averaged(x_hat, images)
+
+
+def test_perceptual_reduction_param_reaches_the_loss_of_both_methods(vgg_file):
+    from models import build_model
+    from models.base import ModelSpec
+    path, sha = vgg_file
+    for method in ("glf_perceptual", "glann"):
+        for reduction in ("sum", "mean"):
+            spec = ModelSpec(1, 28, latent_dim=4, flow_width=8, num_train=4,
+                             params={"vgg_weights": str(path), "vgg_sha256": sha, "perceptual_reduction": reduction})
+            assert build_model(method, spec).perceptual.reduction == reduction
