@@ -103,3 +103,7 @@ def test_figures_draw_diverged_runs_up_to_divergence(config, tmp_path):
         assert written[0].read_bytes()[:4] == b"\x89PNG" and written[1].read_bytes()[:4] == b"%PDF"
     curves, diverged = figures._run_curves(config, "fashion", "reg")
     assert diverged == 2 and curves["epoch"].tolist() == [1]
+
+
+def test_figure3b_plots_the_papers_entropy_loss_column():
+    assert figures.PANELS["figure3"][1][0] == "entropy_loss"  # -sum(log sigma), logged by VAE+flow prior
