@@ -325,7 +325,7 @@ def cache_path(cache_dir: Path, name: str, split: str, crop: int) -> Path:
 
 
 def load_dataset(name: str, split: str, data_root: str | Path, cache_dir: str | Path | None = None,
-                 crop: int = 140, download: bool = False) -> ImageSet:
+                 crop: int = 160, download: bool = False) -> ImageSet:
     """Return one split of a dataset as an :class:`ImageSet` (uint8 ``(N, C, H, W)``).
 
     The original files are verified and decoded once; with ``cache_dir`` the result is cached

@@ -22,7 +22,7 @@ import torch
 from benchmark import paths
 from benchmark.atomic import atomic_path, atomic_write_text
 from benchmark.cli import reports_errors
-from benchmark.config import load_config
+from benchmark.config import dataset_crop, load_config
 from benchmark.data import load_dataset
 from benchmark.joblog import announce
 from benchmark.metrics.evaluate import (
@@ -51,8 +51,8 @@ def extractor_for(config: dict, dataset: str) -> FeatureExtractor:
 
 def real_images(config: dict, dataset: str):
     """The first ``evaluation.num_samples`` test images of ``dataset``, uint8 ``(N, C, S, S)``."""
-    crop = config["datasets"][dataset].get("crop", 140)
-    test = load_dataset(dataset, "test", config["data_root"], config["cache_dir"], crop=crop).images
+    test = load_dataset(dataset, "test", config["data_root"], config["cache_dir"],
+                        crop=dataset_crop(config, dataset)).images
     return first_n(test, config["evaluation"]["num_samples"], f"{dataset} test split")
 
 

@@ -9,7 +9,7 @@ import sys
 from benchmark import paths
 from benchmark.atomic import atomic_write_text
 from benchmark.cli import reports_errors
-from benchmark.config import ConfigError, load_config
+from benchmark.config import ConfigError, dataset_crop, load_config
 from benchmark.data import SPLITS, load_dataset
 from benchmark.joblog import announce
 
@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     config = load_config(args.config)
     if args.dataset not in config["datasets"]:
         raise ConfigError(f"dataset {args.dataset!r} is not in the preset; it has {sorted(config['datasets'])}")
-    crop = config["datasets"][args.dataset].get("crop", 140)
+    crop = dataset_crop(config, args.dataset)
     summary = {"dataset": args.dataset, "crop": crop}
     for split in SPLITS:
         data = load_dataset(args.dataset, split, config["data_root"], config["cache_dir"], crop=crop,
