@@ -34,6 +34,9 @@ def _fill_defaults(config: dict, schema: dict) -> None:
     for key, sub in schema.get("properties", {}).items():
         if "default" in sub and key not in config:
             config[key] = sub["default"]
+        elif isinstance(config.get(key), dict) and "properties" in sub:
+            config[key] = dict(config[key])
+            _fill_defaults(config[key], sub)
 
 
 def validate_config(config: Any, source: str = "config") -> dict:

@@ -4,8 +4,10 @@
     python -m benchmark.evaluate --config P reference --dataset D    # real test-split statistics
     python -m benchmark.evaluate --config P samples --dataset D --samples S --out M.json
 
-The features (Inception-v3 pool3 or the offline classifier), the number of samples and the
-PRD settings come from the preset's ``evaluation`` section.  Samples of a diverged run give a
+The features (Inception-v3 pool3 or the offline classifier), the number of samples, the sampling
+protocol and the PRD settings come from the preset's ``evaluation`` section.  The metrics file holds
+``fid`` (under the preset's ``evaluation.sampling``, named by ``sampling``), one ``fid_<protocol>``
+per sampling protocol (``fid_authors``, ``fid_eval``) and PRD for the preset's protocol only.  Samples of a diverged run give a
 metrics file with ``"status": "diverged"`` and no numbers.  The metric computations themselves
 live in :mod:`benchmark.metrics`.
 """
@@ -41,6 +43,7 @@ from benchmark.metrics.fid import (
 from benchmark.metrics.prd import save_prd_curve
 from benchmark.sample import generate
 from models.base import GenerativeModel
+from models.sampling import SAMPLING_PROTOCOLS
 
 
 def extractor_for(config: dict, dataset: str) -> FeatureExtractor:
@@ -73,7 +76,8 @@ def fid_tracker(config: dict, dataset: str, seed: int):
     def track(model: GenerativeModel, epoch: int) -> dict[str, float]:
         if epoch % evaluation["eval_every"]:
             return {}
-        images = generate(model, evaluation["eval_samples"], seed, evaluation.get("batch_size", 200))
+        images = generate(model, evaluation["eval_samples"], seed, evaluation.get("batch_size", 200),
+                          protocol=evaluation["sampling"])
         return {"fid": fid_from_features(extractor.features(images, evaluation.get("batch_size", 200)), mu, sigma)}
 
     return track
@@ -97,18 +101,30 @@ def write_reference(config: dict, dataset: str) -> Path:
 
 
 def evaluate_file(config: dict, dataset: str, samples_path: Path, out: Path) -> dict:
-    """FID and PRD of a samples file (see :mod:`benchmark.sample`) against the test split; write
-    and return the metrics dict."""
+    """FID and PRD of a samples file (see :mod:`benchmark.sample`) against the test split, under
+    the preset's sampling protocol, plus the FID of every protocol; write and return the metrics."""
     payload = torch.load(samples_path, map_location="cpu", weights_only=False)
     evaluation = config["evaluation"]
+    chosen = evaluation["sampling"]
     metrics = {"status": payload["status"], "dataset": dataset, "features": evaluation["features"],
-               "fid_label": FID_LABELS[evaluation["features"]], "num_samples": evaluation["num_samples"]}
+               "fid_label": FID_LABELS[evaluation["features"]], "num_samples": evaluation["num_samples"],
+               "sampling": chosen}
     if payload["status"] == "completed":
+        by_sampling = payload.get("images_by_sampling")
+        if by_sampling is None or set(by_sampling) != set(SAMPLING_PROTOCOLS):
+            raise ValueError(f"samples file {samples_path} lacks the images of the sampling protocols "
+                             f"{SAMPLING_PROTOCOLS}; rerun `python -m benchmark.sample` (the workflow's sample rule)")
         extractor = extractor_for(config, dataset)
-        samples = first_n(payload["images"], evaluation["num_samples"], f"samples file {samples_path}")
-        numbers, prd = evaluate_samples(samples, real_images(config, dataset), extractor, config["cache_dir"],
-                                        evaluation.get("batch_size", 200), prd_runs=evaluation.get("prd_runs", 10))
-        metrics.update(numbers)
+        batch_size = evaluation.get("batch_size", 200)
+        samples = {p: first_n(images, evaluation["num_samples"], f"samples file {samples_path} ({p})")
+                   for p, images in by_sampling.items()}
+        numbers, prd = evaluate_samples(samples[chosen], real_images(config, dataset), extractor, config["cache_dir"],
+                                        batch_size, prd_runs=evaluation.get("prd_runs", 10))
+        metrics.update(numbers, sampling=chosen)
+        _, mu, sigma = reference_statistics(config, dataset, extractor)
+        for protocol, images in samples.items():
+            metrics[f"fid_{protocol}"] = (numbers["fid"] if protocol == chosen else
+                                          fid_from_features(extractor.features(images, batch_size), mu, sigma))
         save_prd_curve(prd, default_curve_path(out))
     atomic_write_text(out, json.dumps(metrics, indent=2) + "\n")
     return metrics

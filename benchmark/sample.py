@@ -1,7 +1,10 @@
 """``python -m benchmark.sample``: generated images, sample grids and interpolations of a model.
 
-Samples are saved as ``{"images": uint8 (N, C, S, S) or None, "status": ...}``: a diverged run
-yields no images, so that its table cells read "diverged" rather than a number.
+Samples are saved as ``{"images": uint8 (N, C, S, S) or None, "status", "meta", "sampling",
+"images_by_sampling"}``: ``images`` are those of the preset's protocol (``--sampling``, named by
+``sampling``); ``images_by_sampling`` maps each protocol of :mod:`models.sampling` ("authors",
+"eval") to its images (the same seed and noise), so that both FIDs can be computed.  A diverged run
+yields no images (``None`` everywhere), so that its table cells read "diverged" rather than a number.
 """
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ from benchmark.device import pick_device
 from benchmark.joblog import announce
 from benchmark.model_io import load_model
 from models.base import GenerativeModel
+from models.sampling import AUTHORS_BATCH_SIZE, SAMPLING_PROTOCOLS
 
 
 def _generator(model: GenerativeModel, seed: int) -> torch.Generator:
@@ -32,10 +36,13 @@ def to_uint8(images: torch.Tensor) -> torch.Tensor:
 
 
 def generate(model: GenerativeModel, n: int, seed: int, batch_size: int = 1000,
-             progress: bool = False) -> torch.Tensor:
-    """Return ``n`` samples of ``model`` as uint8 ``(n, C, S, S)`` (batched, repeatable by seed)."""
+             progress: bool = False, protocol: str = "eval") -> torch.Tensor:
+    """Return ``n`` samples of ``model`` as uint8 ``(n, C, S, S)`` (batched, repeatable by seed)
+    under the sampling ``protocol``; "authors" always draws batches of 500 (its BatchNorm
+    statistics depend on the batch)."""
     generator = _generator(model, seed)
-    chunks = [to_uint8(model.sample(min(batch_size, n - start), generator))
+    batch_size = AUTHORS_BATCH_SIZE if protocol == "authors" else batch_size
+    chunks = [to_uint8(model.sample(min(batch_size, n - start), generator, protocol))
               for start in tqdm(range(0, n, batch_size), desc="sampling", unit="batch", disable=not progress)]
     return torch.cat(chunks)
 
@@ -69,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model-file", type=Path, required=True)
     parser.add_argument("--num-samples", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--sampling", choices=SAMPLING_PROTOCOLS, default="authors",
+                        help="the preset's evaluation.sampling: whose images are 'images' and the grid")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--out", type=Path, required=True, help="samples file (.pt)")
     parser.add_argument("--grid", type=Path, help="PNG grid of the first 100 samples")
@@ -80,10 +89,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--num-samples must be at least 1")
     model, meta = load_model(args.model_file, pick_device(args.device))
     status = meta.get("second_stage", meta)["status"]
-    images = None
+    by_sampling = dict.fromkeys(SAMPLING_PROTOCOLS)
     if status == "completed":
-        images = generate(model, args.num_samples, args.seed, progress=not args.no_progress)
-    atomic_torch_save({"images": images, "status": status, "meta": meta}, args.out)
+        by_sampling = {p: generate(model, args.num_samples, args.seed, progress=not args.no_progress, protocol=p)
+                       for p in SAMPLING_PROTOCOLS}
+    images = by_sampling[args.sampling]
+    atomic_torch_save({"images": images, "status": status, "meta": meta, "sampling": args.sampling,
+                       "images_by_sampling": by_sampling}, args.out)
     for path in (args.grid, args.interpolation):
         if path is None:
             continue

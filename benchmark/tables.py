@@ -21,6 +21,7 @@ from benchmark.data import dataset_info
 from benchmark.joblog import announce
 from models import MODELS
 from models.architecture import architecture_rows
+from models.sampling import SAMPLING_PROTOCOLS
 
 REFERENCE = Path(__file__).resolve().parent.parent / "workflow" / "reference"
 PAPER_NAMES = {"GLF": "glf", "GLF+perceptual": "glf_perceptual", "Two-Stage VAE (original paper)": "two_stage_vae"}
@@ -65,7 +66,7 @@ def metric_rows(config: dict, models: list[str], datasets: list[str], keys: tupl
             row = {"model": model, "label": _label(config, model), "dataset": dataset,
                    "seeds": len(finished), "status": "ok" if finished else (DIVERGED if found else NOT_RUN)}
             for key in keys:
-                mean, std = _summary([m[key] for m in finished]) if finished else (np.nan, np.nan)
+                mean, std = _summary([m.get(key, np.nan) for m in finished]) if finished else (np.nan, np.nan)
                 row[f"{key}_mean"], row[f"{key}_std"] = mean, std
             rows.append(row)
     return pd.DataFrame(rows)
@@ -89,12 +90,14 @@ def _features_note(config: dict) -> str:
     evaluation = config["evaluation"]
     name = "Inception-v3 pool3" if evaluation["features"] == "inception" else "offline classifier"
     return (f"features: {name} ({evaluation['features']}); {evaluation['num_samples']} generated samples "
-            f"vs the test split; preset: {config['preset']}; mean ± std over seeds {config['seeds']}")
+            f"(sampling: {evaluation['sampling']}) vs the test split; preset: {config['preset']}; "
+            f"mean ± std over seeds {config['seeds']}")
 
 
 def _table1_long(config: dict) -> pd.DataFrame:
     datasets = table1_datasets(config)
-    return metric_rows(config, config["table1"]["models"], datasets, ("fid",))
+    return metric_rows(config, config["table1"]["models"], datasets,
+                       ("fid", *(f"fid_{protocol}" for protocol in SAMPLING_PROTOCOLS)))
 
 
 def table1(config: dict, out: Path) -> list[Path]:

@@ -18,6 +18,7 @@ from torch import nn
 
 from models.flow import RealNVP
 from models.params import Param, check_params
+from models.sampling import finish, protocol_mode
 
 
 @dataclass(frozen=True)
@@ -104,14 +105,12 @@ class GenerativeModel(Trainable):
         raise NotImplementedError(f"{type(self).__name__} does not sample through Gaussian noise")
 
     @torch.no_grad()
-    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Return ``n`` generated images ``(n, C, S, S)`` in [0, 1] (eval mode, no gradients)."""
-        was_training = self.training
-        self.eval()
-        try:
-            return self.decode(self.sample_latents(n, generator)).clamp(0, 1)
-        finally:
-            self.train(was_training)
+    def sample(self, n: int, generator: torch.Generator | None = None, protocol: str = "eval") -> torch.Tensor:
+        """Return ``n`` generated images ``(n, C, S, S)`` in [0, 1], no gradients, under the
+        sampling ``protocol`` (:mod:`models.sampling`: "eval", or "authors" = batch statistics
+        and a min-max stretch per image); the model is left as it was."""
+        with protocol_mode(self, protocol):
+            return finish(self.decode(self.sample_latents(n, generator)), protocol)
 
     @torch.no_grad()
     def reconstruct(self, x: torch.Tensor) -> torch.Tensor:

@@ -65,6 +65,7 @@ rule sample:
         interpolation=f"{RUN}/interpolation.png",
     params:
         num=EVAL["num_samples"],
+        sampling=EVAL["sampling"],
         device=config["device"],
     log:
         "logs/sample/{dataset}-{model}-seed{seed}.log",
@@ -76,5 +77,5 @@ rule sample:
         ENV
     shell:
         f"{PYTHON} -m benchmark.sample --model-file {{input}} --seed {{wildcards.seed}} --num-samples {{params.num}}"
-        " --device {params.device} --out {output.samples} --grid {output.grid}"
+        " --sampling {params.sampling} --device {params.device} --out {output.samples} --grid {output.grid}"
         " --interpolation {output.interpolation} --no-progress > {log} 2>&1"
