@@ -76,6 +76,9 @@ def _check_model_params(config: dict, name: str, model: dict, source: str) -> No
             check_params(declared, values, where)
     except ParamError as err:
         raise ConfigError(f"{source}: {err}") from None
+    if "z_penalty_grid" in model and "z_penalty" not in declared:
+        raise ConfigError(f"{source}: 'models.{name}.z_penalty_grid' needs a method with the param z_penalty "
+                          f"(e.g. rae_gmm); method {model['method']!r} has none: remove the key")
     keyed = [("per_dataset", model.get("per_dataset", {})), ("lr_schedule", model.get("lr_schedule", {})),
              ("second_stage.lr_schedule", model.get("second_stage", {}).get("lr_schedule", {}))]
     for key, mapping in keyed:
@@ -139,6 +142,7 @@ class RunConfig:
     max_train_images: int | None
     crop: int
     extra: dict = field(default_factory=dict)
+    holdout_images: int = 0  # last training images left out (penalty-grid candidates only)
 
 
 def _epochs(value: Any, dataset: str, default: int) -> int:

@@ -138,7 +138,9 @@ def table2(config: dict, out: Path) -> list[Path]:
             run = resolve_run(config, model, dataset, 0)
             kind = MODELS[run.method].second_stage
             second = {None: "", "fit": " + GMM fit", "train": f" + {run.second_stage.epochs if run.second_stage else 0}"}[kind]
-            row[dataset] = f"{run.train.epochs}{second}"
+            grid = config["models"][model].get("z_penalty_grid", [])
+            search = f" (+ z_penalty search: {len(grid)} x ({run.train.epochs}{second}))" if grid else ""
+            row[dataset] = f"{run.train.epochs}{second}{search}"
         rows.append(row)
     return write_table(pd.DataFrame(rows), out / "table2",
                        f"Table 2: training epochs (stage 1 + stage 2). preset: {config['preset']}")

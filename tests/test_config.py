@@ -124,3 +124,10 @@ def test_paper_protocol_settings_resolve_per_dataset():
     assert resolve_run(config, "glf", "celeba", 0).crop == 160
     assert resolve_run(config, "vae", "mnist", 0).spec.params == {"beta": 1}
     assert resolve_run(config, "vae_flow_posterior", "mnist", 0).spec.params == {"beta": 1}
+
+
+def test_paper_preset_uses_the_authors_protocol_and_searches_the_rae_penalty():
+    config = load_config(PRESETS / "paper.yaml")
+    assert config["evaluation"]["sampling"] == "authors"
+    assert len(config["models"]["rae_gmm"]["z_penalty_grid"]) >= 2
+    assert config["models"]["glf_perceptual"]["params"]["perceptual_reduction"] == "sum"
