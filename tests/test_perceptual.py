@@ -43,7 +43,7 @@ def test_loader_returns_frozen_stages_with_the_file_weights(vgg_file):
     stages = load_vgg16_stages(path, sha, levels=4)
     reference = torchvision.models.vgg16(weights=None)
     reference.load_state_dict(torch.load(path, weights_only=True))
-    assert torch.equal(stages[3][-2].weight, reference.features[21].weight)  # conv4_3
+    assert torch.equal(stages[3][-1].weight, reference.features[21].weight)  # conv4_3, before its ReLU
     assert not any(p.requires_grad for p in stages.parameters())
     assert not stages.training
 
@@ -148,3 +148,12 @@ def test_perceptual_reduction_param_reaches_the_loss_of_both_methods(vgg_file):
             spec = ModelSpec(1, 28, latent_dim=4, flow_width=8, num_train=4,
                              params={"vgg_weights": str(path), "vgg_sha256": sha, "perceptual_reduction": reduction})
             assert build_model(method, spec).perceptual.reduction == reduction
+
+
+def test_features_are_taken_before_the_relu_by_default_and_after_it_on_request(vgg_file):
+    conv, relu = load_vgg16_stages(*vgg_file, levels=4), load_vgg16_stages(*vgg_file, levels=4, activation="relu")
+    assert all(isinstance(stage[-1], torch.nn.Conv2d) for stage in conv)  # authors: conv1_2, conv2_2, ...
+    assert all(isinstance(stage[-1], torch.nn.ReLU) for stage in relu)
+    x = torch.rand(1, 3, 28, 28, generator=torch.Generator().manual_seed(4))
+    assert conv[0](x).min() < 0 <= relu[0](x).min()
+    assert PerceptualLoss(28, *vgg_file).activation == "conv"
