@@ -155,10 +155,10 @@ def _epochs(value: Any, dataset: str, default: int) -> int:
     return value
 
 
-def _schedule(milestones: list[int], factors: list[float], schedule: dict, dataset: str, epochs: int
-              ) -> dict[str, list]:
+def _schedule(milestones: list[int], schedule: dict, dataset: str, epochs: int) -> dict[str, list]:
     """``lr_milestones`` and ``lr_factors`` of a stage: the ``schedule`` entry of ``dataset`` if any,
-    else ``milestones`` (each halving); milestones at or after ``epochs`` are dropped."""
+    else ``milestones`` (each halving, no factors); milestones at or after ``epochs`` are dropped."""
+    factors: list[float] = []
     if dataset in schedule:
         milestones, factors = [e for e, _ in schedule[dataset]], [f for _, f in schedule[dataset]]
     kept = [i for i, e in enumerate(milestones) if e < epochs]
@@ -180,14 +180,14 @@ def resolve_run(config: dict, model: str, dataset: str, seed: int) -> RunConfig:
     milestones = m.get("lr_milestones", [math.ceil(e * factor) for e in d.get("lr_milestones", [])])
     train = TrainSettings(epochs=epochs, batch_size=override.get("batch_size", m.get("batch_size", 256)),
                           lr=override.get("lr", m.get("lr", 1e-3)), seed=seed,
-                          **_schedule(milestones, [], m.get("lr_schedule", {}), dataset, epochs))
+                          **_schedule(milestones, m.get("lr_schedule", {}), dataset, epochs))
     second = None
     if MODELS[m["method"]].second_stage == "train":
         stage = m.get("second_stage", {})
         stage_epochs = _epochs(stage.get("epochs"), dataset, epochs)
         second = TrainSettings(epochs=stage_epochs, batch_size=stage.get("batch_size", train.batch_size),
                                lr=stage.get("lr", train.lr), seed=seed,
-                               **_schedule([], [], stage.get("lr_schedule", {}), dataset, stage_epochs))
+                               **_schedule([], stage.get("lr_schedule", {}), dataset, stage_epochs))
     max_images = d.get("max_train_images")
     spec = ModelSpec(channels=info.channels, image_size=info.image_size, latent_dim=d["latent_dim"],
                      flow_width=d["flow_width"], params={**m.get("params", {}), **override.get("params", {})})

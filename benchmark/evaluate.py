@@ -5,10 +5,10 @@
     python -m benchmark.evaluate --config P samples --dataset D --samples S --out M.json
 
 The features (Inception-v3 pool3 or the offline classifier), the number of samples, the sampling
-protocol and the PRD settings come from the preset's ``evaluation`` section.  The metrics file holds
-``fid`` (under the preset's ``evaluation.sampling``, named by ``sampling``), one ``fid_<protocol>``
-per sampling protocol (``fid_authors``, ``fid_eval``) and PRD for the preset's protocol only.  Samples of a diverged run give a
-metrics file with ``"status": "diverged"`` and no numbers.  The metric computations themselves
+protocol and the PRD settings come from the preset's ``evaluation`` section.  The metrics file
+holds ``fid`` (under the preset's ``evaluation.sampling``, named by ``sampling``), one
+``fid_<protocol>`` per sampling protocol (``fid_authors``, ``fid_eval``) and PRD for the preset's
+protocol only.  Samples of a diverged run give a metrics file with ``"status": "diverged"`` and no numbers.  The metric computations themselves
 live in :mod:`benchmark.metrics`.
 """
 from __future__ import annotations
@@ -120,7 +120,7 @@ def evaluate_file(config: dict, dataset: str, samples_path: Path, out: Path) -> 
                    for p, images in by_sampling.items()}
         numbers, prd = evaluate_samples(samples[chosen], real_images(config, dataset), extractor, config["cache_dir"],
                                         batch_size, prd_runs=evaluation.get("prd_runs", 10))
-        metrics.update(numbers, sampling=chosen)
+        metrics.update(numbers)
         _, mu, sigma = reference_statistics(config, dataset, extractor)
         for protocol, images in samples.items():
             metrics[f"fid_{protocol}"] = (numbers["fid"] if protocol == chosen else
