@@ -24,8 +24,9 @@ from models.sampling import finish, protocol_mode
 @dataclass(frozen=True)
 class ModelSpec:
     """Everything a method needs to build itself: image shape, latent size, flow width and its
-    own hyper-parameters (``params``, e.g. ``beta``).  ``declared`` holds the method's declared
-    params (set by :class:`GenerativeModel` when it is built from the spec)."""
+    own hyper-parameters (``params``, e.g. ``beta``).  A model's own spec (``model.spec``) also
+    knows the method's declared params (:meth:`declaring`), so :meth:`param` reads their defaults;
+    they are no field, so ``asdict(spec)`` (what model files store) holds plain values only."""
 
     channels: int
     image_size: int
@@ -33,13 +34,19 @@ class ModelSpec:
     flow_width: int = 64
     num_train: int = 0  # training-set size, for methods with per-image parameters (GLO codes)
     params: dict[str, Any] = field(default_factory=dict)
-    declared: Mapping[str, Param] = field(default_factory=dict, repr=False, compare=False)
+
+    def declaring(self, declared: Mapping[str, Param]) -> ModelSpec:
+        """A copy of this spec whose :meth:`param` falls back on the defaults of ``declared``."""
+        spec = replace(self)
+        object.__setattr__(spec, "_declared", declared)
+        return spec
 
     def param(self, name: str) -> Any:
         """The value of param ``name``: the preset's, else the method's declared default."""
-        if name not in self.declared:
-            raise KeyError(f"param {name!r} is not declared by the method; declared: {sorted(self.declared)}")
-        return self.params.get(name, self.declared[name].default)
+        declared = getattr(self, "_declared", {})
+        if name not in declared:
+            raise KeyError(f"param {name!r} is not declared by the method; declared: {sorted(declared)}")
+        return self.params.get(name, declared[name].default)
 
 
 class Trainable(nn.Module):
@@ -77,7 +84,7 @@ class GenerativeModel(Trainable):
     def __init__(self, spec: ModelSpec):
         super().__init__()
         check_params(self.declared_params, spec.params, "params")
-        self.spec = replace(spec, declared=self.declared_params)
+        self.spec = spec.declaring(self.declared_params)
 
     @property
     def image_shape(self) -> tuple[int, int, int]:

@@ -131,3 +131,19 @@ def test_paper_preset_uses_the_authors_protocol_and_searches_the_rae_penalty():
     assert config["evaluation"]["sampling"] == "authors"
     assert len(config["models"]["rae_gmm"]["z_penalty_grid"]) >= 2
     assert config["models"]["glf_perceptual"]["params"]["perceptual_reduction"] == "sum"
+
+
+def test_model_files_store_plain_spec_values_and_reload_with_declared_defaults(tmp_path):
+    from dataclasses import asdict
+
+    from benchmark.model_io import load_model, save_model
+    from models import build_model
+    from models.base import ModelSpec
+    model = build_model("glf", ModelSpec(1, 28, latent_dim=4, flow_width=8, params={"beta": 2.0}))
+    assert asdict(model.spec) == {"channels": 1, "image_size": 28, "latent_dim": 4, "flow_width": 8,
+                                  "num_train": 0, "params": {"beta": 2.0}}
+    save_model(tmp_path / "m.pt", model, "glf", {})
+    loaded, _ = load_model(tmp_path / "m.pt")
+    assert loaded.beta == 2.0 and loaded.spec.param("flow_blocks") == 4
+    with pytest.raises(KeyError, match="not declared"):
+        loaded.spec.param("betta")
