@@ -19,6 +19,7 @@ from benchmark.metrics.registry import FEATURES
 from benchmark.trainer import TrainSettings
 from models import MODELS
 from models.base import ModelSpec
+from models.params import ParamError, check_params
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "workflow" / "schema" / "config.schema.yaml"
 
@@ -69,6 +70,7 @@ def validate_config(config: Any, source: str = "config") -> dict:
         if model["method"] not in MODELS:
             raise ConfigError(f"{source}: unknown method '{model['method']}' at 'models.{name}.method'; "
                               f"registered methods: {sorted(MODELS)}")
+        _check_model_params(config, name, model, source)
     _check_names(config, source)
     _check_features(config["evaluation"], source)
     return config
@@ -82,6 +84,28 @@ def _check_features(evaluation: dict, source: str) -> None:
     if evaluation["fid_variant"] not in resizes:
         raise ConfigError(f"{source}: 'evaluation.fid_variant: {evaluation['fid_variant']}' does not apply to "
                           f"{evaluation['features']} features; use one of {list(resizes)} or features: inception")
+def _check_model_params(config: dict, name: str, model: dict, source: str) -> None:
+    """The model's params (and its per-dataset params) against its method's declaration; the
+    datasets named by its per_dataset and lr_schedule entries against the preset's."""
+    declared = MODELS[model["method"]].declared_params
+    checks = [(model.get("params", {}), f"models.{name}.params")]
+    checks += [(over.get("params", {}), f"models.{name}.per_dataset.{ds}.params")
+               for ds, over in model.get("per_dataset", {}).items()]
+    try:
+        for values, where in checks:
+            check_params(declared, values, where)
+    except ParamError as err:
+        raise ConfigError(f"{source}: {err}") from None
+    if "z_penalty_grid" in model and "z_penalty" not in declared:
+        raise ConfigError(f"{source}: 'models.{name}.z_penalty_grid' needs a method with the param z_penalty "
+                          f"(e.g. rae_gmm); method {model['method']!r} has none: remove the key")
+    keyed = [("per_dataset", model.get("per_dataset", {})), ("lr_schedule", model.get("lr_schedule", {})),
+             ("second_stage.lr_schedule", model.get("second_stage", {}).get("lr_schedule", {}))]
+    for key, mapping in keyed:
+        for dataset in mapping:
+            if dataset not in config["datasets"]:
+                raise ConfigError(f"{source}: 'models.{name}.{key}' names dataset {dataset!r}, which is not "
+                                  f"defined; defined: {sorted(config['datasets'])}")
 
 
 def _check_names(config: dict, source: str) -> None:
@@ -130,6 +154,7 @@ class RunConfig:
     second_stage: TrainSettings | None
     max_train_images: int | None
     crop: int
+    holdout_images: int = 0  # last training images left out (penalty-grid candidates only)
 
 
 def _epochs(value: Any, dataset: str, default: int) -> int:
@@ -142,27 +167,41 @@ def _epochs(value: Any, dataset: str, default: int) -> int:
     return value
 
 
+def _schedule(milestones: list[int], schedule: dict, dataset: str, epochs: int) -> dict[str, list]:
+    """``lr_milestones`` and ``lr_factors`` of a stage: the ``schedule`` entry of ``dataset`` if any,
+    else ``milestones`` (each halving, no factors); milestones at or after ``epochs`` are dropped."""
+    factors: list[float] = []
+    if dataset in schedule:
+        milestones, factors = [e for e, _ in schedule[dataset]], [f for _, f in schedule[dataset]]
+    kept = [i for i, e in enumerate(milestones) if e < epochs]
+    return {"lr_milestones": [milestones[i] for i in kept], "lr_factors": [factors[i] for i in kept] if factors else []}
+
+
 def resolve_run(config: dict, model: str, dataset: str, seed: int) -> RunConfig:
-    """Combine the dataset's and the model's settings into one :class:`RunConfig`."""
+    """Combine the dataset's and the model's settings (with its ``per_dataset`` entry for
+    ``dataset`` applied) into one :class:`RunConfig`."""
     if model not in config["models"]:
         raise ConfigError(f"unknown model {model!r}; models in this preset: {sorted(config['models'])}")
     if dataset not in config["datasets"]:
         raise ConfigError(f"unknown dataset {dataset!r}; datasets in this preset: {sorted(config['datasets'])}")
     m, d = config["models"][model], config["datasets"][dataset]
+    override = m.get("per_dataset", {}).get(dataset, {})
     info = DATASETS[dataset]
     factor = m["epochs_factor"]
     epochs = _epochs(m.get("epochs"), dataset, math.ceil(d["epochs"] * factor))
     milestones = m.get("lr_milestones", [math.ceil(e * factor) for e in d["lr_milestones"]])
-    train = TrainSettings(epochs=epochs, batch_size=m["batch_size"], lr=m["lr"],
-                          lr_milestones=[e for e in milestones if e < epochs], seed=seed)
+    train = TrainSettings(epochs=epochs, batch_size=override.get("batch_size", m["batch_size"]),
+                          lr=override.get("lr", m["lr"]), seed=seed,
+                          **_schedule(milestones, m.get("lr_schedule", {}), dataset, epochs))
     second = None
     if MODELS[m["method"]].second_stage == "train":
         stage = m.get("second_stage", {})
-        second = TrainSettings(epochs=_epochs(stage.get("epochs"), dataset, epochs),
-                               batch_size=stage.get("batch_size", train.batch_size),
-                               lr=stage.get("lr", train.lr), seed=seed)
+        stage_epochs = _epochs(stage.get("epochs"), dataset, epochs)
+        second = TrainSettings(epochs=stage_epochs, batch_size=stage.get("batch_size", train.batch_size),
+                               lr=stage.get("lr", train.lr), seed=seed,
+                               **_schedule([], stage.get("lr_schedule", {}), dataset, stage_epochs))
     spec = ModelSpec(channels=info.channels, image_size=info.image_size, latent_dim=d["latent_dim"],
-                     flow_width=d["flow_width"], params=dict(m["params"]))
+                     flow_width=d["flow_width"], params={**m["params"], **override.get("params", {})})
     return RunConfig(model=model, method=m["method"], dataset=dataset, seed=seed, spec=spec, train=train,
                      second_stage=second, max_train_images=d["max_train_images"], crop=d["crop"])
 

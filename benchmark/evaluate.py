@@ -5,9 +5,12 @@
     python -m benchmark.evaluate --config P samples --dataset D --samples S --out M.json
 
 The features (a registry entry: Inception-v3 pool3 or the offline classifier), the FID variant,
-the number of samples and the PRD settings come from the preset's ``evaluation`` section.
-Samples of a diverged run give a metrics file with ``"status": "diverged"`` and no numbers.
-The metric computations themselves live in :mod:`benchmark.metrics`.
+the number of samples, the sampling protocol and the PRD settings come from the preset's
+``evaluation`` section.  The metrics file holds ``fid`` (under the preset's
+``evaluation.sampling``, named by ``sampling``), one ``fid_<protocol>`` per sampling protocol
+(``fid_authors``, ``fid_eval``) and PRD for the preset's protocol only.  Samples of a diverged run
+give a metrics file with ``"status": "diverged"`` and no numbers.  The metric computations
+themselves live in :mod:`benchmark.metrics`.
 """
 from __future__ import annotations
 
@@ -26,9 +29,10 @@ from benchmark.config import load_config
 from benchmark.evaluation import extractor_for, real_images, reference_statistics
 from benchmark.joblog import announce
 from benchmark.metrics.evaluate import default_curve_path, evaluate_samples, first_n
-from benchmark.metrics.fid import inception_weights_file
+from benchmark.metrics.fid import fid_from_features, inception_weights_file
 from benchmark.metrics.prd import save_prd_curve
 from benchmark.metrics.registry import FEATURES
+from models.sampling import SAMPLING_PROTOCOLS
 
 
 def fetch_inception(config: dict) -> Path:
@@ -49,19 +53,30 @@ def write_reference(config: dict, dataset: str) -> Path:
 
 
 def evaluate_file(config: dict, dataset: str, samples_path: Path, out: Path) -> dict:
-    """FID and PRD of a samples file (see :mod:`benchmark.sample`) against the test split; write
-    and return the metrics dict."""
+    """FID and PRD of a samples file (see :mod:`benchmark.sample`) against the test split, under
+    the preset's sampling protocol, plus the FID of every protocol; write and return the metrics."""
     payload = torch.load(samples_path, map_location="cpu", weights_only=False)
     evaluation = config["evaluation"]
+    chosen = evaluation["sampling"]
     metrics = {"status": payload["status"], "dataset": dataset, "features": evaluation["features"],
                "fid_variant": evaluation["fid_variant"], "fid_label": FEATURES[evaluation["features"]].label,
-               "num_samples": evaluation["num_samples"]}
+               "num_samples": evaluation["num_samples"], "sampling": chosen}
     if payload["status"] == "completed":
+        by_sampling = payload.get("images_by_sampling")
+        if by_sampling is None or set(by_sampling) != set(SAMPLING_PROTOCOLS):
+            raise ValueError(f"samples file {samples_path} lacks the images of the sampling protocols "
+                             f"{SAMPLING_PROTOCOLS}; rerun `python -m benchmark.sample` (the workflow's sample rule)")
         extractor = extractor_for(config, dataset)
-        samples = first_n(payload["images"], evaluation["num_samples"], f"samples file {samples_path}")
-        numbers, prd = evaluate_samples(samples, real_images(config, dataset), extractor, config["cache_dir"],
-                                        evaluation["batch_size"], prd_runs=evaluation["prd_runs"])
+        batch_size = evaluation["batch_size"]
+        samples = {p: first_n(images, evaluation["num_samples"], f"samples file {samples_path} ({p})")
+                   for p, images in by_sampling.items()}
+        numbers, prd = evaluate_samples(samples[chosen], real_images(config, dataset), extractor, config["cache_dir"],
+                                        batch_size, prd_runs=evaluation["prd_runs"])
         metrics.update(numbers)
+        _, mu, sigma = reference_statistics(config, dataset, extractor)
+        for protocol, images in samples.items():
+            metrics[f"fid_{protocol}"] = (numbers["fid"] if protocol == chosen else
+                                          fid_from_features(extractor.features(images, batch_size), mu, sigma))
         save_prd_curve(prd, default_curve_path(out))
     atomic_write_text(out, json.dumps(metrics, indent=2) + "\n")
     return metrics

@@ -48,7 +48,8 @@ def fid_tracker(config: dict, dataset: str, seed: int, progress: bool = True):
     def track(model: GenerativeModel, epoch: int) -> dict[str, float]:
         if epoch % evaluation["eval_every"]:
             return {}
-        images = generate(model, evaluation["eval_samples"], seed, evaluation["batch_size"])
+        images = generate(model, evaluation["eval_samples"], seed, evaluation["batch_size"],
+                          protocol=evaluation["sampling"])
         return {"fid": fid_from_features(extractor.features(images, evaluation["batch_size"]), mu, sigma)}
 
     return track

@@ -21,7 +21,7 @@ from benchmark.config import load_config  # noqa: E402
 from benchmark.joblog import announce
 
 PANELS = {
-    "figure3": [("fid", "FID"), ("entropy", "entropy of q(z|x)"), ("nll", "NLL of the latents")],
+    "figure3": [("fid", "FID"), ("entropy_loss", "entropy loss -sum(log sigma)"), ("nll", "NLL of the latents")],
     "figure4": [("fid", "FID"), ("recon", "reconstruction loss"), ("nll", "NLL of the latents")],
 }
 TITLES = {"figure3": "GLF vs VAE+flow prior", "figure4": "Regularized GLF (no stop-gradient)"}

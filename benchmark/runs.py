@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 from pathlib import Path
 
 from benchmark import paths
@@ -22,11 +23,23 @@ def run_arguments(description: str) -> argparse.ArgumentParser:
     return parser
 
 
+SELECTION_FILE = "selection.json"
+
+
 def load_run(args: argparse.Namespace) -> tuple[dict, RunConfig, Path]:
-    """Validate the preset and resolve the run; return (config, run, run_dir)."""
+    """Validate the preset and resolve the run; return (config, run, run_dir).  A model with a
+    ``z_penalty_grid`` gets the value chosen in ``<run_dir>/selection.json``
+    (:mod:`benchmark.select_penalty`), which must exist."""
     config = load_config(args.config)
     run = resolve_run(config, args.model, args.dataset, args.seed)
     run_dir = args.run_dir or paths.run_dir(config, args.dataset, args.model, args.seed)
+    if "z_penalty_grid" in config["models"][args.model]:
+        selection = Path(run_dir) / SELECTION_FILE
+        if not selection.exists():
+            raise FileNotFoundError(f"{selection} is missing: model {args.model!r} has a z_penalty_grid; run "
+                                    f"`python -m benchmark.select_penalty` with the same arguments first")
+        chosen = json.loads(selection.read_text())["chosen"]
+        run = with_params(run, z_penalty=chosen)
     return config, run, run_dir
 
 
@@ -37,9 +50,29 @@ def load_split(config: dict, dataset: str, split: str) -> ImageSet:
                         crop=config["datasets"][dataset]["crop"], download=config["download"])
 
 
-def load_training_images(config: dict, run: RunConfig) -> ImageSet:
-    """The run's training split (first ``max_train_images`` images) as uint8 ``(N, C, S, S)``."""
+def with_params(run: RunConfig, **params) -> RunConfig:
+    """The run with ``params`` set in its model spec."""
+    return dataclasses.replace(run, spec=dataclasses.replace(run.spec, params={**run.spec.params, **params}))
+
+
+def _training_split(config: dict, run: RunConfig) -> ImageSet:
     return load_split(config, run.dataset, "train").take(run.max_train_images)
+
+
+def load_training_images(config: dict, run: RunConfig) -> ImageSet:
+    """The run's training split (first ``max_train_images`` images, less the last
+    ``run.holdout_images``) as uint8 ``(N, C, S, S)``."""
+    data = _training_split(config, run)
+    return data.take(len(data) - run.holdout_images) if run.holdout_images else data
+
+
+def held_out_images(config: dict, run: RunConfig) -> ImageSet:
+    """The last ``run.holdout_images`` images of the run's training split (selection only)."""
+    data = _training_split(config, run)
+    if not 0 < run.holdout_images < len(data):
+        raise ValueError(f"cannot hold out {run.holdout_images} of {len(data)} training images; "
+                         f"set evaluation.holdout_images below the training-set size")
+    return ImageSet(data.images[-run.holdout_images:], None)
 
 
 def with_num_train(run: RunConfig, num_train: int) -> RunConfig:

@@ -3,8 +3,12 @@
 Reads the run's final model (after its second stage, if any) from the run folder and writes
 ``samples.pt`` (``evaluation.num_samples`` images), ``grid.png`` and ``interpolation.png`` there.
 
-Samples are saved as ``{"images": uint8 (N, C, S, S) or None, "status": ...}``: a diverged run
-yields no images, so that its table cells read "diverged" rather than a number.
+Samples are saved as ``{"images": uint8 (N, C, S, S) or None, "status", "meta", "sampling",
+"images_by_sampling"}``: ``images`` are those of the preset's ``evaluation.sampling`` protocol
+(named by ``sampling``); ``images_by_sampling`` maps each protocol of :mod:`models.sampling`
+("authors", "eval") to its images (the same seed and noise), so that both FIDs can be computed.
+A diverged run yields no images (``None`` everywhere), so that its table cells read "diverged"
+rather than a number.
 """
 from __future__ import annotations
 
@@ -23,6 +27,7 @@ from benchmark.joblog import announce
 from benchmark.model_io import load_model
 from benchmark.runs import load_run, run_arguments
 from benchmark.sampling import generate, interpolation
+from models.sampling import SAMPLING_PROTOCOLS
 
 
 def save_png(images: torch.Tensor, path: Path, nrow: int) -> None:
@@ -39,12 +44,16 @@ def main(argv: list[str] | None = None) -> int:
     model_file = run_dir / paths.final_model(config, run.dataset, run.model, run.seed).name
     model, meta = load_model(model_file, pick_device(config["device"]))
     status = meta.get("second_stage", meta)["status"]
-    images = None
+    by_sampling = dict.fromkeys(SAMPLING_PROTOCOLS)
     if status == "completed":
-        images = generate(model, config["evaluation"]["num_samples"], run.seed,
-                          progress=config["progress"] and not args.no_progress)
+        by_sampling = {p: generate(model, config["evaluation"]["num_samples"], run.seed,
+                                   progress=config["progress"] and not args.no_progress, protocol=p)
+                       for p in SAMPLING_PROTOCOLS}
+    sampling = config["evaluation"]["sampling"]
+    images = by_sampling[sampling]
     out = run_dir / "samples.pt"
-    atomic_torch_save({"images": images, "status": status, "meta": meta}, out)
+    atomic_torch_save({"images": images, "status": status, "meta": meta, "sampling": sampling,
+                       "images_by_sampling": by_sampling}, out)
     if images is None:
         blank = torch.zeros(1, *model.image_shape)
         save_png(blank, run_dir / "grid.png", nrow=1)

@@ -5,6 +5,7 @@ import torch
 from tqdm import tqdm
 
 from models.base import GenerativeModel
+from models.sampling import AUTHORS_BATCH_SIZE
 
 
 def _generator(model: GenerativeModel, seed: int) -> torch.Generator:
@@ -17,10 +18,13 @@ def to_uint8(images: torch.Tensor) -> torch.Tensor:
 
 
 def generate(model: GenerativeModel, n: int, seed: int, batch_size: int = 1000,
-             progress: bool = False) -> torch.Tensor:
-    """Return ``n`` samples of ``model`` as uint8 ``(n, C, S, S)`` (batched, repeatable by seed)."""
+             progress: bool = False, protocol: str = "eval") -> torch.Tensor:
+    """Return ``n`` samples of ``model`` as uint8 ``(n, C, S, S)`` (batched, repeatable by seed)
+    under the sampling ``protocol`` of :mod:`models.sampling`; "authors" always draws batches of
+    500 (its BatchNorm statistics depend on the batch)."""
     generator = _generator(model, seed)
-    chunks = [to_uint8(model.sample(min(batch_size, n - start), generator))
+    batch_size = AUTHORS_BATCH_SIZE if protocol == "authors" else batch_size
+    chunks = [to_uint8(model.sample(min(batch_size, n - start), generator, protocol))
               for start in tqdm(range(0, n, batch_size), desc="sampling", unit="batch", disable=not progress)]
     return torch.cat(chunks)
 

@@ -22,6 +22,7 @@ from benchmark.joblog import announce
 from benchmark.metrics.registry import FEATURES
 from models import MODELS
 from models.architecture import architecture_rows
+from models.sampling import SAMPLING_PROTOCOLS
 
 REFERENCE = Path(__file__).resolve().parent.parent / "workflow" / "reference"
 PAPER_NAMES = {"GLF": "glf", "GLF+perceptual": "glf_perceptual", "Two-Stage VAE (original paper)": "two_stage_vae"}
@@ -91,12 +92,14 @@ def _features_note(config: dict) -> str:
     evaluation = config["evaluation"]
     name = FEATURES[evaluation["features"]].description
     return (f"features: {name} ({paths.feature_space(config)}); {evaluation['num_samples']} generated samples "
-            f"vs the test split; preset: {config['preset']}; mean ± std over seeds {config['seeds']}")
+            f"(sampling: {evaluation['sampling']}) vs the test split; preset: {config['preset']}; "
+            f"mean ± std over seeds {config['seeds']}")
 
 
 def _table1_long(config: dict) -> pd.DataFrame:
     datasets = table1_datasets(config)
-    return metric_rows(config, config["table1"]["models"], datasets, ("fid", "kid"))
+    return metric_rows(config, config["table1"]["models"], datasets,
+                       ("fid", "kid", *(f"fid_{protocol}" for protocol in SAMPLING_PROTOCOLS)))
 
 
 def table1(config: dict, out: Path) -> list[Path]:
@@ -137,7 +140,9 @@ def table2(config: dict, out: Path) -> list[Path]:
             run = resolve_run(config, model, dataset, 0)
             kind = MODELS[run.method].second_stage
             second = {None: "", "fit": " + GMM fit", "train": f" + {run.second_stage.epochs if run.second_stage else 0}"}[kind]
-            row[dataset] = f"{run.train.epochs}{second}"
+            grid = config["models"][model].get("z_penalty_grid", [])
+            search = f" (+ z_penalty search: {len(grid)} x ({run.train.epochs}{second}))" if grid else ""
+            row[dataset] = f"{run.train.epochs}{second}{search}"
         rows.append(row)
     return write_table(pd.DataFrame(rows), out / "table2",
                        f"Table 2: training epochs (stage 1 + stage 2). preset: {config['preset']}")

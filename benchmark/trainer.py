@@ -36,6 +36,13 @@ class TrainSettings:
     lr_milestones: list[int] = field(default_factory=list)
     lr_gamma: float = 0.5
     seed: int = 0
+    lr_factors: list[float] = field(default_factory=list)  # one per milestone; empty: lr_gamma each
+
+    def lr_factor(self, epoch: int) -> float:
+        """The learning-rate multiplier in ``epoch`` (0-based): the product of the factors of the
+        milestones reached (each milestone multiplies the lr from then on)."""
+        factors = self.lr_factors or [self.lr_gamma] * len(self.lr_milestones)
+        return math.prod(f for m, f in zip(self.lr_milestones, factors) if epoch >= m)
 
 
 @dataclass
@@ -109,7 +116,7 @@ class Trainer:
         self.progress = progress
         self.bf16 = bf16
         self.optimizers = module.configure_optimizers(settings.lr)
-        self.schedulers = [torch.optim.lr_scheduler.MultiStepLR(opt, settings.lr_milestones, settings.lr_gamma)
+        self.schedulers = [torch.optim.lr_scheduler.LambdaLR(opt, lambda e: settings.lr_factor(e))
                            for opt in self.optimizers]
         self.shuffle = torch.Generator().manual_seed(settings.seed)
         self.rows: list[dict] = []

@@ -10,19 +10,23 @@ by the same trainer on the latents: implement :meth:`GenerativeModel.second_stag
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from dataclasses import dataclass, field, replace
+from typing import Any, ClassVar, Mapping
 
 import torch
 from torch import nn
 
 from models.flow import RealNVP
+from models.params import Param, check_params
+from models.sampling import finish, protocol_mode
 
 
 @dataclass(frozen=True)
 class ModelSpec:
     """Everything a method needs to build itself: image shape, latent size, flow width and its
-    own hyper-parameters (``params``, e.g. ``beta``)."""
+    own hyper-parameters (``params``, e.g. ``beta``).  A model's own spec (``model.spec``) also
+    knows the method's declared params (:meth:`declaring`), so :meth:`param` reads their defaults;
+    they are no field, so ``asdict(spec)`` (what model files store) holds plain values only."""
 
     channels: int
     image_size: int
@@ -31,8 +35,18 @@ class ModelSpec:
     num_train: int = 0  # training-set size, for methods with per-image parameters (GLO codes)
     params: dict[str, Any] = field(default_factory=dict)
 
-    def param(self, name: str, default: Any) -> Any:
-        return self.params.get(name, default)
+    def declaring(self, declared: Mapping[str, Param]) -> ModelSpec:
+        """A copy of this spec whose :meth:`param` falls back on the defaults of ``declared``."""
+        spec = replace(self)
+        object.__setattr__(spec, "_declared", declared)
+        return spec
+
+    def param(self, name: str) -> Any:
+        """The value of param ``name``: the preset's, else the method's declared default."""
+        declared = getattr(self, "_declared", {})
+        if name not in declared:
+            raise KeyError(f"param {name!r} is not declared by the method; declared: {sorted(declared)}")
+        return self.params.get(name, declared[name].default)
 
 
 class Trainable(nn.Module):
@@ -61,13 +75,16 @@ class Trainable(nn.Module):
 
 
 class GenerativeModel(Trainable):
-    """Base class of every method in the registry."""
+    """Base class of every method in the registry; ``declared_params`` lists the method's
+    hyper-parameters (see :mod:`models.params`), checked when the model is built."""
 
     second_stage: ClassVar[str | None] = None
+    declared_params: ClassVar[dict[str, Param]] = {}
 
     def __init__(self, spec: ModelSpec):
         super().__init__()
-        self.spec = spec
+        check_params(self.declared_params, spec.params, "params")
+        self.spec = spec.declaring(self.declared_params)
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
@@ -95,14 +112,12 @@ class GenerativeModel(Trainable):
         raise NotImplementedError(f"{type(self).__name__} does not sample through Gaussian noise")
 
     @torch.no_grad()
-    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Return ``n`` generated images ``(n, C, S, S)`` in [0, 1] (eval mode, no gradients)."""
-        was_training = self.training
-        self.eval()
-        try:
-            return self.decode(self.sample_latents(n, generator)).clamp(0, 1)
-        finally:
-            self.train(was_training)
+    def sample(self, n: int, generator: torch.Generator | None = None, protocol: str = "eval") -> torch.Tensor:
+        """Return ``n`` generated images ``(n, C, S, S)`` in [0, 1], no gradients, under the
+        sampling ``protocol`` (:mod:`models.sampling`: "eval", or "authors" = batch statistics
+        and a min-max stretch per image); the model is left as it was."""
+        with protocol_mode(self, protocol):
+            return finish(self.decode(self.sample_latents(n, generator)), protocol)
 
     @torch.no_grad()
     def reconstruct(self, x: torch.Tensor) -> torch.Tensor:

@@ -11,7 +11,8 @@ from torch import nn
 
 from models.architecture import Decoder
 from models.base import GenerativeModel, ModelSpec, Trainable, adam, detach_all, reconstruction_loss
-from models.perceptual import perceptual_loss_from_spec
+from models.params import Param, declare
+from models.perceptual import PERCEPTUAL_PARAMS, perceptual_loss_from_spec
 
 PROJECTIONS = ("ball", "sphere")
 
@@ -56,23 +57,36 @@ class GLANN(GenerativeModel):
     """
 
     second_stage = "train"
+    declared_params = {
+        **declare(
+            Param("perceptual", bool, True, "VGG16 perceptual loss (false: summed squared error)"),
+            Param("code_projection", str, "ball", "codes norm-clipped to 1 (GLANN) or put on the unit sphere (GLO)",
+                  choices=PROJECTIONS),
+            Param("code_lr_scale", float, 1.0, "learning rate of the codes relative to the decoder's"),
+            Param("noise_dim", int, None, "dimension of the IMLE noise (null: latent_dim)", nullable=True),
+            Param("imle_width", int, 512, "width of the IMLE map's hidden layers"),
+            Param("imle_samples_factor", int, 10, "generated points per target code in IMLE"),
+        ),
+        **PERCEPTUAL_PARAMS,
+    }
 
     def __init__(self, spec: ModelSpec):
         super().__init__(spec)
+        spec = self.spec
         if spec.num_train < 1:
             raise ValueError("GLANN learns one latent code per training image: set ModelSpec.num_train "
                              "to the number of training images")
-        self.code_projection = spec.param("code_projection", "ball")
+        self.code_projection = spec.param("code_projection")
         if self.code_projection not in PROJECTIONS:
             raise ValueError(f"code_projection must be one of {PROJECTIONS}, got {self.code_projection!r}")
-        self.code_lr_scale = float(spec.param("code_lr_scale", 1.0))
+        self.code_lr_scale = float(spec.param("code_lr_scale"))
         self.decoder = Decoder(spec.channels, spec.image_size, spec.latent_dim)
         self.codes = nn.Embedding(spec.num_train, spec.latent_dim, sparse=True)
         with torch.no_grad():
             self.codes.weight.copy_(self.project(torch.randn_like(self.codes.weight)))
-        self.perceptual = perceptual_loss_from_spec(spec) if spec.param("perceptual", True) else None
-        self.imle = IMLEMapper(int(spec.param("noise_dim", spec.latent_dim)), spec.latent_dim,
-                               int(spec.param("imle_width", 512)), int(spec.param("imle_samples_factor", 10)))
+        self.perceptual = perceptual_loss_from_spec(spec) if spec.param("perceptual") else None
+        self.imle = IMLEMapper(int(spec.param("noise_dim") or spec.latent_dim), spec.latent_dim,
+                               int(spec.param("imle_width")), int(spec.param("imle_samples_factor")))
 
     def project(self, codes: torch.Tensor) -> torch.Tensor:
         """Codes ``(B, latent_dim)`` moved onto the unit sphere or clipped into the unit ball."""

@@ -5,23 +5,28 @@ import torch
 
 from models.architecture import Decoder, Encoder
 from models.base import GenerativeModel, ModelSpec, adam, flow_optimizer_group, reconstruction_loss
-from models.flow import RealNVP
+from models.flow import FLOW_PARAMS, flow_from_spec
+from models.params import Param, declare
 
 
 class GLF(GenerativeModel):
     """loss = beta * recon(x, G(E(x))) + NLL_F(stop_gradient(E(x))).
 
-    Params: ``beta`` (default 1), ``flow_blocks`` (default 4).
+    Params: ``beta`` and the flow's (:data:`models.flow.FLOW_PARAMS`).
     """
 
     stop_gradient = True
+    declared_params = {
+        **declare(Param("beta", float, 1.0, "weight of the reconstruction term (authors: 1 on the summed MSE)")),
+        **FLOW_PARAMS,
+    }
 
     def __init__(self, spec: ModelSpec):
         super().__init__(spec)
-        self.beta = float(spec.param("beta", 1.0))
+        self.beta = float(self.spec.param("beta"))
         self.encoder = Encoder(spec.channels, spec.image_size, spec.latent_dim)
         self.decoder = Decoder(spec.channels, spec.image_size, spec.latent_dim)
-        self.flow = RealNVP(spec.latent_dim, spec.flow_width, blocks=int(spec.param("flow_blocks", 4)))
+        self.flow = flow_from_spec(self.spec)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         return self.encoder(x)

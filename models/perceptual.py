@@ -1,7 +1,8 @@
 """GLO/GLANN-style perceptual loss: L1 on pixels plus L1 on frozen VGG16 feature maps.
 
-Features are the ReLU outputs of conv1_2, conv2_2 and conv3_2 (plus conv4_3 for images of 64
-pixels or more) of torchvision's ImageNet VGG16, on ImageNet-normalised input; grayscale images
+Features are the outputs of conv1_2, conv2_2 and conv3_2 (plus conv4_3 for images of 64 pixels or
+more) of torchvision's ImageNet VGG16, before their ReLU (``activation="conv"``, the authors' code)
+or after it (``"relu"``), on ImageNet-normalised input; grayscale images
 are repeated to 3 channels.  The weights file is checked against its pinned SHA-256 on every load.
 
 The VGG is frozen and held *outside* the module's registered children, and loaded lazily on the
@@ -22,6 +23,7 @@ from torch import nn
 
 from benchmark.weights import WeightsError, pinned_file, sha256_file  # noqa: F401 (re-exported)
 from models.base import ModelSpec
+from models.params import Param, declare
 
 VGG16_URL = "https://download.pytorch.org/models/vgg16-397923af.pth"
 VGG16_SHA256 = "397923af8e79cdbb6a7127f12361acd7a2f83e06b05044ddf496e83de57a5bf0"
@@ -29,8 +31,21 @@ WEIGHTS_ENV = "GLF_VGG16_WEIGHTS"
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 # Ends (exclusive) of the vgg16.features slices whose last layer is the ReLU after
-# conv1_2, conv2_2, conv3_2 and conv4_3.
+# conv1_2, conv2_2, conv3_2 and conv4_3; one less ends them at the conv itself.
 STAGE_ENDS = (4, 9, 14, 23)
+ACTIVATIONS = ("conv", "relu")
+REDUCTIONS = ("sum", "mean")
+
+PERCEPTUAL_PARAMS = declare(
+    Param("perceptual_reduction", str, "sum", "L1 of the pixels and of each VGG16 feature map summed over "
+          "its elements (authors' GLF code) or averaged (NAM's code)", choices=REDUCTIONS),
+    Param("perceptual_activation", str, "conv", "VGG16 features before the ReLU of each layer (authors' code) "
+          "or after it", choices=ACTIVATIONS),
+    Param("vgg_weights", str, None, "VGG16 weights file (default $GLF_VGG16_WEIGHTS or torch.hub's cache)",
+          nullable=True),
+    Param("vgg_sha256", str, VGG16_SHA256, "SHA-256 of the VGG16 weights file (other files: tests only)"),
+    Param("vgg_download", bool, False, "download missing VGG16 weights (needs internet)"),
+)
 
 
 def default_weights_path() -> Path:
@@ -54,36 +69,46 @@ def verified_weights(path: str | Path | None = None, sha256: str = VGG16_SHA256,
 
 
 def load_vgg16_stages(path: str | Path | None = None, sha256: str = VGG16_SHA256, download: bool = False,
-                      levels: int = 3) -> nn.ModuleList:
+                      levels: int = 3, activation: str = "conv") -> nn.ModuleList:
     """Load the verified VGG16 weights and return its first ``levels`` feature stages (frozen,
-    eval mode); stage ``k`` maps the previous stage's output to the ReLU output after the layer
-    named in :data:`STAGE_ENDS`."""
+    eval mode); stage ``k`` maps the previous stage's output to the output of the layer named in
+    :data:`STAGE_ENDS`, after its ReLU (``activation="relu"``) or before it (``"conv"``)."""
     if not 1 <= levels <= len(STAGE_ENDS):
         raise ValueError(f"levels must be in 1..{len(STAGE_ENDS)}, got {levels}")
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"perceptual activation must be one of {ACTIVATIONS}, got {activation!r}")
+    ends = STAGE_ENDS if activation == "relu" else tuple(e - 1 for e in STAGE_ENDS)
     weights = verified_weights(path, sha256, download)
     state = torch.load(weights, map_location="cpu", weights_only=True, mmap=True)
     with torch.device("meta"):  # skip initialising weights that are overwritten right away
         features = torchvision.models.vgg16(weights=None).features
     features.to_empty(device="cpu").load_state_dict({k.removeprefix("features."): v for k, v in state.items()
                               if k.startswith("features.")})
-    starts = (0,) + STAGE_ENDS[:-1]
-    stages = nn.ModuleList(features[a:b] for a, b in zip(starts[:levels], STAGE_ENDS[:levels]))
+    starts = (0,) + ends[:-1]
+    stages = nn.ModuleList(features[a:b] for a, b in zip(starts[:levels], ends[:levels]))
     stages.requires_grad_(False)
     return stages.eval()
 
 
-def _mean_abs(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    return (a - b).abs().flatten(1).mean(dim=1)
+def _l1(a: torch.Tensor, b: torch.Tensor, reduction: str) -> torch.Tensor:
+    """Per-image L1 distance ``(B,)`` of ``a, b (B, ...)``, summed or averaged over the elements."""
+    distance = (a - b).abs().flatten(1)
+    return distance.sum(dim=1) if reduction == "sum" else distance.mean(dim=1)
 
 
 class PerceptualLoss(nn.Module):
-    """``loss(x_hat, x)``: per image, the mean L1 distance of pixels plus of each VGG16 feature
-    map, summed over those terms and averaged over the batch; images ``(B, C, S, S)`` in [0, 1]
-    with C in {1, 3} -> scalar.  Uses 4 feature levels at ``image_size >= 64``, else 3."""
+    """``loss(x_hat, x)``: per image, the L1 distance of pixels plus of each VGG16 feature map,
+    each summed (``reduction="sum"``, the authors' GLF code) or averaged (``"mean"``, NAM's code)
+    over its elements, added over those terms and averaged over the batch; images ``(B, C, S, S)``
+    in [0, 1] with C in {1, 3} -> scalar.  Uses 4 feature levels at ``image_size >= 64``, else 3,
+    taken before (``activation="conv"``, the authors' code) or after (``"relu"``) each ReLU."""
 
     def __init__(self, image_size: int, weights: str | Path | None = None, sha256: str = VGG16_SHA256,
-                 download: bool = False):
+                 download: bool = False, reduction: str = "sum", activation: str = "conv"):
         super().__init__()
+        if reduction not in REDUCTIONS:
+            raise ValueError(f"perceptual reduction must be one of {REDUCTIONS}, got {reduction!r}")
+        self.reduction, self.activation = reduction, activation
         self.levels = 4 if image_size >= 64 else 3
         self.weights, self.sha256, self.download = weights, sha256, download
         self._stages: tuple[nn.ModuleList, ...] = ()  # a tuple, so the VGG is no registered child
@@ -93,7 +118,8 @@ class PerceptualLoss(nn.Module):
     def stages(self, device: torch.device) -> nn.ModuleList:
         """The frozen VGG16 stages on ``device`` (loaded and verified on first use)."""
         if not self._stages:
-            self._stages = (load_vgg16_stages(self.weights, self.sha256, self.download, self.levels),)
+            self._stages = (load_vgg16_stages(self.weights, self.sha256, self.download, self.levels,
+                                              self.activation),)
         return self._stages[0].to(device)
 
     def _normalise(self, x: torch.Tensor) -> torch.Tensor:
@@ -102,20 +128,19 @@ class PerceptualLoss(nn.Module):
         return (x.expand(-1, 3, -1, -1) - self.mean) / self.std
 
     def forward(self, x_hat: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        per_image = _mean_abs(x_hat, x)
+        per_image = _l1(x_hat, x, self.reduction)
         a, b = self._normalise(x_hat), self._normalise(x)
         for stage in self.stages(x.device):
             a = stage(a)
             with torch.no_grad():
                 b = stage(b)
-            per_image = per_image + _mean_abs(a, b)
+            per_image = per_image + _l1(a, b, self.reduction)
         return per_image.mean()
 
 
 def perceptual_loss_from_spec(spec: ModelSpec) -> PerceptualLoss:
-    """The perceptual loss a method's params ask for: ``vgg_weights`` (path, default
-    ``$GLF_VGG16_WEIGHTS`` or torch.hub's cache), ``vgg_sha256`` (default torchvision's pinned
-    hash; only for other weight files, e.g. tests), ``vgg_download`` (default false)."""
-    return PerceptualLoss(spec.image_size, weights=spec.param("vgg_weights", None),
-                          sha256=spec.param("vgg_sha256", VGG16_SHA256),
-                          download=bool(spec.param("vgg_download", False)))
+    """The perceptual loss a method's :data:`PERCEPTUAL_PARAMS` ask for."""
+    return PerceptualLoss(spec.image_size, weights=spec.param("vgg_weights"), sha256=spec.param("vgg_sha256"),
+                          download=bool(spec.param("vgg_download")),
+                          reduction=spec.param("perceptual_reduction"),
+                          activation=spec.param("perceptual_activation"))

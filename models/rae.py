@@ -6,6 +6,7 @@ from sklearn.mixture import GaussianMixture
 
 from models.architecture import Decoder, Encoder
 from models.base import GenerativeModel, ModelSpec, adam, reconstruction_loss
+from models.params import Param, declare
 
 
 class RAEGMM(GenerativeModel):
@@ -14,17 +15,25 @@ class RAEGMM(GenerativeModel):
 
     Params: ``z_penalty`` (default 1; the GLF paper searched it), ``decoder_weight_decay``
     (Adam L2 on the decoder only, default 0: the GLF paper's RAE penalises z only; > 0 gives the
-    RAE paper's RAE-L2), ``gmm_components`` (default 10).  The fitted mixture lives in buffers,
-    so it is saved and loaded with the ``state_dict``.
+    RAE paper's RAE-L2), ``gmm_components`` (default 10), ``gmm_max_iter`` (2000) and ``gmm_tol``
+    (1e-3) as the RAE code.  The fitted mixture lives in buffers, so it is saved and loaded with the
+    ``state_dict``.
     """
 
     second_stage = "fit"
+    declared_params = declare(
+        Param("z_penalty", float, 1.0, "weight of the L2 penalty on z (the GLF paper searched it)"),
+        Param("decoder_weight_decay", float, 0.0, "Adam L2 on the decoder (> 0: the RAE paper's RAE-L2)"),
+        Param("gmm_components", int, 10, "components of the full-covariance GMM on the latents"),
+        Param("gmm_max_iter", int, 2000, "EM iterations at most (RAE code: 2000)"),
+        Param("gmm_tol", float, 1e-3, "EM convergence tolerance (RAE code: 1e-3)"),
+    )
 
     def __init__(self, spec: ModelSpec):
         super().__init__(spec)
-        self.z_penalty = float(spec.param("z_penalty", 1.0))
-        self.decoder_weight_decay = float(spec.param("decoder_weight_decay", 0.0))
-        self.components = int(spec.param("gmm_components", 10))
+        self.z_penalty = float(self.spec.param("z_penalty"))
+        self.decoder_weight_decay = float(self.spec.param("decoder_weight_decay"))
+        self.components = int(self.spec.param("gmm_components"))
         self.encoder = Encoder(spec.channels, spec.image_size, spec.latent_dim)
         self.decoder = Decoder(spec.channels, spec.image_size, spec.latent_dim)
         k, d = self.components, spec.latent_dim
@@ -58,7 +67,8 @@ class RAEGMM(GenerativeModel):
             raise ValueError(f"cannot fit a {self.components}-component GMM on {latents.shape[0]} latents; "
                              f"lower the param gmm_components or use more training images")
         codes = latents.detach().double().cpu().numpy()
-        gmm = GaussianMixture(n_components=self.components, covariance_type="full", random_state=seed)
+        gmm = GaussianMixture(n_components=self.components, covariance_type="full", random_state=seed,
+                              max_iter=int(self.spec.param("gmm_max_iter")), tol=float(self.spec.param("gmm_tol")))
         gmm.fit(codes)
         for name, value in (("gmm_weights", gmm.weights_), ("gmm_means", gmm.means_),
                             ("gmm_covariances", gmm.covariances_)):

@@ -5,13 +5,14 @@ import torch
 
 from models.architecture import Decoder, Encoder
 from models.base import GenerativeModel, ModelSpec, adam, flow_optimizer_group
-from models.flow import RealNVP
+from models.flow import FLOW_PARAMS, flow_from_spec
 from models.gaussian import (
     GaussianLikelihood,
     kl_to_standard_normal,
     reparameterize,
     split_mean_logvar,
 )
+from models.params import Param, declare
 
 
 class VAE(GenerativeModel):
@@ -21,26 +22,27 @@ class VAE(GenerativeModel):
     The recon term is :class:`models.gaussian.GaussianLikelihood`: ``beta * SSE`` (decoder variance
     1 / (2 beta), beta = 1 matches GLF's loss) or, with ``learn_variance: true``, the full Gaussian
     NLL with a learned scalar decoder variance (logged as ``gamma``).
-    Params: ``beta`` (default :attr:`default_beta`), ``learn_variance`` (default false).
+    Params: ``beta`` (default 1), ``learn_variance`` (default false); subclasses with a flow add
+    :data:`models.flow.FLOW_PARAMS`.
     Logs ``loss``, ``recon``, ``kl`` (and ``gamma``).  ``encode`` returns the posterior mean.
 
     Subclasses change the latent part through :meth:`latent_divergence`; with ``has_flow`` they get
     a RealNVP ``flow`` (width ``spec.flow_width``) trained with the paper's flow optimiser.
     """
 
-    default_beta = 1.0
-    default_learn_variance = False
+    declared_params = declare(
+        Param("beta", float, 1.0, "decoder precision: the recon term is beta * SSE (1 = GLF's loss)"),
+        Param("learn_variance", bool, False, "learn a scalar decoder variance gamma (beta unused)"),
+    )
     has_flow = False  # subclasses with a RealNVP (prior or posterior) set True
 
     def __init__(self, spec: ModelSpec):
         super().__init__(spec)
         self.encoder = Encoder(spec.channels, spec.image_size, 2 * spec.latent_dim)
         self.decoder = Decoder(spec.channels, spec.image_size, spec.latent_dim)
-        self.likelihood = GaussianLikelihood(
-            float(spec.param("beta", self.default_beta)),
-            bool(spec.param("learn_variance", self.default_learn_variance)))
-        self.flow = (RealNVP(spec.latent_dim, spec.flow_width, blocks=int(spec.param("flow_blocks", 4)))
-                     if self.has_flow else None)
+        self.likelihood = GaussianLikelihood(float(self.spec.param("beta")),
+                                             bool(self.spec.param("learn_variance")))
+        self.flow = flow_from_spec(self.spec) if self.has_flow else None
 
     def posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Gaussian posterior parameters (mean, log-variance), each ``(B, latent_dim)``, of ``x``."""

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import torch
 
-from models.flow import standard_normal_log_prob
+from models.flow import FLOW_PARAMS, standard_normal_log_prob
 from models.gaussian import gaussian_log_prob, reparameterize
 from models.vae import VAE
 
@@ -14,9 +14,10 @@ class VAEFlowPosterior(VAE):
     and the KL is estimated with one sample: log q(z|x) - log N(z; 0, I).
 
     Logs ``recon``, ``kl``, ``loss`` (and ``gamma``).  ``encode`` returns F(mean).
-    Params: ``beta`` (default 1), ``learn_variance``, ``flow_blocks`` (default 4).
+    Params: ``beta`` (default 1), ``learn_variance`` and the flow's.
     """
 
+    declared_params = {**VAE.declared_params, **FLOW_PARAMS}
     has_flow = True
 
     def flow_posterior(self, z0: torch.Tensor, mean: torch.Tensor, logvar: torch.Tensor

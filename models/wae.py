@@ -1,10 +1,11 @@
 """Wasserstein auto-encoders (Tolstikhin et al. 2018): WAE-GAN and WAE-MMD.
 
-Both are the shared deterministic AE with loss = recon + wae_lambda * D(Q_Z, P_Z), where the
+Both are the shared deterministic AE with loss = recon_scale * SSE + wae_lambda * D(Q_Z, P_Z)
+(the WAE code's reconstruction cost is 0.05 * the squared error summed per image), where the
 prior P_Z is N(0, prior_std^2 I) and samples are decoded prior draws.  WAE-GAN estimates the
 divergence with an adversary on z, WAE-MMD with an inverse-multiquadratic-kernel MMD.
 Optimisers follow the WAE paper: Adam with betas (0.5, 0.999); the adversary's learning rate is
-half the AE's (``adversary_lr_scale``).
+half the AE's unless ``adversary_lr`` sets it (WAE CelebA: 1e-3 with an AE lr of 3e-4).
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from torch import nn
 
 from models.architecture import Decoder, Encoder
 from models.base import GenerativeModel, ModelSpec, adam, detach_all, reconstruction_loss
+from models.params import Param, declare
 
 WAE_BETAS = (0.5, 0.999)
 IMQ_SCALES = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)
@@ -24,17 +26,22 @@ IMQ_SCALES = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)
 class WAE(GenerativeModel):
     """Shared part of the WAEs: AE, Gaussian prior, ``recon + wae_lambda * penalty``.
 
-    Params: ``prior_std`` (default 1), ``wae_lambda`` (default :attr:`default_lambda`).
-    Subclasses define :meth:`latent_penalty` and the name it is logged under.
+    Params: ``prior_std`` (default 1; WAE CelebA: sigma_z^2 = 2), ``wae_lambda``, ``recon_scale``
+    (default 0.05, the WAE code).  Subclasses define :meth:`latent_penalty` and the name it is
+    logged under.  ``recon`` is logged as the unscaled SSE per image, as for every other method.
     """
 
-    default_lambda: ClassVar[float]
     penalty_name: ClassVar[str]
+    declared_params = declare(
+        Param("prior_std", float, 1.0, "std of the Gaussian prior on z (WAE CelebA: sqrt(2))"),
+        Param("recon_scale", float, 0.05, "reconstruction cost = recon_scale * SSE per image (WAE code: 0.05)"),
+    )
 
     def __init__(self, spec: ModelSpec):
         super().__init__(spec)
-        self.prior_std = float(spec.param("prior_std", 1.0))
-        self.wae_lambda = float(spec.param("wae_lambda", self.default_lambda))
+        self.prior_std = float(self.spec.param("prior_std"))
+        self.wae_lambda = float(self.spec.param("wae_lambda"))
+        self.recon_scale = float(self.spec.param("recon_scale"))
         self.encoder = Encoder(spec.channels, spec.image_size, spec.latent_dim)
         self.decoder = Decoder(spec.channels, spec.image_size, spec.latent_dim)
 
@@ -63,7 +70,8 @@ class WAE(GenerativeModel):
         """``loss``, ``recon`` and the penalty for images ``x`` and their codes ``z = E(x)``."""
         recon = reconstruction_loss(self.decoder(z), x)
         penalty = self.latent_penalty(z)
-        return {"loss": recon + self.wae_lambda * penalty, "recon": recon, self.penalty_name: penalty}
+        return {"loss": self.recon_scale * recon + self.wae_lambda * penalty, "recon": recon,
+                self.penalty_name: penalty}
 
     def losses(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         return self.autoencoder_losses(x, self.encoder(x))
@@ -96,8 +104,9 @@ class WAEMMD(WAE):
     """WAE-MMD: penalty = IMQ-kernel MMD between codes and prior draws; ``wae_lambda`` default 10
     (WAE paper, MNIST; it used 100 on CelebA).  Logs ``loss``, ``recon``, ``mmd``."""
 
-    default_lambda = 10.0
     penalty_name = "mmd"
+    declared_params = {**WAE.declared_params, **declare(
+        Param("wae_lambda", float, 10.0, "weight of the MMD penalty (WAE: 10 MNIST, 100 CelebA)"))}
 
     def latent_penalty(self, z: torch.Tensor) -> torch.Tensor:
         if z.shape[0] < 2:
@@ -123,18 +132,24 @@ class LatentAdversary(nn.Module):
 
 class WAEGAN(WAE):
     """WAE-GAN: an adversary (4 hidden layers of ``adversary_width``, default 512, as in the WAE
-    paper) tells prior draws from codes; the AE's penalty is the non-saturating GAN loss of its
-    codes.  ``wae_lambda`` default 1 (WAE paper, MNIST and CelebA).  Each step first updates the
-    adversary, then the AE.  Logs ``loss``, ``recon``, ``penalty``, ``adversary``.
+    paper's MNIST; 1024 on CelebA) tells prior draws from codes; the AE's penalty is the
+    non-saturating GAN loss of its codes.  ``wae_lambda`` default 1 (WAE paper, MNIST and CelebA).
+    Each step first updates the adversary, then the AE.  Logs ``loss``, ``recon``, ``penalty``,
+    ``adversary``.
     """
 
-    default_lambda = 1.0
     penalty_name = "penalty"
+    declared_params = {**WAE.declared_params, **declare(
+        Param("wae_lambda", float, 1.0, "weight of the adversarial penalty (WAE: 1)"),
+        Param("adversary_width", int, 512, "width of the adversary's 4 hidden layers (WAE CelebA: 1024)"),
+        Param("adversary_lr", float, None, "adversary learning rate (null: half the AE's; WAE CelebA: 1e-3)",
+              nullable=True),
+    )}
 
     def __init__(self, spec: ModelSpec):
         super().__init__(spec)
-        self.adversary_lr_scale = float(spec.param("adversary_lr_scale", 0.5))
-        self.adversary = LatentAdversary(spec.latent_dim, int(spec.param("adversary_width", 512)))
+        self.adversary_lr = self.spec.param("adversary_lr")
+        self.adversary = LatentAdversary(spec.latent_dim, int(self.spec.param("adversary_width")))
 
     def latent_penalty(self, z: torch.Tensor) -> torch.Tensor:
         logits = self.adversary(z)
@@ -151,8 +166,8 @@ class WAEGAN(WAE):
         return {**self.autoencoder_losses(x, z), "adversary": self.adversary_loss(z)}
 
     def configure_optimizers(self, lr: float) -> list[torch.optim.Optimizer]:
-        adversary = adam(self.adversary.parameters(), lr=lr * self.adversary_lr_scale,
-                         betas=WAE_BETAS)
+        adversary_lr = 0.5 * lr if self.adversary_lr is None else float(self.adversary_lr)
+        adversary = adam(self.adversary.parameters(), lr=adversary_lr, betas=WAE_BETAS)
         return [self.autoencoder_optimizer(lr), adversary]
 
     def train_step(self, batch: torch.Tensor, optimizers: list[torch.optim.Optimizer],

@@ -71,7 +71,7 @@ def test_wae_gan_training_lowers_loss_and_samples_images(trained_wae_gan):
     model, logs, _ = trained_wae_gan
     assert set(logs[0]) == {"loss", "recon", "penalty", "adversary"}
     row = logs[-1]
-    assert row["loss"] == pytest.approx(row["recon"] + model.wae_lambda * row["penalty"], rel=1e-5)
+    assert row["loss"] == pytest.approx(0.05 * row["recon"] + model.wae_lambda * row["penalty"], rel=1e-5)
     assert_lowered(logs, "loss")
     assert_images(model.sample(5, torch.Generator().manual_seed(0)), 5)
 
@@ -84,7 +84,7 @@ def test_wae_gan_steps_both_the_adversary_and_the_autoencoder(trained_wae_gan):
 
 
 def test_wae_gan_adversary_learns_to_tell_codes_from_prior(batch):
-    model = make("wae_gan", adversary_width=64, wae_lambda=0.0, adversary_lr_scale=20.0)
+    model = make("wae_gan", adversary_width=64, wae_lambda=0.0, adversary_lr=0.02)
     assert_lowered(train(model, batch, 6), "adversary")
 
 
@@ -94,6 +94,24 @@ def test_wae_mmd_training_lowers_loss_and_samples_images(batch):
     assert set(logs[0]) == {"loss", "recon", "mmd"}
     assert_lowered(logs, "loss")
     assert_images(model.sample(5, torch.Generator().manual_seed(0)), 5)
+
+
+@pytest.mark.parametrize("method", ["wae_gan", "wae_mmd"])
+def test_wae_reconstruction_term_is_0_05_times_the_summed_squared_error(batch, method):
+    model = make(method, wae_lambda=0.0)
+    z = model.encoder(batch)
+    sse = (model.decoder(z) - batch).pow(2).flatten(1).sum(dim=1).mean()
+    losses = model.autoencoder_losses(batch, z)
+    assert losses["recon"].item() == pytest.approx(sse.item(), rel=1e-6)
+    assert losses["loss"].item() == pytest.approx(0.05 * sse.item(), rel=1e-6)
+    assert make(method, wae_lambda=0.0, recon_scale=1.0).recon_scale == 1.0
+
+
+def test_wae_gan_adversary_lr_defaults_to_half_the_autoencoders_and_can_be_set():
+    default = make("wae_gan").configure_optimizers(1e-3)[1]
+    celeba = make("wae_gan", adversary_lr=1e-3, adversary_width=1024).configure_optimizers(3e-4)
+    assert default.param_groups[0]["lr"] == pytest.approx(5e-4)
+    assert (celeba[0].param_groups[0]["lr"], celeba[1].param_groups[0]["lr"]) == (3e-4, 1e-3)
 
 
 def test_wae_prior_std_scales_the_prior():

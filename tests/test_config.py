@@ -71,6 +71,79 @@ def test_paper_settings_resolve_as_in_the_paper():
     assert (two.train.epochs, two.train.batch_size, two.train.lr) == (120, 100, 1e-4)
     assert two.second_stage.epochs == 300
     assert resolve_run(config, "vae_flow_prior", "fashion", 0).spec.params == {"beta": 400}
-    assert resolve_run(config, "glf", "celeba", 0).crop == 140
+    assert resolve_run(config, "glf", "celeba", 0).crop == 160  # compare_gan's, as the paper says
     with pytest.raises(ConfigError, match="unknown model 'glow'"):
         resolve_run(config, "glow", "mnist", 0)
+
+
+def test_unknown_model_param_fails_naming_it_and_the_accepted_ones():
+    config = _with(lambda c: c["models"].update(vae={"method": "vae", "params": {"betta": 400}}))
+    with pytest.raises(ConfigError, match=r"unknown param 'models.vae.params.betta'; accepted params: "
+                                          r"\['beta', 'learn_variance'\]"):
+        validate_config(config)
+
+
+@pytest.mark.parametrize("params, key", [
+    ({"beta": "one"}, "models.glf.params.beta"),
+    ({"beta": True}, "models.glf.params.beta"),
+    ({"flow_blocks": 2.5}, "models.glf.params.flow_blocks"),
+    ({"flow_subnets": "shared"}, "models.glf.params.flow_subnets"),
+])
+def test_mistyped_model_param_fails_naming_its_key(params, key):
+    with pytest.raises(ConfigError, match=f"invalid value .* at '{key}': expected"):
+        validate_config(_with(lambda c: c["models"]["glf"].update(params=params)))
+
+
+def test_per_dataset_params_are_checked_and_unknown_datasets_named():
+    bad = _with(lambda c: c["models"]["glf"].update(per_dataset={"fashion": {"params": {"bta": 1}}}))
+    with pytest.raises(ConfigError, match="models.glf.per_dataset.fashion.params.bta"):
+        validate_config(bad)
+    bad = _with(lambda c: c["models"]["glf"].update(lr_schedule={"mnist": [[3, 0.5]]}))
+    with pytest.raises(ConfigError, match="'models.glf.lr_schedule' names dataset 'mnist'"):
+        validate_config(bad)
+
+
+def test_declared_defaults_reach_the_model_and_unset_params_read_them():
+    from models import build_model
+    model = build_model("vae_flow_prior", resolve_run(validate_config(_with(
+        lambda c: c["models"].update(prior={"method": "vae_flow_prior"}))), "prior", "fashion", 0).spec)
+    assert model.likelihood.beta == 400.0 and model.spec.param("flow_subnets") == "separate"
+
+
+def test_paper_protocol_settings_resolve_per_dataset():
+    config = load_config(PRESETS / "paper.yaml")
+    wae_mnist, wae_celeba = (resolve_run(config, "wae_gan", d, 0) for d in ("mnist", "celeba"))
+    assert (wae_mnist.train.lr_milestones, wae_mnist.train.lr_factors) == ([30, 50], [0.5, 0.2])
+    assert wae_celeba.train.lr == 3e-4
+    assert wae_celeba.spec.params["adversary_lr"] == 1e-3 and wae_celeba.spec.params["adversary_width"] == 1024
+    assert wae_celeba.spec.params["prior_std"] ** 2 == pytest.approx(2.0)
+    assert "adversary_lr" not in wae_mnist.spec.params
+    two = resolve_run(config, "two_stage_vae", "mnist", 0)
+    assert (two.train.lr_milestones, two.train.lr_factors) == ([150, 300], [0.5, 0.5])
+    assert (two.second_stage.lr_milestones, two.second_stage.lr_factors) == ([300, 600], [0.5, 0.5])
+    assert resolve_run(config, "glf", "celeba", 0).crop == 160
+    assert resolve_run(config, "vae", "mnist", 0).spec.params == {"beta": 1}
+    assert resolve_run(config, "vae_flow_posterior", "mnist", 0).spec.params == {"beta": 1}
+
+
+def test_paper_preset_uses_the_authors_protocol_and_searches_the_rae_penalty():
+    config = load_config(PRESETS / "paper.yaml")
+    assert config["evaluation"]["sampling"] == "authors"
+    assert len(config["models"]["rae_gmm"]["z_penalty_grid"]) >= 2
+    assert config["models"]["glf_perceptual"]["params"]["perceptual_reduction"] == "sum"
+
+
+def test_model_files_store_plain_spec_values_and_reload_with_declared_defaults(tmp_path):
+    from dataclasses import asdict
+
+    from benchmark.model_io import load_model, save_model
+    from models import build_model
+    from models.base import ModelSpec
+    model = build_model("glf", ModelSpec(1, 28, latent_dim=4, flow_width=8, params={"beta": 2.0}))
+    assert asdict(model.spec) == {"channels": 1, "image_size": 28, "latent_dim": 4, "flow_width": 8,
+                                  "num_train": 0, "params": {"beta": 2.0}}
+    save_model(tmp_path / "m.pt", model, "glf", {})
+    loaded, _ = load_model(tmp_path / "m.pt")
+    assert loaded.beta == 2.0 and loaded.spec.param("flow_blocks") == 4
+    with pytest.raises(KeyError, match="not declared"):
+        loaded.spec.param("betta")

@@ -97,3 +97,16 @@ def test_celeba_center_crop_and_resize_from_zip(tmp_path):
     assert wide.images[0, 1, :, 0].float().mean() < 50  # a wider crop keeps the black border
     with pytest.raises(DataError, match="corrupt data file .*img_align_celeba.zip"):
         data._load_celeba("train", tmp_path, crop=140, checksums={**sums, "img_align_celeba.zip": "0" * 32})
+
+
+@pytest.mark.parametrize("crop, left, top", [(160, 9, 29), (140, 19, 39)])
+def test_celeba_crop_picks_the_central_window_of_a_178x218_image(crop, left, top):
+    """Each pixel stores its own column (red) and row (green): the crop's corners name the window."""
+    rows, cols = np.mgrid[0:218, 0:178]
+    img = np.stack([cols, rows, np.zeros_like(rows)], axis=-1).astype(np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(img).save(buffer, format="PNG")
+    window = data._celeba_crop_resize(buffer.getvalue(), crop, crop)  # size = crop: no resampling
+    assert window.shape == (3, crop, crop)
+    assert (window[0, 0, 0], window[1, 0, 0]) == (left, top)
+    assert (window[0, -1, -1], window[1, -1, -1]) == (left + crop - 1, top + crop - 1)

@@ -49,9 +49,14 @@ def test_glf_two_epochs_on_real_fashion(glf_preset, shared_data):
     assert sample.main(["--config", str(preset), "--model", "glf", "--dataset", "fashion", "--no-progress"]) == 0
     for png in ("grid.png", "interpolation.png"):
         assert (run_dir / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    samples = torch.load(run_dir / "samples.pt", weights_only=False)["images"]
+    payload = torch.load(run_dir / "samples.pt", weights_only=False)
+    samples = payload["images"]
     assert samples.shape == (100, 1, 28, 28) and samples.dtype == torch.uint8
     assert samples.float().std() > 10  # not a blank image
+    assert payload["sampling"] == "authors" and torch.equal(samples, payload["images_by_sampling"]["authors"])
+    flat = samples.flatten(1)
+    assert (flat.min(dim=1).values == 0).all() and (flat.max(dim=1).values == 255).all()  # stretched
+    assert not torch.equal(samples, payload["images_by_sampling"]["eval"])
 
 
 def test_rerunning_a_finished_run_trains_nothing_more(glf_preset):

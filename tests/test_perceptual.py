@@ -43,7 +43,7 @@ def test_loader_returns_frozen_stages_with_the_file_weights(vgg_file):
     stages = load_vgg16_stages(path, sha, levels=4)
     reference = torchvision.models.vgg16(weights=None)
     reference.load_state_dict(torch.load(path, weights_only=True))
-    assert torch.equal(stages[3][-2].weight, reference.features[21].weight)  # conv4_3
+    assert torch.equal(stages[3][-1].weight, reference.features[21].weight)  # conv4_3, before its ReLU
     assert not any(p.requires_grad for p in stages.parameters())
     assert not stages.training
 
@@ -118,3 +118,42 @@ def test_environment_variable_points_the_loader_at_the_file(vgg_file, monkeypatc
 def test_command_line_check_reports_a_missing_file(tmp_path, capsys):
     assert main(["--path", str(tmp_path / "missing.pth")]) == 2
     assert "not found" in capsys.readouterr().err
+
+
+def test_sum_and_mean_reductions_differ_by_each_terms_element_count(vgg_file, images):
+    """Per image, sum = sum over terms of (element count x mean): pixels 1x28x28, then the VGG
+    maps conv1_2 64x28x28, conv2_2 128x14x14, conv3_2 256x7x7."""
+    x_hat = images.flip(0)
+    summed, averaged = PerceptualLoss(28, *vgg_file, reduction="sum"), PerceptualLoss(28, *vgg_file, reduction="mean")
+    stages = summed.stages(images.device)
+    a, b = summed._normalise(x_hat), summed._normalise(images)
+    terms = [(x_hat - images).abs().flatten(1)]
+    for stage in stages:
+        a, b = stage(a), stage(b)
+        terms.append((a - b).abs().flatten(1))
+    assert [t.shape[1] for t in terms] == [784, 64 * 784, 128 * 196, 256 * 49]
+    expected_sum = sum(t.mean(dim=1) * t.shape[1] for t in terms).mean()
+    expected_mean = sum(t.mean(dim=1) for t in terms).mean()
+    assert torch.allclose(summed(x_hat, images), expected_sum, rtol=1e-5)
+    assert torch.allclose(averaged(x_hat, images), expected_mean, rtol=1e-5)
+    assert summed(x_hat, images) > 100 * averaged(x_hat, images)
+
+
+def test_perceptual_reduction_param_reaches_the_loss_of_both_methods(vgg_file):
+    from models import build_model
+    from models.base import ModelSpec
+    path, sha = vgg_file
+    for method in ("glf_perceptual", "glann"):
+        for reduction in ("sum", "mean"):
+            spec = ModelSpec(1, 28, latent_dim=4, flow_width=8, num_train=4,
+                             params={"vgg_weights": str(path), "vgg_sha256": sha, "perceptual_reduction": reduction})
+            assert build_model(method, spec).perceptual.reduction == reduction
+
+
+def test_features_are_taken_before_the_relu_by_default_and_after_it_on_request(vgg_file):
+    conv, relu = load_vgg16_stages(*vgg_file, levels=4), load_vgg16_stages(*vgg_file, levels=4, activation="relu")
+    assert all(isinstance(stage[-1], torch.nn.Conv2d) for stage in conv)  # authors: conv1_2, conv2_2, ...
+    assert all(isinstance(stage[-1], torch.nn.ReLU) for stage in relu)
+    x = torch.rand(1, 3, 28, 28, generator=torch.Generator().manual_seed(4))
+    assert conv[0](x).min() < 0 <= relu[0](x).min()
+    assert PerceptualLoss(28, *vgg_file).activation == "conv"

@@ -104,3 +104,32 @@ def test_figures_draw_diverged_runs_up_to_divergence(config, tmp_path):
         assert written[0].read_bytes()[:4] == b"\x89PNG" and written[1].read_bytes()[:4] == b"%PDF"
     curves, diverged = figures._run_curves(config, "fashion", "reg")
     assert diverged == 2 and curves["epoch"].tolist() == [1]
+
+
+def test_figure3b_plots_the_papers_entropy_loss_column():
+    assert figures.PANELS["figure3"][1][0] == "entropy_loss"  # -sum(log sigma), logged by VAE+flow prior
+
+
+def test_table1_long_holds_the_fid_of_both_sampling_protocols(config, tmp_path):
+    for seed, (authors, evaluated) in enumerate([(20.0, 30.0), (22.0, 34.0)]):
+        path = paths.metrics(config, "fashion", "glf", seed)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"status": "completed", "sampling": "authors", "fid": authors,
+                                    "fid_authors": authors, "fid_eval": evaluated}))
+    tables.table1(config, tmp_path / "results")
+    long = pd.read_csv(tmp_path / "results" / "table1_long.csv").set_index(["model", "dataset"])
+    row = long.loc[("glf", "fashion")]
+    assert (row.fid_mean, row.fid_authors_mean, row.fid_eval_mean) == (21.0, 21.0, 32.0)
+    assert row.fid_eval_std == pytest.approx(2 ** 1.5)  # sample std of (30, 34)
+    assert "sampling: authors" in (tmp_path / "results" / "table1.md").read_text()
+
+
+def test_table2_counts_the_rae_penalty_search(tmp_path):
+    config = validate_config({
+        "preset": "unit", "data_root": ".", "seeds": [0], "results_dir": str(tmp_path),
+        "datasets": {"fashion": {"latent_dim": 20, "flow_width": 64, "epochs": 4}},
+        "models": {"rae": {"method": "rae_gmm", "label": "RAE", "z_penalty_grid": [0.1, 1.0, 10.0]}},
+        "table1": {"models": ["rae"]}, "evaluation": {"features": "classifier", "num_samples": 500}})
+    tables.table2(config, tmp_path)
+    assert pd.read_csv(tmp_path / "table2.csv").set_index("model").loc["RAE", "fashion"] == \
+        "4 + GMM fit (+ z_penalty search: 3 x (4 + GMM fit))"

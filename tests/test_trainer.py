@@ -96,3 +96,12 @@ def test_losses_fall_and_log_has_every_key(tmp_path):
     header = trainer.log_path.read_text().splitlines()[0].split(",")
     assert {"epoch", "loss", "recon", "nll", "seconds", "lr"} <= set(header)
     assert trainer.rows[-1]["recon"] < trainer.rows[0]["recon"]
+
+
+def test_lr_schedule_multiplies_each_milestones_own_factor(tmp_path):
+    """WAE's manual schedule: x0.5 at epoch 30, then x0.2 at 50 (here at epochs 1 and 2)."""
+    settings = TrainSettings(epochs=3, batch_size=64, lr=1e-3, lr_milestones=[1, 2], lr_factors=[0.5, 0.2])
+    trainer = Trainer(_glf(0), _images(), settings, tmp_path, batch_transform=to_float, progress=False)
+    trainer.run()
+    assert [r["lr"] for r in trainer.rows] == pytest.approx([1e-3, 5e-4, 1e-4])
+    assert [settings.lr_factor(e) for e in (0, 30)] == [1.0, pytest.approx(0.1)]

@@ -21,12 +21,20 @@ from models.vae_flow_posterior import VAEFlowPosterior
 from models.vae_flow_prior import VAEFlowPrior
 
 LATENT = 8
-METHODS = {"vae": {"recon", "kl"}, "vae_flow_prior": {"recon", "entropy", "nll"},
+METHODS = {"vae": {"recon", "kl"}, "vae_flow_prior": {"recon", "entropy", "entropy_loss", "nll"},
            "vae_flow_posterior": {"recon", "kl"}, "two_stage_vae": {"recon", "kl", "gamma"}}
 
 
 def spec(**params) -> ModelSpec:
-    return ModelSpec(1, 28, latent_dim=LATENT, flow_width=16, params={"second_stage_width": 64, **params})
+    return ModelSpec(1, 28, latent_dim=LATENT, flow_width=16, params=params)
+
+
+def two_stage_spec(**params) -> ModelSpec:
+    return spec(second_stage_width=64, **params)
+
+
+def spec_for(method: str, **params) -> ModelSpec:
+    return two_stage_spec(**params) if method == "two_stage_vae" else spec(**params)
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +128,7 @@ def test_flow_posterior_log_q_matches_jacobian_determinant():
 @pytest.mark.parametrize("method", sorted(METHODS))
 def test_training_lowers_loss_and_samples_are_images(method, toy):
     torch.manual_seed(0)
-    model = build_model(method, spec())
+    model = build_model(method, spec_for(method))
     log = train(model, toy, steps=12)
     assert METHODS[method] | {"loss"} <= set(log[0])
     assert all(torch.isfinite(torch.tensor(list(row.values()))).all() for row in log)
@@ -135,7 +143,7 @@ def test_training_lowers_loss_and_samples_are_images(method, toy):
 
 @pytest.mark.parametrize("method", ["vae", "vae_flow_prior"])
 def test_learn_variance_param_adds_a_trained_gamma(method, toy):
-    model = build_model(method, spec(learn_variance=True))
+    model = build_model(method, spec_for(method, learn_variance=True))
     assert "gamma" in model.losses(toy)
     (optimizer,) = model.configure_optimizers(1e-3)
     assert any(p is model.likelihood.log_gamma for g in optimizer.param_groups for p in g["params"])
@@ -146,7 +154,10 @@ def test_flow_prior_loss_is_beta_recon_plus_nll_minus_entropy(toy):
     model = VAEFlowPrior(spec())
     out = model.losses(toy)
     torch.testing.assert_close(out["loss"], 400.0 * out["recon"] + out["nll"] - out["entropy"])
-    torch.testing.assert_close(out["entropy"], gaussian_entropy(model.posterior(toy)[1]).mean())
+    logvar = model.posterior(toy)[1]
+    torch.testing.assert_close(out["entropy"], gaussian_entropy(logvar).mean())
+    log_sigma = Normal(torch.zeros_like(logvar), torch.exp(0.5 * logvar)).scale.log()
+    torch.testing.assert_close(out["entropy_loss"], -log_sigma.sum(dim=1).mean())  # Figure 3b: opposite sign
 
 
 def test_flow_prior_nll_trains_the_encoder(toy):
@@ -158,7 +169,7 @@ def test_flow_prior_nll_trains_the_encoder(toy):
 
 @pytest.mark.parametrize("method", ["vae_flow_prior", "vae_flow_posterior"])
 def test_flow_parameters_use_the_paper_flow_optimiser(method):
-    model = build_model(method, spec())
+    model = build_model(method, spec_for(method))
     (optimizer,) = model.configure_optimizers(1e-3)
     flow_group = next(g for g in optimizer.param_groups if g["betas"] == (0.8, 0.9))
     assert {id(p) for p in flow_group["params"]} == {id(p) for p in model.flow.parameters()}
@@ -168,7 +179,7 @@ def test_flow_parameters_use_the_paper_flow_optimiser(method):
 
 def test_two_stage_vae_second_stage_changes_and_persists_samples(toy, toy_uint8):
     torch.manual_seed(0)
-    model = TwoStageVAE(spec())
+    model = TwoStageVAE(two_stage_spec())
     assert {id(p) for g in model.configure_optimizers(1e-3)[0].param_groups for p in g["params"]}.isdisjoint(
         id(p) for p in model.second_stage_module().parameters())
     train(model, toy, steps=3)
@@ -183,20 +194,53 @@ def test_two_stage_vae_second_stage_changes_and_persists_samples(toy, toy_uint8)
         torch.testing.assert_close(before, model.decode(eps).clamp(0, 1))  # untrained: stage-1 VAE samples
 
     latents = model.training_latents(toy_uint8)
-    assert latents.shape == (16, LATENT)
-    torch.testing.assert_close(latents, model.encode(toy))
+    assert latents.shape == (16, 2 * LATENT)  # posterior (mean, logvar): stage 2 samples z itself
+    torch.testing.assert_close(latents[:, :LATENT], model.encode(toy))
     log = train(model.second_stage_module(), latents, steps=30)
     assert {"loss", "recon", "kl", "gamma"} <= set(log[0])
     assert mean_loss(log[-5:]) < mean_loss(log[:5])
 
     after = draw(model)
     assert (after - before).abs().max() > 1e-3
+    gen = torch.Generator().manual_seed(7)
+    eps, noise = torch.randn(8, LATENT, generator=gen), torch.randn(8, LATENT, generator=gen)
     with torch.no_grad():
-        torch.testing.assert_close(after, model.decode(model.latent_vae.decoder(eps)).clamp(0, 1))
+        z = model.latent_vae.decoder(eps) + model.latent_vae.gamma() * noise  # gamma_z noise added
+        torch.testing.assert_close(after, model.decode(z).clamp(0, 1))
 
-    fresh = TwoStageVAE(spec())
+    fresh = TwoStageVAE(two_stage_spec())
     fresh.load_state_dict(model.state_dict())
     torch.testing.assert_close(draw(fresh.eval()), after, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("latents, differ", [("sampled", True), ("mean", False)])
+def test_two_stage_stage2_sees_different_z_in_two_epochs(toy_uint8, latents, differ):
+    torch.manual_seed(0)
+    model = TwoStageVAE(two_stage_spec(stage2_latents=latents))
+    rows = model.training_latents(toy_uint8)
+    stage2 = model.second_stage_module()
+    seen = []
+    original = stage2.targets
+    stage2.targets = lambda r: seen.append(original(r).detach()) or seen[-1]
+    optimizers = stage2.configure_optimizers(1e-4)
+    for _ in range(2):  # two epochs of one full batch each
+        stage2.train_step(rows, optimizers)
+    first, second = seen
+    assert (first - second).abs().max().item() > 1e-3 if differ else torch.equal(first, second)
+    if differ:
+        mean, logvar = rows.chunk(2, dim=1)
+        standardised = torch.cat([(z - mean) * torch.exp(-0.5 * logvar) for z in seen])
+        assert abs(standardised.mean().item()) < 0.2 and abs(standardised.std().item() - 1) < 0.2
+
+
+def test_two_stage_sampling_without_gamma_noise_is_the_decoder_mean(toy_uint8):
+    torch.manual_seed(0)
+    model = TwoStageVAE(two_stage_spec(stage2_sample_noise=False)).eval()
+    train(model.second_stage_module(), model.training_latents(toy_uint8), steps=2)
+    eps = torch.randn(4, LATENT, generator=torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        torch.testing.assert_close(model.sample_latents(4, torch.Generator().manual_seed(3)),
+                                   model.latent_vae.decoder(eps))
 
 
 def test_two_stage_vae_defaults():

@@ -58,6 +58,8 @@ def tracks_fid(model, dataset):
 
 def train_inputs(wildcards):
     inputs = [data_ready(wildcards)]
+    if "z_penalty_grid" in config["models"][wildcards.model]:
+        inputs.append(f"{RUN}/selection.json".format(**wildcards))
     if tracks_fid(wildcards.model, wildcards.dataset):
         inputs += feature_inputs(wildcards.dataset)
     return inputs

@@ -28,6 +28,29 @@ rule train:
         f" --seed {{wildcards.seed}} --run-dir {RUN_SHELL} {{params.eval_args}} --no-progress > {{log}} 2>&1"
 
 
+rule select_penalty:
+    group:
+        "run"
+    input:
+        data_ready,
+        lambda w: str(paths.feature_weights(config, w.dataset)),
+    output:
+        f"{RUN}/selection.json",
+    params:
+        settings=run_settings,
+    log:
+        "logs/select_penalty/{dataset}-{model}-seed{seed}.log",
+    resources:
+        gpu=GPUS,
+        mem_mb=TRAIN_MEM_MB,
+        runtime=TRAIN_RUNTIME,
+    conda:
+        ENV
+    shell:
+        f"{PYTHON} -m benchmark.select_penalty --config {PRESET} --model {{wildcards.model}}"
+        f" --dataset {{wildcards.dataset}} --seed {{wildcards.seed}} --run-dir {RUN_SHELL} --no-progress > {{log}} 2>&1"
+
+
 rule second_stage:
     group:
         "run"

@@ -1,0 +1,96 @@
+"""The FID sampling protocols: the authors' (train-mode BatchNorm, min-max stretch) and eval mode,
+the samples file holding both, and the metrics holding one FID per protocol."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from benchmark import paths
+from benchmark.config import validate_config
+from benchmark.data import load_dataset
+from benchmark.evaluate import evaluate_file
+from benchmark.metrics.classifier import make_recipe, save_classifier, train_classifier
+from benchmark.sample import generate
+from models import build_model
+from models.base import ModelSpec
+from models.sampling import stretch_to_unit
+
+
+@pytest.fixture(scope="module")
+def glf():
+    """A GLF whose BatchNorm running statistics are far from its batch statistics."""
+    torch.manual_seed(0)
+    model = build_model("glf", ModelSpec(1, 28, latent_dim=8, flow_width=16))
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
+                module.running_mean.add_(0.5)
+                module.running_var.mul_(3.0)
+    return model.eval()
+
+
+def test_authors_protocol_uses_batch_statistics_and_stretches_each_image_to_exactly_0_1(glf):
+    before = {k: v.clone() for k, v in glf.state_dict().items()}
+    authors = glf.sample(64, torch.Generator().manual_seed(1), protocol="authors")
+    evaluated = glf.sample(64, torch.Generator().manual_seed(1), protocol="eval")
+    assert (authors - evaluated).abs().max() > 0.05
+    flat = authors.flatten(1)
+    assert torch.equal(flat.min(dim=1).values, torch.zeros(64)) and torch.equal(flat.max(dim=1).values, torch.ones(64))
+    glf.train()  # by hand: batch statistics of the same latents, then the stretch
+    with torch.no_grad():
+        by_hand = stretch_to_unit(glf.decode(glf.sample_latents(64, torch.Generator().manual_seed(1))))
+    glf.load_state_dict(before)
+    glf.eval()
+    torch.testing.assert_close(authors, by_hand)
+    assert not glf.training
+    assert all(torch.equal(v, before[k]) for k, v in glf.state_dict().items())  # running stats untouched
+
+
+def test_authors_images_depend_on_the_batch_they_are_drawn_with(glf):
+    """Batch statistics: the same latent decodes differently in another batch; eval mode does not."""
+    z = glf.sample_latents(64, torch.Generator().manual_seed(2))
+    with torch.no_grad():
+        glf.train()
+        small, large = glf.decode(z[:4]), glf.decode(z)[:4]
+        glf.eval()
+        assert torch.allclose(glf.decode(z[:4]), glf.decode(z)[:4], atol=1e-6)
+    assert (small - large).abs().max() > 1e-3
+
+
+def test_authors_protocol_draws_batches_of_500(glf, monkeypatch):
+    sizes = []
+    original = glf.sample
+    monkeypatch.setattr(glf, "sample", lambda n, gen, protocol: sizes.append((n, protocol)) or original(n, gen, protocol))
+    generate(glf, 700, seed=0, batch_size=200, protocol="authors")
+    generate(glf, 300, seed=0, batch_size=200, protocol="eval")
+    assert sizes == [(500, "authors"), (200, "authors"), (200, "eval"), (100, "eval")]
+
+
+def test_metrics_hold_one_fid_per_protocol_and_fid_follows_the_preset(tmp_path):
+    root = tmp_path
+    train = load_dataset("synthetic28", "train", root).take(256)
+    recipe = make_recipe("synthetic28", train.images, train.labels, epochs=1, width=4, batch_size=64)
+    real = load_dataset("synthetic28", "test", root).images
+    base = {"preset": "t", "data_root": str(root), "cache_dir": str(root / "cache"), "seeds": [0],
+            "datasets": {"synthetic28": {"latent_dim": 8, "flow_width": 16, "epochs": 1}},
+            "models": {"glf": {"method": "glf"}}, "table1": {"models": ["glf"]},
+            "evaluation": {"features": "classifier", "num_samples": 200, "prd_runs": 2}}
+    config = validate_config(base)
+    assert config["evaluation"]["sampling"] == "authors"  # the schema's default
+    save_classifier(train_classifier(train.images, train.labels, recipe, "cpu"), recipe,
+                    paths.feature_weights(config, "synthetic28"))
+    noise = torch.randint(0, 256, (200, 1, 28, 28), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    samples = root / "samples.pt"
+    torch.save({"images": real[:200], "status": "completed", "meta": {}, "sampling": "authors",
+                "images_by_sampling": {"authors": real[:200].flip(0).clone(), "eval": noise}}, samples)
+    metrics = evaluate_file(config, "synthetic28", samples, root / "m.json")
+    assert json.loads((root / "m.json").read_text()) == metrics
+    assert metrics["sampling"] == "authors" and metrics["fid"] == metrics["fid_authors"]
+    assert metrics["fid_eval"] > 2 * metrics["fid_authors"]  # noise is much farther than real images
+    config["evaluation"]["sampling"] = "eval"
+    assert evaluate_file(config, "synthetic28", samples, root / "m.json")["fid"] == pytest.approx(metrics["fid_eval"])
+    torch.save({"images": real[:200], "status": "completed", "meta": {}}, samples)
+    with pytest.raises(ValueError, match="rerun"):
+        evaluate_file(config, "synthetic28", samples, root / "m.json")
