@@ -13,7 +13,7 @@ from typing import Any
 import jsonschema
 import yaml
 
-from benchmark.data import DATASETS
+from benchmark.data import DATASETS, TEST_SPLIT_SIZES
 from benchmark.trainer import TrainSettings
 from models import MODELS
 from models.base import ModelSpec
@@ -23,6 +23,12 @@ SCHEMA_PATH = Path(__file__).resolve().parent.parent / "workflow" / "schema" / "
 
 class ConfigError(ValueError):
     """The preset does not match the schema or names something that does not exist."""
+
+
+# YAML's 1.0 is a float: an "integer" setting must be written as an integer (jsonschema accepts 1.0).
+_STRICT_TYPES = jsonschema.Draft202012Validator.TYPE_CHECKER.redefine(
+    "integer", lambda checker, value: isinstance(value, int) and not isinstance(value, bool))
+StrictValidator = jsonschema.validators.extend(jsonschema.Draft202012Validator, type_checker=_STRICT_TYPES)
 
 
 def _key_path(parts) -> str:
@@ -41,11 +47,12 @@ def validate_config(config: Any, source: str = "config") -> dict:
     Raises :class:`ConfigError` naming the key path of the first problem and how to fix it.
     """
     schema = yaml.safe_load(SCHEMA_PATH.read_text())
-    validator = jsonschema.Draft202012Validator(schema)
+    validator = StrictValidator(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
     if errors:
         err = errors[0]
-        raise ConfigError(f"{source}: invalid value at '{_key_path(err.absolute_path)}': {err.message}")
+        hint = f" ({err.schema['description']})" if isinstance(err.schema, dict) and "description" in err.schema else ""
+        raise ConfigError(f"{source}: invalid value at '{_key_path(err.absolute_path)}': {err.message}{hint}")
     config = dict(config)
     _fill_defaults(config, schema)
     for name in config["datasets"]:
@@ -56,7 +63,16 @@ def validate_config(config: Any, source: str = "config") -> dict:
             raise ConfigError(f"{source}: unknown method '{model['method']}' at 'models.{name}.method'; "
                               f"registered methods: {sorted(MODELS)}")
     _check_names(config, source)
+    _check_num_samples(config, source)
     return config
+
+
+def _check_num_samples(config: dict, source: str) -> None:
+    wanted = config["evaluation"]["num_samples"]
+    for name in config["datasets"]:
+        if wanted > TEST_SPLIT_SIZES[name]:
+            raise ConfigError(f"{source}: 'evaluation.num_samples' is {wanted}, but the {name} test split has "
+                              f"only {TEST_SPLIT_SIZES[name]} images; set it to at most {TEST_SPLIT_SIZES[name]}")
 
 
 def _check_names(config: dict, source: str) -> None:

@@ -78,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     announce("benchmark.sample")
     if args.num_samples < 1:
         parser.error("--num-samples must be at least 1")
+    torch.manual_seed(args.seed)
     model, meta = load_model(args.model_file, pick_device(args.device))
     status = meta.get("second_stage", meta)["status"]
     images = None

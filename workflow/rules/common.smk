@@ -1,12 +1,21 @@
 """Shared helpers of the rules: the resolved preset file, paths, resources, inputs."""
 import json
+import shlex
 import sys
 from pathlib import Path
 
 from benchmark import paths
 from benchmark.config import resolve_run, table1_datasets
 
-PYTHON = sys.executable  # the interpreter running snakemake, with the project installed
+
+
+def shell_arg(value):
+    """``value`` as one shell word (quoted), escaped for Snakemake's formatter: for literals in
+    ``shell:`` strings.  Wildcards, inputs and outputs are quoted with ``{...:q}`` instead."""
+    return shlex.quote(str(value)).replace("{", "{{").replace("}", "}}")
+
+
+PYTHON = shell_arg(sys.executable)  # the interpreter running snakemake, with the project installed
 ENV = "../envs/glf-bench.yaml"
 SEEDS = [str(s) for s in config["seeds"]]
 TABLE1_DATASETS = table1_datasets(config)
@@ -21,7 +30,6 @@ TRAIN_RUNTIME = RESOURCES.get("train_runtime_min", 60)
 EVAL_RUNTIME = RESOURCES.get("eval_runtime_min", 30)
 RUN = str(paths.run_dir(config, "{dataset}", "{model}", "{seed}"))
 FIRST_SEED_RUN = str(paths.run_dir(config, "{dataset}", "{model}", SEEDS[0]))
-RUN_SHELL = str(paths.run_dir(config, "{wildcards.dataset}", "{wildcards.model}", "{wildcards.seed}"))
 TABLE_NAMES = ("table1", "table2", "table3", "table4", "table5", "table6")
 
 
@@ -35,7 +43,7 @@ def _write_resolved_config():
     return str(target)
 
 
-PRESET = _write_resolved_config()
+PRESET = shell_arg(_write_resolved_config())
 
 
 def run_settings(wildcards):

@@ -14,4 +14,4 @@ rule prepare_data:
     conda:
         ENV
     shell:
-        f"{PYTHON} -m benchmark.prepare_data --config {PRESET} --dataset {{wildcards.dataset}} > {{log}} 2>&1"
+        f"{PYTHON} -m benchmark.prepare_data --config {PRESET} --dataset {{wildcards.dataset:q}} > {{log:q}} 2>&1"

@@ -14,7 +14,7 @@ rule inception_weights:
     conda:
         ENV
     shell:
-        f"{PYTHON} -m benchmark.evaluate --config {PRESET} fetch-inception > {{log}} 2>&1"
+        f"{PYTHON} -m benchmark.evaluate --config {PRESET} fetch-inception > {{log:q}} 2>&1"
 
 
 rule classifier:
@@ -34,9 +34,9 @@ rule classifier:
     conda:
         ENV
     shell:
-        f"{PYTHON} -m benchmark.metrics.classifier --dataset {{wildcards.dataset}} --data-root {config['data_root']}"
-        f" --cache-dir {config['cache_dir']} --out {{output}} --epochs {{params.epochs}} {{params.max_images}}"
-        f" --device {config['device']} > {{log}} 2>&1"
+        f"{PYTHON} -m benchmark.metrics.classifier --dataset {{wildcards.dataset:q}} --data-root {shell_arg(config['data_root'])}"
+        f" --cache-dir {shell_arg(config['cache_dir'])} --out {{output:q}} --epochs {{params.epochs:q}} {{params.max_images}}"
+        f" --device {shell_arg(config['device'])} > {{log:q}} 2>&1"
 
 
 rule reference_stats:
@@ -54,7 +54,7 @@ rule reference_stats:
     conda:
         ENV
     shell:
-        f"{PYTHON} -m benchmark.evaluate --config {PRESET} reference --dataset {{wildcards.dataset}} > {{log}} 2>&1"
+        f"{PYTHON} -m benchmark.evaluate --config {PRESET} reference --dataset {{wildcards.dataset:q}} > {{log:q}} 2>&1"
 
 
 rule evaluate:
@@ -65,6 +65,8 @@ rule evaluate:
         features=lambda w: feature_inputs(w.dataset),
     output:
         str(paths.metrics(config, "{dataset}", "{model}", "{seed}")),
+    params:
+        evaluation=json.dumps({k: EVAL.get(k) for k in ("features", "num_samples", "prd_runs")}, sort_keys=True),
     log:
         "logs/evaluate/{dataset}-{model}-seed{seed}.log",
     resources:
@@ -74,5 +76,5 @@ rule evaluate:
     conda:
         ENV
     shell:
-        f"{PYTHON} -m benchmark.evaluate --config {PRESET} samples --dataset {{wildcards.dataset}}"
-        " --samples {input.samples} --out {output} > {log} 2>&1"
+        f"{PYTHON} -m benchmark.evaluate --config {PRESET} samples --dataset {{wildcards.dataset:q}}"
+        " --samples {input.samples:q} --out {output:q} > {log:q} 2>&1"

@@ -21,7 +21,7 @@ for _name in (*TABLE_NAMES, "paper_vs_ours"):
         conda:
             ENV
         shell:
-            f"{PYTHON} -m benchmark.tables --config {PRESET} {{params.name}} > {{log}} 2>&1"
+            f"{PYTHON} -m benchmark.tables --config {PRESET} {{params.name:q}} > {{log:q}} 2>&1"
 
 
 for _name in FIGURE_NAMES:
@@ -40,7 +40,7 @@ for _name in FIGURE_NAMES:
         conda:
             ENV
         shell:
-            f"{PYTHON} -m benchmark.figures --config {PRESET} {{params.name}} > {{log}} 2>&1"
+            f"{PYTHON} -m benchmark.figures --config {PRESET} {{params.name:q}} > {{log:q}} 2>&1"
 
 
 rule copy_grid:
@@ -55,4 +55,4 @@ rule copy_grid:
     conda:
         ENV
     shell:
-        'echo "SLURM_JOB_ID=${{SLURM_JOB_ID:-none}}" > {log}; cp {input} {output} 2>> {log}'
+        'echo "SLURM_JOB_ID=${{SLURM_JOB_ID:-none}}" > {log:q}; cp {input:q} {output:q} 2>> {log:q}'

@@ -26,8 +26,8 @@ rule train:
     conda:
         ENV
     shell:
-        f"{PYTHON} -m benchmark.train --config {PRESET} --model {{wildcards.model}} --dataset {{wildcards.dataset}}"
-        f" --seed {{wildcards.seed}} --run-dir {RUN_SHELL} {{params.eval_args}} --no-progress > {{log}} 2>&1"
+        f"{PYTHON} -m benchmark.train --config {PRESET} --model {{wildcards.model:q}} --dataset {{wildcards.dataset:q}}"
+        f" --seed {{wildcards.seed:q}} {{params.eval_args}} --no-progress > {{log:q}} 2>&1"
 
 
 rule second_stage:
@@ -50,8 +50,8 @@ rule second_stage:
     conda:
         ENV
     shell:
-        f"{PYTHON} -m benchmark.second_stage --config {PRESET} --model {{wildcards.model}}"
-        f" --dataset {{wildcards.dataset}} --seed {{wildcards.seed}} --run-dir {RUN_SHELL} --no-progress > {{log}} 2>&1"
+        f"{PYTHON} -m benchmark.second_stage --config {PRESET} --model {{wildcards.model:q}}"
+        f" --dataset {{wildcards.dataset:q}} --seed {{wildcards.seed:q}} --no-progress > {{log:q}} 2>&1"
 
 
 rule sample:
@@ -75,6 +75,6 @@ rule sample:
     conda:
         ENV
     shell:
-        f"{PYTHON} -m benchmark.sample --model-file {{input}} --seed {{wildcards.seed}} --num-samples {{params.num}}"
-        " --device {params.device} --out {output.samples} --grid {output.grid}"
-        " --interpolation {output.interpolation} --no-progress > {log} 2>&1"
+        f"{PYTHON} -m benchmark.sample --model-file {{input:q}} --seed {{wildcards.seed:q}} --num-samples {{params.num:q}}"
+        " --device {params.device:q} --out {output.samples:q} --grid {output.grid:q}"
+        " --interpolation {output.interpolation:q} --no-progress > {log:q} 2>&1"
