@@ -50,7 +50,7 @@ def test_glf_two_epochs_on_real_fashion(glf_preset, shared_data):
     assert sample.main(["--model-file", str(run_dir / "model.pt"), "--num-samples", "100", "--out",
                         str(tmp / "samples.pt"), "--grid", str(grid), "--device", "cpu", "--no-progress"]) == 0
     assert grid.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    samples = torch.load(tmp / "samples.pt", weights_only=False)["images"]
+    samples = torch.load(tmp / "samples.pt", weights_only=True)["images"]
     assert samples.shape == (100, 1, 28, 28) and samples.dtype == torch.uint8
     assert samples.float().std() > 10  # not a blank image
 
