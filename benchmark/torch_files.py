@@ -40,9 +40,9 @@ def load_torch_file(path: str | os.PathLike, what: str, fix: str,
         raise UnreadableFileError(f"{what} {path} is corrupt ({str(err).splitlines()[0]}). {fix}") from None
 
 
-def move_aside(path: str | os.PathLike) -> Path:
-    """Rename a corrupt file to ``<name>.corrupt`` (replacing an older one) and return the new path."""
+def move_aside(path: str | os.PathLike, suffix: str = ".corrupt") -> Path:
+    """Rename ``path`` to ``<name><suffix>`` (replacing an older one) and return the new path."""
     path = Path(path)
-    target = path.with_name(path.name + ".corrupt")
+    target = path.with_name(path.name + suffix)
     os.replace(path, target)
     return target

@@ -173,8 +173,9 @@ class Trainer:
             return None
         changed = _differences(state.get("identity", {}), self.identity)
         if changed:
+            kept = move_aside(self.checkpoint_path, ".previous")
             tqdm.write(f"{self.stage}: starting afresh: {self.checkpoint_path} belongs to another run "
-                       f"({'; '.join(changed)})")
+                       f"({'; '.join(changed)}); kept as {kept}")
             return None
         return state
 

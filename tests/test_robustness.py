@@ -65,6 +65,7 @@ def test_spec_or_data_change_restarts_training(tmp_path, capsys, change, differe
     out = capsys.readouterr().out
     assert "starting afresh" in out and difference in out
     assert result.epochs_done == 1 and not _equal(old, _weights(run_dir))
+    assert (run_dir / "train_checkpoint.pt.previous").exists()
 
 
 # 2. "seed" means the whole run
