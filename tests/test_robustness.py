@@ -4,6 +4,7 @@ import copy
 import json
 import os
 import pickle
+import shutil
 
 import pytest
 import torch
@@ -15,6 +16,7 @@ from benchmark.data import cache_path, load_dataset
 from benchmark.evaluate import read_samples
 from benchmark.figures import training_curves
 from benchmark.model_io import load_model
+from benchmark.second_stage import second_stage_run
 from benchmark.run_lock import RunBusyError, run_lock
 from benchmark.tables import table1, table5
 from benchmark.torch_files import UnreadableFileError
@@ -78,6 +80,19 @@ def test_two_fresh_runs_with_one_seed_are_equal(tmp_path):
     assert _equal(_weights(first), _weights(second))
     assert (first / "train_log.csv").read_text().split("\n")[1].split(",")[:2] == \
         (second / "train_log.csv").read_text().split("\n")[1].split(",")[:2]
+
+
+def test_second_stage_repeats_too(tmp_path):
+    config = _preset(tmp_path)
+    config["models"]["tsv"] = {"method": "two_stage_vae", "batch_size": 32, "second_stage": {"epochs": 1}}
+    run = resolve_run(config, "tsv", "synthetic28", 0)
+    train_run(config, run, tmp_path / "a", progress=False)
+    shutil.copytree(tmp_path / "a", tmp_path / "b")
+    second_stage_run(config, run, tmp_path / "a", progress=False)
+    torch.rand(100)
+    second_stage_run(config, run, tmp_path / "b", progress=False)
+    assert _equal(load_model(tmp_path / "a" / "model_stage2.pt")[0].state_dict(),
+                  load_model(tmp_path / "b" / "model_stage2.pt")[0].state_dict())
 
 
 # 4. names cannot run shell commands or leave the runs folder
