@@ -367,19 +367,18 @@ def _source_md5(info: DatasetInfo, split: str, data_root: Path, crop: int) -> st
 def _read_cache(cached: Path, source_md5: str | None) -> ImageSet | None:
     """The cached split when it is readable, matches its content checksum and was made from the
     current original files; otherwise move it aside (saying why) and return ``None``."""
-    fix = "It is moved aside and rebuilt from the original files."
     try:
-        payload = load_torch_file(cached, "data cache", fix)
+        payload = load_torch_file(cached, "data cache", "")
         problem = None
         if payload.get("content_md5") != content_md5(payload.get("images"), payload.get("labels")):
-            problem = "its images do not match the checksum recorded when it was written"
+            problem = f"data cache {cached}: its images do not match the checksum recorded when it was written."
         elif source_md5 is not None and payload.get("source_md5") != source_md5:
-            problem = "it was made from other original files than those under data_root now"
+            problem = f"data cache {cached}: it was made from other original files than those under data_root now."
     except UnreadableFileError as err:
         problem = str(err)
     if problem is None:
         return ImageSet(payload["images"], payload["labels"])
-    print(f"data cache {cached}: {problem}; moved aside to {move_aside(cached)} and rebuilt", flush=True)
+    print(f"{problem.strip()} Moved aside to {move_aside(cached)}; rebuilding it from the original files.", flush=True)
     return None
 
 

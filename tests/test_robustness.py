@@ -165,11 +165,17 @@ def test_corrupt_or_tampered_data_cache_is_rebuilt(tmp_path, capsys):
     cached = cache_path(tmp_path, "synthetic28", "test", 140)
     _truncate(cached)
     assert torch.equal(load_dataset("synthetic28", "test", tmp_path, tmp_path).images, original.images)
-    assert f"data cache {cached}: data cache {cached} is truncated" in capsys.readouterr().out
+    assert f"data cache {cached} is truncated or not a torch file. Moved aside" in capsys.readouterr().out
     payload = torch.load(cached, weights_only=True)
     torch.save({**payload, "images": torch.zeros_like(payload["images"])}, cached)  # blank images
     assert torch.equal(load_dataset("synthetic28", "test", tmp_path, tmp_path).images, original.images)
     assert "do not match the checksum" in capsys.readouterr().out
+    payload = torch.load(cached, weights_only=True)
+    torch.save({**payload, "source_md5": "0" * 32}, cached)  # made from other original files
+    assert torch.equal(load_dataset("synthetic28", "test", tmp_path, tmp_path).images, original.images)
+    assert "other original files" in capsys.readouterr().out
+    load_dataset("synthetic28", "test", tmp_path, tmp_path)
+    assert capsys.readouterr().out == ""  # a good cache is used as it is
 
 
 # 7. smaller holes
