@@ -14,7 +14,7 @@ from typing import Any
 import jsonschema
 import yaml
 
-from benchmark.data import DATASETS
+from benchmark.data import DATASETS, TEST_SPLIT_SIZES
 from benchmark.metrics.registry import FEATURES
 from benchmark.trainer import TrainSettings
 from models import MODELS
@@ -46,9 +46,13 @@ def _filling_defaults(properties_check):
     return check
 
 
+# YAML's 1.0 is a float: an "integer" setting must be written as an integer (jsonschema accepts 1.0).
+_STRICT_TYPES = jsonschema.Draft202012Validator.TYPE_CHECKER.redefine(
+    "integer", lambda checker, value: isinstance(value, int) and not isinstance(value, bool))
 Validator = jsonschema.validators.extend(
     jsonschema.Draft202012Validator,
-    {"properties": _filling_defaults(jsonschema.Draft202012Validator.VALIDATORS["properties"])})
+    {"properties": _filling_defaults(jsonschema.Draft202012Validator.VALIDATORS["properties"])},
+    type_checker=_STRICT_TYPES)
 
 
 def validate_config(config: Any, source: str = "config") -> dict:
@@ -62,7 +66,8 @@ def validate_config(config: Any, source: str = "config") -> dict:
     errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
     if errors:
         err = errors[0]
-        raise ConfigError(f"{source}: invalid value at '{_key_path(err.absolute_path)}': {err.message}")
+        hint = f" ({err.schema['description']})" if isinstance(err.schema, dict) and "description" in err.schema else ""
+        raise ConfigError(f"{source}: invalid value at '{_key_path(err.absolute_path)}': {err.message}{hint}")
     for name in config["datasets"]:
         if name not in DATASETS:
             raise ConfigError(f"{source}: unknown dataset 'datasets.{name}'; known datasets: {sorted(DATASETS)}")
@@ -73,6 +78,7 @@ def validate_config(config: Any, source: str = "config") -> dict:
         _check_model_params(config, name, model, source)
     _check_names(config, source)
     _check_features(config["evaluation"], source)
+    _check_num_samples(config, source)
     return config
 
 
@@ -84,6 +90,16 @@ def _check_features(evaluation: dict, source: str) -> None:
     if evaluation["fid_variant"] not in resizes:
         raise ConfigError(f"{source}: 'evaluation.fid_variant: {evaluation['fid_variant']}' does not apply to "
                           f"{evaluation['features']} features; use one of {list(resizes)} or features: inception")
+
+
+def _check_num_samples(config: dict, source: str) -> None:
+    wanted = config["evaluation"]["num_samples"]
+    for name in config["datasets"]:
+        if wanted > TEST_SPLIT_SIZES[name]:
+            raise ConfigError(f"{source}: 'evaluation.num_samples' is {wanted}, but the {name} test split has "
+                              f"only {TEST_SPLIT_SIZES[name]} images; set it to at most {TEST_SPLIT_SIZES[name]}")
+
+
 def _check_model_params(config: dict, name: str, model: dict, source: str) -> None:
     """The model's params (and its per-dataset params) against its method's declaration; the
     datasets named by its per_dataset and lr_schedule entries against the preset's."""

@@ -31,6 +31,7 @@ from torchvision.datasets.utils import download_url
 from tqdm import tqdm
 
 from benchmark.atomic import atomic_torch_save
+from benchmark.torch_files import UnreadableFileError, load_torch_file, move_aside
 
 SPLITS = ("train", "test")
 
@@ -80,6 +81,10 @@ DATASETS: dict[str, DatasetInfo] = {
     "synthetic32": DatasetInfo("synthetic32", 32, 3, 10),
     "synthetic64": DatasetInfo("synthetic64", 64, 3, 10),
 }
+
+
+TEST_SPLIT_SIZES: dict[str, int] = {"mnist": 10_000, "fashion": 10_000, "cifar10": 10_000, "celeba": 19_962,
+                                    "synthetic28": 500, "synthetic32": 500, "synthetic64": 500}
 
 
 def dataset_info(name: str) -> DatasetInfo:
@@ -326,27 +331,85 @@ def cache_path(cache_dir: Path, name: str, split: str, crop: int | None) -> Path
     return Path(cache_dir) / "data" / f"{name}-{split}{suffix}.pt"
 
 
+def content_md5(*tensors: torch.Tensor | None) -> str:
+    """md5 of the bytes of ``tensors`` (``None`` entries skipped): what a cache or a run was made of."""
+    digest = hashlib.md5()
+    for tensor in tensors:
+        if tensor is not None:
+            digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()
+
+
+def _source_files(info: DatasetInfo, split: str, data_root: Path) -> list[Path]:
+    """The original files one split is decoded from (those that exist); none for synthetic data."""
+    if info.name in IDX_SOURCES:
+        candidates = [data_root / IDX_SOURCES[info.name][0] / f for f in IDX_FILES[split]]
+    elif info.name == "cifar10":
+        batches = tv_datasets.CIFAR10.train_list if split == "train" else tv_datasets.CIFAR10.test_list
+        candidates = [data_root / "cifar10" / CIFAR_ARCHIVE,
+                      *(data_root / "cifar10" / CIFAR_FOLDER / name for name, _ in batches)]
+    elif info.name == "celeba":
+        candidates = [data_root / "celeba" / CELEBA_PARTITION, data_root / "celeba" / CELEBA_ZIP]
+    else:
+        candidates = []
+    return [path for path in candidates if path.is_file()]
+
+
+def _source_md5(info: DatasetInfo, split: str, data_root: Path, crop: int) -> str | None:
+    """md5 over the md5s of the split's original files and the crop; ``None`` when they are absent
+    (a cache is then used on its own content checksum alone)."""
+    files = _source_files(info, split, data_root)
+    if info.name.startswith("synthetic"):
+        return md5_bytes(f"{info.name}-{split}".encode())
+    if not files:
+        return None
+    return md5_bytes("".join(f"{path.name}:{md5_file(path)};" for path in files).encode() + f"crop{crop}".encode())
+
+
+def _read_cache(cached: Path, source_md5: str | None) -> ImageSet | None:
+    """The cached split when it is readable, matches its content checksum and was made from the
+    current original files; otherwise move it aside (saying why) and return ``None``."""
+    try:
+        payload = load_torch_file(cached, "data cache", "")
+        problem = None
+        if payload.get("content_md5") != content_md5(payload.get("images"), payload.get("labels")):
+            problem = f"data cache {cached}: its images do not match the checksum recorded when it was written."
+        elif source_md5 is not None and payload.get("source_md5") != source_md5:
+            problem = f"data cache {cached}: it was made from other original files than those under data_root now."
+    except UnreadableFileError as err:
+        problem = str(err)
+    if problem is None:
+        return ImageSet(payload["images"], payload["labels"])
+    print(f"{problem.strip()} Moved aside to {move_aside(cached)}; rebuilding it from the original files.", flush=True)
+    return None
+
+
 def load_dataset(name: str, split: str, data_root: str | Path, cache_dir: str | Path | None = None,
                  crop: int | None = None, download: bool = False) -> ImageSet:
     """Return one split of a dataset as an :class:`ImageSet` (uint8 ``(N, C, H, W)``); ``crop``
     is CelebA's center-crop size (required there, ignored elsewhere).
 
     The original files are verified and decoded once; with ``cache_dir`` the result is cached
-    and later calls read the cache.  Raises :class:`DataError` naming a missing or corrupt file.
+    together with its content checksum and the checksum of the original files, both verified on
+    every load (a cache that fails either is rebuilt).  Raises :class:`DataError` naming a
+    missing or corrupt file.
     """
     info = dataset_info(name)
     if split not in SPLITS:
         raise DataError(f"unknown split {split!r}; choose one of {SPLITS}")
     cached = cache_path(Path(cache_dir), name, split, crop) if cache_dir is not None else None
     if cached is not None and cached.exists():
-        payload = torch.load(cached, weights_only=True)
-        return ImageSet(payload["images"], payload["labels"])
+        data = _read_cache(cached, _source_md5(info, split, Path(data_root), crop))
+        if data is not None:
+            return data
     data = _read_original(info, split, Path(data_root), crop, download)
     if data.images.shape[1:] != info.shape:
         raise DataError(f"{name} {split}: images have shape {tuple(data.images.shape[1:])}, "
                         f"expected {info.shape}")
     if cached is not None:
-        atomic_torch_save({"images": data.images, "labels": data.labels}, cached)
+        atomic_torch_save({"images": data.images, "labels": data.labels,
+                           "content_md5": content_md5(data.images, data.labels),
+                           "source_md5": _source_md5(info, split, Path(data_root), crop)}, cached)
     return data
 
 

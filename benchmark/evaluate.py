@@ -26,12 +26,14 @@ from benchmark import paths
 from benchmark.atomic import atomic_path, atomic_write_text
 from benchmark.cli import reports_errors
 from benchmark.config import load_config
+from benchmark.data import dataset_info
 from benchmark.evaluation import extractor_for, real_images, reference_statistics
 from benchmark.joblog import announce
 from benchmark.metrics.evaluate import default_curve_path, evaluate_samples, first_n
 from benchmark.metrics.fid import fid_from_features, inception_weights_file
 from benchmark.metrics.prd import save_prd_curve
 from benchmark.metrics.registry import FEATURES
+from benchmark.torch_files import load_torch_file
 from models.sampling import SAMPLING_PROTOCOLS
 
 
@@ -52,10 +54,38 @@ def write_reference(config: dict, dataset: str) -> Path:
     return target
 
 
+SAMPLE_STATUSES = ("completed", "diverged")
+
+
+def read_samples(dataset: str, samples_path: Path) -> dict:
+    """The samples file's payload, checked: a known status, made for ``dataset``, and (when
+    completed) uint8 images ``(N, C, S, S)`` of the dataset's shape.  Loads without running code;
+    raises ``ValueError`` naming the file and the problem."""
+    fix = paths.redo_hint(samples_path)
+    payload = load_torch_file(samples_path, "samples file", fix)
+    if not isinstance(payload, dict) or payload.get("status") not in SAMPLE_STATUSES:
+        status = payload.get("status") if isinstance(payload, dict) else type(payload).__name__
+        raise ValueError(f"samples file {samples_path}: status {status!r} is not one of {SAMPLE_STATUSES}. {fix}")
+    made_for = (payload.get("meta") or {}).get("dataset", dataset)
+    if made_for != dataset:
+        raise ValueError(f"samples file {samples_path} holds samples of a model trained on {made_for!r}, "
+                         f"not {dataset!r}; pass --dataset {made_for} or the samples of a {dataset} model")
+    if payload["status"] == "completed":
+        images = payload.get("images")
+        shape = dataset_info(dataset).shape
+        if not (isinstance(images, torch.Tensor) and images.dtype == torch.uint8 and images.dim() == 4
+                and tuple(images.shape[1:]) == shape):
+            found = (f"{images.dtype} {tuple(images.shape)}" if isinstance(images, torch.Tensor)
+                     else type(images).__name__)
+            raise ValueError(f"samples file {samples_path}: images must be uint8 (N, {', '.join(map(str, shape))}), "
+                             f"found {found}. {fix}")
+    return payload
+
+
 def evaluate_file(config: dict, dataset: str, samples_path: Path, out: Path) -> dict:
     """FID and PRD of a samples file (see :mod:`benchmark.sample`) against the test split, under
     the preset's sampling protocol, plus the FID of every protocol; write and return the metrics."""
-    payload = torch.load(samples_path, map_location="cpu", weights_only=False)
+    payload = read_samples(dataset, samples_path)
     evaluation = config["evaluation"]
     chosen = evaluation["sampling"]
     metrics = {"status": payload["status"], "dataset": dataset, "features": evaluation["features"],

@@ -7,6 +7,8 @@ from pathlib import Path
 import torch
 
 from benchmark.atomic import atomic_torch_save
+from benchmark.paths import redo_hint
+from benchmark.torch_files import load_torch_file
 from models import build_model
 from models.base import GenerativeModel, ModelSpec
 
@@ -18,11 +20,12 @@ def save_model(path: str | Path, model: GenerativeModel, method: str, meta: dict
 
 
 def load_model(path: str | Path, device: torch.device | str = "cpu") -> tuple[GenerativeModel, dict]:
-    """Rebuild the model saved at ``path`` on ``device``, in eval mode; return it and its meta."""
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"model file {path} does not exist; train it first (python -m benchmark.train)")
-    payload = torch.load(path, map_location=device, weights_only=False)
+    """Rebuild the model saved at ``path`` on ``device``, in eval mode; return it and its meta.
+
+    The file is loaded without running code (a pickled payload is refused); a missing, truncated
+    or hostile file raises an error naming it and the command that redoes it.
+    """
+    payload = load_torch_file(path, "model file", redo_hint(path), map_location=device)
     model = build_model(payload["method"], ModelSpec(**payload["spec"]))
     model.load_state_dict(payload["state_dict"])
     return model.to(device).eval(), payload["meta"]

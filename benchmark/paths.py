@@ -77,3 +77,9 @@ def feature_space(config: dict) -> str:
 def reference_stats(config: dict, dataset: str) -> Path:
     """Feature statistics (mean, covariance) of the dataset's test split."""
     return Path(config["cache_dir"]) / "stats" / f"{dataset}-test-{feature_space(config)}.npz"
+
+
+def redo_hint(path: str | Path) -> str:
+    """The command that rebuilds ``path`` (a run's file) and everything downstream of it."""
+    return (f"Redo it and everything that depends on it with: snakemake --cores N --configfile <preset> "
+            f"--forcerun {path} (see README, 'Redoing a run')")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from benchmark import paths
 from benchmark.config import RunConfig, load_config, resolve_run
-from benchmark.data import ImageSet, load_dataset
+from benchmark.data import ImageSet, content_md5, load_dataset
 
 
 def run_arguments(description: str) -> argparse.ArgumentParser:
@@ -78,3 +78,12 @@ def held_out_images(config: dict, run: RunConfig) -> ImageSet:
 def with_num_train(run: RunConfig, num_train: int) -> RunConfig:
     """The run with its model spec told the training-set size."""
     return dataclasses.replace(run, spec=dataclasses.replace(run.spec, num_train=num_train))
+
+
+def run_identity(config: dict, run: RunConfig, images) -> dict:
+    """What a run's checkpoint must match to be resumed: method, model spec (with its params),
+    dataset, crop, image count, the training images' md5 and the numeric precision."""
+    return {"model": run.model, "method": run.method, "spec": dataclasses.asdict(run.spec),
+            "dataset": run.dataset, "crop": run.crop, "max_train_images": run.max_train_images,
+            "num_train": int(images.shape[0]), "data_md5": content_md5(images),
+            "precision": config["precision"]}

@@ -41,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     args = run_arguments(__doc__.splitlines()[0]).parse_args(argv)
     announce("benchmark.sample")
     config, run, run_dir = load_run(args)
+    torch.manual_seed(run.seed)
     model_file = run_dir / paths.final_model(config, run.dataset, run.model, run.seed).name
     model, meta = load_model(model_file, pick_device(config["device"]))
     status = meta.get("second_stage", meta)["status"]

@@ -5,6 +5,10 @@ A run directory holds ``<stage>_checkpoint.pt`` (rewritten atomically after ever
 when the run ends, ``<stage>_status.json`` (``completed`` or ``diverged`` with the epoch).
 Re-running an interrupted run continues from its last checkpoint; on CPU the result is
 bit-identical to an uninterrupted run (model, optimiser, scheduler and RNG states are restored).
+A checkpoint records the run's identity (train settings plus what the caller passes: method,
+model spec, data checksum, ...): a checkpoint of another identity, or an unreadable one, is never
+resumed; the run starts afresh and says why.  A loss that turns NaN/inf, or grows beyond
+``EXPLOSION_FACTOR`` times its first epoch's size, ends the run as ``diverged``.
 """
 from __future__ import annotations
 
@@ -21,9 +25,11 @@ import torch
 from tqdm import tqdm
 
 from benchmark.atomic import atomic_torch_save, atomic_write_text
+from benchmark.torch_files import UnreadableFileError, load_torch_file, move_aside
 from models.base import Trainable
 
 EpochCallback = Callable[[Trainable, int], dict[str, float]]
+EXPLOSION_FACTOR = 1e6  # an epoch loss this many times the first epoch's (at least 1) counts as diverged
 
 
 @dataclass
@@ -60,10 +66,10 @@ class TrainResult:
 
 
 class Diverged(Exception):
-    """Raised inside an epoch when a loss becomes NaN or infinite."""
+    """Raised inside an epoch when a loss becomes NaN or infinite, or explodes."""
 
-    def __init__(self, key: str, value: float):
-        super().__init__(f"loss {key!r} became {value}")
+    def __init__(self, key: str, value: float, limit: float | None = None):
+        super().__init__(f"loss {key!r} became {value}" + (f", beyond {limit:.3g}" if limit else ""))
 
 
 def _rng_state() -> dict:
@@ -79,9 +85,22 @@ def _set_rng_state(state: dict) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
+def _differences(old: dict, new: dict, prefix: str = "") -> list[str]:
+    """``key: old -> new`` for every (nested) key whose value differs between two dicts."""
+    found = []
+    for key in dict.fromkeys([*old, *new]):
+        a, b = old.get(key), new.get(key)
+        if isinstance(a, dict) and isinstance(b, dict):
+            found += _differences(a, b, f"{prefix}{key}.")
+        elif a != b:
+            found.append(f"{prefix}{key}: {a!r} -> {b!r}")
+    return found
+
+
 def write_log_csv(path: Path, rows: list[dict]) -> None:
-    """Write per-epoch rows (dicts, columns = union of keys in first-seen order) atomically."""
-    columns: list[str] = []
+    """Write per-epoch rows (dicts, columns = ``epoch`` then the union of keys in first-seen
+    order) atomically; with no rows the file still has its header."""
+    columns: list[str] = ["epoch"]
     for row in rows:
         columns.extend(k for k in row if k not in columns)
     buffer = io.StringIO()
@@ -96,19 +115,22 @@ class Trainer:
 
     ``batch_transform`` maps an indexed slice of ``data`` to the float batch the module expects
     (e.g. uint8 images -> [0, 1]).  ``bf16`` runs the steps under bfloat16 autocast.  ``epoch_callbacks`` run after each epoch and may add columns
-    (e.g. an intermediate FID) to that epoch's log row.
+    (e.g. an intermediate FID) to that epoch's log row.  ``identity`` (plain values) says what
+    is trained on what; with the settings it must match a checkpoint for the run to resume it.
     """
 
     def __init__(self, module: Trainable, data: torch.Tensor, settings: TrainSettings, run_dir: Path,
                  stage: str = "train", device: torch.device | str = "cpu",
                  batch_transform: Callable[[torch.Tensor], torch.Tensor] = lambda t: t,
-                 epoch_callbacks: tuple[EpochCallback, ...] = (), progress: bool = True, bf16: bool = False):
+                 epoch_callbacks: tuple[EpochCallback, ...] = (), progress: bool = True, bf16: bool = False,
+                 identity: dict | None = None):
         if settings.epochs < 0 or settings.batch_size < 1:
             raise ValueError(f"bad train settings {settings}: epochs must be >= 0 and batch_size >= 1")
         self.module = module.to(device)
         self.device = torch.device(device)
         self.data = data.to(self.device)
         self.settings = settings
+        self.identity = {"settings": asdict(settings), **(identity or {})}
         self.run_dir = Path(run_dir)
         self.stage = stage
         self.batch_transform = batch_transform
@@ -143,14 +165,28 @@ class Trainer:
             "shuffle": self.shuffle.get_state(),
             "rng": _rng_state(),
             "rows": self.rows,
-            "settings": asdict(self.settings),
+            "identity": self.identity,
         }, self.checkpoint_path)
 
-    def _resume(self) -> None:
-        state = torch.load(self.checkpoint_path, map_location=self.device, weights_only=False)
-        if state["settings"] != asdict(self.settings):
-            raise RuntimeError(f"{self.checkpoint_path} was written with settings {state['settings']}, "
-                               f"not {asdict(self.settings)}; delete the run directory to start afresh")
+    def _resumable_state(self) -> dict | None:
+        """The checkpoint's state when it belongs to this run; ``None`` (saying why) when the run
+        must start afresh: no checkpoint, an unreadable one (moved aside), or another identity."""
+        if not self.checkpoint_path.exists():
+            return None
+        try:
+            state = load_torch_file(self.checkpoint_path, "checkpoint", "", map_location=self.device)
+        except UnreadableFileError as err:
+            tqdm.write(f"{self.stage}: starting afresh: {err} Moved aside to {move_aside(self.checkpoint_path)}.")
+            return None
+        changed = _differences(state.get("identity", {}), self.identity)
+        if changed:
+            kept = move_aside(self.checkpoint_path, ".previous")
+            tqdm.write(f"{self.stage}: starting afresh: {self.checkpoint_path} belongs to another run "
+                       f"({'; '.join(changed)}); kept as {kept}")
+            return None
+        return state
+
+    def _resume(self, state: dict) -> None:
         self.module.load_state_dict(state["module"])
         for opt, opt_state in zip(self.optimizers, state["optimizers"]):
             opt.load_state_dict(opt_state)
@@ -179,13 +215,18 @@ class Trainer:
         for key, value in means.items():
             if not math.isfinite(value):
                 raise Diverged(key, value)
+        if self.rows:
+            limit = EXPLOSION_FACTOR * max(abs(self.rows[0]["loss"]), 1.0)
+            if abs(means["loss"]) > limit:
+                raise Diverged("loss", means["loss"], limit)
         return means
 
     def run(self) -> TrainResult:
         """Train from scratch or from the last checkpoint; return how the stage ended."""
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        if self.checkpoint_path.exists():
-            self._resume()
+        state = self._resumable_state()
+        if state is not None:
+            self._resume(state)
         else:
             torch.manual_seed(self.settings.seed)
         result = TrainResult("completed", self.epoch)

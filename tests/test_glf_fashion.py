@@ -49,7 +49,7 @@ def test_glf_two_epochs_on_real_fashion(glf_preset, shared_data):
     assert sample.main(["--config", str(preset), "--model", "glf", "--dataset", "fashion", "--no-progress"]) == 0
     for png in ("grid.png", "interpolation.png"):
         assert (run_dir / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    payload = torch.load(run_dir / "samples.pt", weights_only=False)
+    payload = torch.load(run_dir / "samples.pt", weights_only=True)
     samples = payload["images"]
     assert samples.shape == (100, 1, 28, 28) and samples.dtype == torch.uint8
     assert samples.float().std() > 10  # not a blank image

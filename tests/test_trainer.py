@@ -40,7 +40,7 @@ def test_resumed_run_is_bit_identical_to_uninterrupted(tmp_path):
                      epoch_callbacks=(_stop_at(2),), progress=False)
     with pytest.raises(Interrupt):
         killed.run()
-    assert torch.load(killed.checkpoint_path, weights_only=False)["epoch"] == 1
+    assert torch.load(killed.checkpoint_path, weights_only=True)["epoch"] == 1
     # A new process: a differently initialised model, the global RNG elsewhere.
     torch.manual_seed(12345)
     resumed = Trainer(_glf(99), _images(), SETTINGS, tmp_path / "resumed", batch_transform=to_float,
@@ -56,11 +56,14 @@ def test_resumed_run_is_bit_identical_to_uninterrupted(tmp_path):
     assert [r["lr"] for r in full.rows] == [1e-3, 1e-3, 5e-4]
 
 
-def test_resume_with_other_settings_is_refused(tmp_path):
-    Trainer(_glf(0), _images(), TrainSettings(1, 32, 1e-3), tmp_path, batch_transform=to_float, progress=False).run()
-    other = Trainer(_glf(0), _images(), TrainSettings(2, 64, 1e-3), tmp_path, batch_transform=to_float, progress=False)
-    with pytest.raises(RuntimeError, match="delete the run directory"):
-        other.run()
+def test_checkpoint_of_other_settings_or_identity_is_not_resumed(tmp_path, capsys):
+    Trainer(_glf(0), _images(), TrainSettings(1, 32, 1e-3), tmp_path, batch_transform=to_float, progress=False,
+            identity={"method": "glf"}).run()
+    other = Trainer(_glf(0), _images(), TrainSettings(2, 64, 1e-3), tmp_path, batch_transform=to_float,
+                    progress=False, identity={"method": "vae"})
+    assert other.run().epochs_done == 2 and [r["epoch"] for r in other.rows] == [1, 2]
+    out = capsys.readouterr().out
+    assert "starting afresh" in out and "settings.batch_size: 32 -> 64" in out and "method: 'glf' -> 'vae'" in out
 
 
 class ExplodesAtStep(Trainable):
@@ -85,7 +88,7 @@ def test_nan_loss_stops_cleanly_and_records_the_epoch(tmp_path):
     assert json.loads(trainer.status_path.read_text()) == {"status": "diverged", "epochs_done": 2,
                                                            "diverged_at_epoch": 3}
     assert trainer.log_path.read_text().count("\n") == 3  # header + 2 finite epochs
-    checkpoint = torch.load(trainer.checkpoint_path, weights_only=False)
+    checkpoint = torch.load(trainer.checkpoint_path, weights_only=True)
     assert checkpoint["epoch"] == 2 and torch.isfinite(checkpoint["module"]["w"]).all()
 
 

@@ -1,12 +1,21 @@
 """Shared helpers of the rules: the resolved preset file, paths, resources, inputs."""
 import json
+import shlex
 import sys
 from pathlib import Path
 
 from benchmark import paths
 from benchmark.config import resolve_run, table1_datasets, write_resolved_preset
 
-PYTHON = sys.executable  # the interpreter running snakemake, with the project installed
+
+
+def shell_arg(value):
+    """``value`` as one shell word (quoted), escaped for Snakemake's formatter: for literals in
+    ``shell:`` strings.  Wildcards, inputs and outputs are quoted with ``{...:q}`` instead."""
+    return shlex.quote(str(value)).replace("{", "{{").replace("}", "}}")
+
+
+PYTHON = shell_arg(sys.executable)  # the interpreter running snakemake, with the project installed
 SEEDS = [str(s) for s in config["seeds"]]
 TABLE1_DATASETS = table1_datasets(config)
 TABLE_MODELS = config["table1"]["models"]
@@ -20,15 +29,15 @@ TRAIN_RUNTIME = RESOURCES["train_runtime_min"]
 EVAL_RUNTIME = RESOURCES["eval_runtime_min"]
 RUN = str(paths.run_dir(config, "{dataset}", "{model}", "{seed}"))
 FIRST_SEED_RUN = str(paths.run_dir(config, "{dataset}", "{model}", SEEDS[0]))
-RUN_SHELL = str(paths.run_dir(config, "{wildcards.dataset}", "{wildcards.model}", "{wildcards.seed}"))
 TABLE_NAMES = ("table1", "table2", "table3", "table4", "table5", "table6")
 
 
-PRESET = str(Path(config["runs_dir"]) / "preset.yaml")  # the validated preset that every job reads
+PRESET_FILE = str(Path(config["runs_dir"]) / "preset.yaml")  # the validated preset that every job reads
+PRESET = shell_arg(PRESET_FILE)
 
 
 onstart:
-    write_resolved_preset(config, PRESET)
+    write_resolved_preset(config, PRESET_FILE)
 
 
 def run_settings(wildcards):

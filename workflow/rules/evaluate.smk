@@ -12,7 +12,7 @@ rule inception_weights:
     log:
         "logs/features/inception.log",
     shell:
-        f"{PYTHON} -m benchmark.evaluate --config {PRESET} fetch-inception > {{log}} 2>&1"
+        f"{PYTHON} -m benchmark.evaluate --config {PRESET} fetch-inception > {{log:q}} 2>&1"
 
 
 rule classifier:
@@ -30,7 +30,7 @@ rule classifier:
         mem_mb=EVAL_MEM_MB,
         runtime=EVAL_RUNTIME,
     shell:
-        f"{PYTHON} -m benchmark.train_classifier --config {PRESET} --dataset {{wildcards.dataset}} > {{log}} 2>&1"
+        f"{PYTHON} -m benchmark.train_classifier --config {PRESET} --dataset {{wildcards.dataset:q}} > {{log:q}} 2>&1"
 
 
 rule reference_stats:
@@ -46,7 +46,7 @@ rule reference_stats:
         mem_mb=EVAL_MEM_MB,
         runtime=EVAL_RUNTIME,
     shell:
-        f"{PYTHON} -m benchmark.evaluate --config {PRESET} reference --dataset {{wildcards.dataset}} > {{log}} 2>&1"
+        f"{PYTHON} -m benchmark.evaluate --config {PRESET} reference --dataset {{wildcards.dataset:q}} > {{log:q}} 2>&1"
 
 
 rule evaluate:
@@ -57,6 +57,9 @@ rule evaluate:
         features=lambda w: feature_inputs(w.dataset),
     output:
         str(paths.metrics(config, "{dataset}", "{model}", "{seed}")),
+    params:
+        evaluation=json.dumps({k: EVAL[k] for k in ("features", "fid_variant", "num_samples", "prd_runs", "sampling")},
+                              sort_keys=True),
     log:
         "logs/evaluate/{dataset}-{model}-seed{seed}.log",
     resources:
@@ -64,5 +67,5 @@ rule evaluate:
         mem_mb=EVAL_MEM_MB,
         runtime=EVAL_RUNTIME,
     shell:
-        f"{PYTHON} -m benchmark.evaluate --config {PRESET} samples --dataset {{wildcards.dataset}}"
-        " --samples {input.samples} --out {output} > {log} 2>&1"
+        f"{PYTHON} -m benchmark.evaluate --config {PRESET} samples --dataset {{wildcards.dataset:q}}"
+        " --samples {input.samples:q} --out {output:q} > {log:q} 2>&1"

@@ -19,7 +19,7 @@ for _name in (*TABLE_NAMES, "paper_vs_ours"):
         log:
             f"logs/tables/{_name}.log",
         shell:
-            f"{PYTHON} -m benchmark.tables --config {PRESET} {{params.name}} > {{log}} 2>&1"
+            f"{PYTHON} -m benchmark.tables --config {PRESET} {{params.name:q}} > {{log:q}} 2>&1"
 
 
 for _name in FIGURE_NAMES:
@@ -36,7 +36,7 @@ for _name in FIGURE_NAMES:
         log:
             f"logs/figures/{_name}.log",
         shell:
-            f"{PYTHON} -m benchmark.figures --config {PRESET} {{params.name}} > {{log}} 2>&1"
+            f"{PYTHON} -m benchmark.figures --config {PRESET} {{params.name:q}} > {{log:q}} 2>&1"
 
 
 rule copy_grid:
@@ -49,4 +49,4 @@ rule copy_grid:
     log:
         "logs/copy_grid/{dataset}-{model}-{kind}.log",
     shell:
-        'echo "SLURM_JOB_ID=${{SLURM_JOB_ID:-none}}" > {log}; cp {input} {output} 2>> {log}'
+        'echo "SLURM_JOB_ID=${{SLURM_JOB_ID:-none}}" > {log:q}; cp {input:q} {output:q} 2>> {log:q}'

@@ -24,8 +24,8 @@ rule train:
         mem_mb=TRAIN_MEM_MB,
         runtime=TRAIN_RUNTIME,
     shell:
-        f"{PYTHON} -m benchmark.train --config {PRESET} --model {{wildcards.model}} --dataset {{wildcards.dataset}}"
-        f" --seed {{wildcards.seed}} --run-dir {RUN_SHELL} {{params.eval_args}} --no-progress > {{log}} 2>&1"
+        f"{PYTHON} -m benchmark.train --config {PRESET} --model {{wildcards.model:q}} --dataset {{wildcards.dataset:q}}"
+        f" --seed {{wildcards.seed:q}} {{params.eval_args}} --no-progress > {{log:q}} 2>&1"
 
 
 rule select_penalty:
@@ -44,11 +44,9 @@ rule select_penalty:
         gpu=GPUS,
         mem_mb=TRAIN_MEM_MB,
         runtime=TRAIN_RUNTIME,
-    conda:
-        ENV
     shell:
-        f"{PYTHON} -m benchmark.select_penalty --config {PRESET} --model {{wildcards.model}}"
-        f" --dataset {{wildcards.dataset}} --seed {{wildcards.seed}} --run-dir {RUN_SHELL} --no-progress > {{log}} 2>&1"
+        f"{PYTHON} -m benchmark.select_penalty --config {PRESET} --model {{wildcards.model:q}}"
+        f" --dataset {{wildcards.dataset:q}} --seed {{wildcards.seed:q}} --no-progress > {{log:q}} 2>&1"
 
 
 rule second_stage:
@@ -69,8 +67,8 @@ rule second_stage:
         mem_mb=TRAIN_MEM_MB,
         runtime=TRAIN_RUNTIME,
     shell:
-        f"{PYTHON} -m benchmark.second_stage --config {PRESET} --model {{wildcards.model}}"
-        f" --dataset {{wildcards.dataset}} --seed {{wildcards.seed}} --run-dir {RUN_SHELL} --no-progress > {{log}} 2>&1"
+        f"{PYTHON} -m benchmark.second_stage --config {PRESET} --model {{wildcards.model:q}}"
+        f" --dataset {{wildcards.dataset:q}} --seed {{wildcards.seed:q}} --no-progress > {{log:q}} 2>&1"
 
 
 rule sample:
@@ -91,5 +89,5 @@ rule sample:
         mem_mb=EVAL_MEM_MB,
         runtime=EVAL_RUNTIME,
     shell:
-        f"{PYTHON} -m benchmark.sample --config {PRESET} --model {{wildcards.model}} --dataset {{wildcards.dataset}}"
-        f" --seed {{wildcards.seed}} --run-dir {RUN_SHELL} --no-progress > {{log}} 2>&1"
+        f"{PYTHON} -m benchmark.sample --config {PRESET} --model {{wildcards.model:q}} --dataset {{wildcards.dataset:q}}"
+        f" --seed {{wildcards.seed:q}} --no-progress > {{log:q}} 2>&1"
