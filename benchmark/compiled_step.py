@@ -28,19 +28,31 @@ def use_compiled_step(setting: str | bool, device: torch.device) -> bool:
 
 
 def compiled_train_step(module: Trainable, device: torch.device, backend: str = "inductor") -> StepFn:
-    """``module.train_step`` compiled for ``device``; returns a function with its signature
-    ``(batch (B, ...), optimizers, index (B,) | None) -> {name: scalar tensor}``.
+    """The step of :meth:`Trainable.train_step` with ``module.losses`` and its backward compiled
+    for ``device``; returns a function with that signature ``(batch (B, ...), optimizers,
+    index (B,) | None) -> {name: scalar tensor}``.
 
-    On CUDA the inductor backend uses mode ``reduce-overhead`` (CUDA graphs); every call marks a
-    new step and returns copies of the losses, since a graph's outputs are overwritten by its next
-    replay.  ``backend`` is torch.compile's (``aot_eager`` traces the same graphs without code
-    generation: the fast check on CPU)."""
+    Dynamo does not trace the fused Adam kernel (it is ``torch.compiler.disable``d), so the
+    optimisers run as they are: one fused kernel per parameter group.  On CUDA the inductor
+    backend uses mode ``reduce-overhead`` (the forward and backward graphs are replayed as CUDA
+    graphs); every call marks a new step and returns copies of the losses, since a graph's
+    outputs are overwritten by its next replay.  ``backend`` is torch.compile's (``aot_eager``
+    traces the same graphs without code generation: the fast check on CPU).  Methods with their
+    own ``train_step`` (several networks or optimisers per step) keep their eager step."""
+    if type(module).train_step is not Trainable.train_step:
+        return module.train_step
     mode = "reduce-overhead" if device.type == "cuda" and backend == "inductor" else None
-    compiled = torch.compile(module.train_step, backend=backend, mode=mode)
+    losses = torch.compile(module.losses, backend=backend, mode=mode)
 
     def step(batch: torch.Tensor, optimizers: list, index: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        for opt in optimizers:
+            opt.zero_grad(set_to_none=True)
         if mode is not None:
             torch.compiler.cudagraph_mark_step_begin()
-        return {name: value.clone() for name, value in compiled(batch, optimizers, index).items()}
+        logged = losses(batch)
+        logged["loss"].backward()
+        for opt in optimizers:
+            opt.step()
+        return {name: value.detach().clone() for name, value in logged.items()}
 
     return step

@@ -1,4 +1,5 @@
-"""The compiled training step takes the same steps as eager: losses and parameters after 50 steps.
+"""The compiled training step takes the same steps as eager: losses and parameters after 50 steps
+on CUDA (10 on the 2-core CPU, where each eager step of even a tiny batch is slow).
 
 On CPU the step is compiled with the ``aot_eager`` backend (the same Dynamo/AOTAutograd graphs
 without code generation, seconds instead of a minute); where CUDA is present the real path
@@ -31,15 +32,17 @@ def _images(n: int, device: str) -> torch.Tensor:
 @pytest.mark.parametrize("device, backend", DEVICES)
 @pytest.mark.parametrize("method", ["glf", "vae"])
 def test_fifty_compiled_steps_match_eager_steps(method, device, backend):
+    if device == "cpu" and method == "vae":
+        pytest.skip("one method on CPU keeps the test short")
     torch.manual_seed(0)
     eager = build_model(method, ModelSpec(1, 28, 4, 8)).to(device)
     compiled = copy.deepcopy(eager)
     eager_opts, compiled_opts = eager.configure_optimizers(1e-4), compiled.configure_optimizers(1e-4)
     step = compiled_train_step(compiled, torch.device(device), backend)
-    images = _images(8 * 16, device)
+    images = _images(8 * 4, device)
     eager_losses, compiled_losses = [], []
-    for i in range(50):
-        batch = images[(i % 8) * 16:(i % 8 + 1) * 16]
+    for i in range(50 if device == "cuda" else 10):
+        batch = images[(i % 8) * 4:(i % 8 + 1) * 4]
         torch.manual_seed(i)
         eager_losses.append(eager.train_step(batch, eager_opts)["loss"])
         torch.manual_seed(i)
@@ -58,7 +61,7 @@ def test_trainer_with_a_compiled_step_logs_the_eager_losses(tmp_path):
         torch.manual_seed(0)
         model = build_model("glf", ModelSpec(1, 28, 4, 8))
         step = compiled_train_step(model, torch.device("cpu"), "aot_eager") if compile_it else None
-        trainer = Trainer(model, _images(64, "cpu"), TrainSettings(2, 16, 1e-4), tmp_path / name,
+        trainer = Trainer(model, _images(32, "cpu"), TrainSettings(2, 8, 1e-4), tmp_path / name,
                           progress=False, step=step)
         assert trainer.run().status == "completed"
         logs.append(trainer.rows)
