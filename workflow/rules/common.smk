@@ -15,6 +15,7 @@ FIGURES = config.get("figures", {})
 EVAL = config["evaluation"]
 RESOURCES = config.get("resources", {})
 GPUS = RESOURCES.get("gpus_per_job", 0)
+GPU_SLOT = 1 if GPUS else 0  # each GPU job takes one of the gpu_slots (see gpu_slots.smk)
 TRAIN_MEM_MB = RESOURCES.get("train_mem_mb", 4000)
 EVAL_MEM_MB = RESOURCES.get("eval_mem_mb", 4000)
 TRAIN_RUNTIME = RESOURCES.get("train_runtime_min", 60)

@@ -29,6 +29,7 @@ rule classifier:
         "logs/features/classifier-{dataset}.log",
     resources:
         gpu=GPUS,
+        gpu_slots=GPU_SLOT,
         mem_mb=EVAL_MEM_MB,
         runtime=EVAL_RUNTIME,
     conda:
@@ -49,6 +50,7 @@ rule reference_stats:
         "logs/reference_stats/{dataset}.log",
     resources:
         gpu=GPUS,
+        gpu_slots=GPU_SLOT,
         mem_mb=EVAL_MEM_MB,
         runtime=EVAL_RUNTIME,
     conda:
@@ -69,6 +71,7 @@ rule evaluate:
         "logs/evaluate/{dataset}-{model}-seed{seed}.log",
     resources:
         gpu=GPUS,
+        gpu_slots=GPU_SLOT,
         mem_mb=EVAL_MEM_MB,
         runtime=EVAL_RUNTIME,
     conda:
