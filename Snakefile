@@ -24,6 +24,7 @@ except ConfigError as err:
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/gpu_slots.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"

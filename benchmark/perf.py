@@ -14,8 +14,16 @@ forward per batch, for the dataset classifier (random weights, loaded through ``
 and pytorch-fid's Inception-v3 (random weights: timings only, never a FID).  PRD: the suite's
 :func:`prd_from_features` (mini-batch k-means) against the same computation with full
 ``sklearn.cluster.KMeans`` as the naive variant (the reference PRD code clusters with full k-means).
-Writes ``results/perf.csv`` (``results/perf_gpu.csv`` on a GPU, with the device name and an
-estimate of the GPU-hours of the whole paper preset) and prints the table.
+Evaluate: seconds to evaluate one model end to end on ``--evaluate-samples`` (10k) images:
+sampling, classifier features of samples and real images, FID and PRD (10 clusterings); naive:
+sampling 64 at a time, per-image PIL features and k-means with the default BLAS/OpenMP threads.
+
+Every timing repeats whole epochs (or evaluations) until it spans at least ``--min-steps``
+steps and ``--min-seconds`` seconds.  On CUDA the suite trains with the compiled step
+(:mod:`benchmark.compiled_step`, CUDA graphs; ``--compile``).  Training rows carry
+``epoch_seconds``: the suite's seconds for one paper-size epoch of that image shape.
+Writes ``results/perf.csv`` (``results/perf_gpu.csv`` on a GPU) with the device name and an
+estimate of the GPU-hours of the whole paper preset, and prints the table.
 """
 from __future__ import annotations
 
@@ -39,11 +47,13 @@ from torchvision.transforms import functional as TF
 
 from benchmark import paths
 from benchmark.atomic import atomic_write_text
+from benchmark.compiled_step import compiled_train_step, use_compiled_step
 from benchmark.config import load_config, resolve_run
 from benchmark.data import dataset_info, make_synthetic
 from benchmark.device import image_batch_transform, pick_device, tune_for_speed
 from benchmark.joblog import announce
 from benchmark.metrics import prd
+from benchmark.metrics.evaluate import evaluate_samples
 from benchmark.metrics.classifier import (
     ClassifierRecipe,
     SmallClassifier,
@@ -51,7 +61,9 @@ from benchmark.metrics.classifier import (
     save_classifier,
 )
 from benchmark.metrics.features import FeatureExtractor
-from benchmark.metrics.fid import InceptionExtractor, build_inception
+from benchmark.metrics.fid import InceptionExtractor, build_inception, fid_from_features
+from benchmark.metrics.frechet import gaussian_statistics
+from benchmark.sample import generate
 from benchmark.trainer import Trainer, TrainSettings
 from models import MODELS, build_model
 from models.base import ModelSpec
@@ -59,6 +71,18 @@ from models.base import ModelSpec
 SHAPES = {"28x28x1": ("synthetic28", 20, 64), "32x32x3": ("synthetic32", 64, 256), "64x64x3": ("synthetic64", 64, 256)}
 PAPER_SHAPES = {"mnist": "28x28x1", "fashion": "28x28x1", "cifar10": "32x32x3", "celeba": "64x64x3"}
 PAPER_TRAIN_SIZES = {"mnist": 60_000, "fashion": 60_000, "cifar10": 50_000, "celeba": 162_770}
+SHAPE_EPOCH_SIZES = {"28x28x1": 60_000, "32x32x3": 50_000, "64x64x3": 162_770}
+
+
+def rate_over(epoch_seconds, steps_per_epoch: int, items_per_step: int, min_steps: int,
+              min_seconds: float) -> float:
+    """Items/s over repeated calls of ``epoch_seconds`` (each runs ``steps_per_epoch`` steps of
+    ``items_per_step`` items and returns its seconds) until >= ``min_steps`` and >= ``min_seconds``."""
+    steps, seconds = 0, 0.0
+    while steps < min_steps or seconds < min_seconds:
+        seconds += epoch_seconds()
+        steps += steps_per_epoch
+    return steps * items_per_step / seconds
 
 
 def _sync(device: torch.device) -> None:
@@ -98,57 +122,70 @@ def default_adams(optimizers: list[torch.optim.Optimizer]) -> list[torch.optim.O
             if isinstance(opt, torch.optim.Adam) else opt for opt in optimizers]
 
 
-def naive_train_images_per_s(model, images: torch.Tensor, batch_size: int, device: torch.device) -> float:
-    """Images/s of one epoch through a DataLoader with per-image transforms and per-step ``.item()``."""
+def naive_epoch_seconds(model, images: torch.Tensor, batch_size: int, device: torch.device) -> float:
+    """Seconds of one epoch through a DataLoader with per-image transforms and per-step ``.item()``."""
     loader = DataLoader(PILImages(images), batch_size=batch_size, shuffle=True, drop_last=True)
     optimizers = default_adams(model.configure_optimizers(1e-3))
     model.train()
-    seen, started = 0, time.perf_counter()
+    started = time.perf_counter()
     for batch in loader:
         logged = model.train_step(batch.to(device), optimizers)
         logged["loss"].item()
-        seen += batch.shape[0]
     _sync(device)
-    return seen / (time.perf_counter() - started)
+    return time.perf_counter() - started
 
 
-def suite_train_images_per_s(model, images: torch.Tensor, batch_size: int, device: torch.device) -> float:
-    """Images/s of one epoch through the suite's trainer (what ``benchmark.train`` runs)."""
+def suite_epoch_seconds(model, images: torch.Tensor, batch_size: int, device: torch.device,
+                        step=None) -> float:
+    """Seconds of one epoch through the suite's trainer (what ``benchmark.train`` runs), with the
+    training ``step`` it would use (None: eager)."""
     with tempfile.TemporaryDirectory() as tmp:
         trainer = Trainer(model, images, TrainSettings(1, batch_size, 1e-3), Path(tmp), device=device,
-                          batch_transform=image_batch_transform(device), progress=False)
+                          batch_transform=image_batch_transform(device), progress=False, step=step)
         trainer.run()
-        batches = images.shape[0] // batch_size
-        return batches * batch_size / trainer.rows[0]["seconds"]
+        return trainer.rows[0]["seconds"]
 
 
-def _row(task: str, method: str, shape: str, suite: float, naive: float, unit: str, size: int) -> dict:
+def _row(task: str, method: str, shape: str, suite: float, naive: float, unit: str, size: int,
+         **extra) -> dict:
     """A table row; ``speedup`` is how many times faster the suite is (rates: suite / naive,
     seconds: naive / suite)."""
     speedup = naive / suite if unit == "seconds" else suite / naive
     row = {"task": task, "method": method, "shape": shape, "suite": suite, "naive": naive,
-           "speedup": speedup, "unit": unit, "size": size}
+           "speedup": speedup, "unit": unit, "size": size, **extra}
     print(f"{task:>8} {method:>10} {shape}: suite {suite:9.2f}, naive {naive:9.2f} {unit}, x{speedup:.2f}",
           flush=True)
     return row
 
 
 def training_rows(methods: list[str], images_per_shape: int, batch_size: int, device: torch.device,
-                  repeats: int = 3, shapes: dict = SHAPES) -> list[dict]:
-    """One row per (method, shape): median suite and naive training images/s and their ratio."""
+                  repeats: int = 3, shapes: dict = SHAPES, min_steps: int = 50, min_seconds: float = 2.0,
+                  compile_step: str | bool = "auto") -> list[dict]:
+    """One row per (method, shape): median suite and naive training images/s, their ratio and
+    ``epoch_seconds`` (the suite's paper-size epoch of that shape).  The suite's model (and its
+    compiled step, compiled once in the warm-up) is reused across its timings."""
     rows = []
+    steps_per_epoch = images_per_shape // batch_size
     for shape, (dataset, latent, width) in shapes.items():
         info = dataset_info(dataset)
         images = make_synthetic(info, "train", images_per_shape).images
         for method in methods:
             spec = ModelSpec(info.channels, info.image_size, latent, width)
             torch.manual_seed(0)
-            suite_train_images_per_s(build_model(method, spec), images[: 2 * batch_size], batch_size, device)
+            model = build_model(method, spec).to(device)
+            if device.type == "cuda":
+                model = model.to(memory_format=torch.channels_last)
+            step = compiled_train_step(model, device) if use_compiled_step(compile_step, device) else None
+            suite_epoch_seconds(model, images[: 2 * batch_size], batch_size, device, step)
             fast, naive = _median_pair(
                 repeats,
-                lambda: suite_train_images_per_s(build_model(method, spec), images, batch_size, device),
-                lambda: naive_train_images_per_s(build_model(method, spec).to(device), images, batch_size, device))
-            rows.append(_row("train", method, shape, fast, naive, "images/s", images_per_shape))
+                lambda: rate_over(lambda: suite_epoch_seconds(model, images, batch_size, device, step),
+                                  steps_per_epoch, batch_size, min_steps, min_seconds),
+                lambda: rate_over(lambda: naive_epoch_seconds(build_model(method, spec).to(device), images,
+                                                              batch_size, device),
+                                  steps_per_epoch, batch_size, min_steps, min_seconds))
+            rows.append(_row("train", method, shape, fast, naive, "images/s", images_per_shape,
+                             epoch_seconds=SHAPE_EPOCH_SIZES[shape] / fast, compiled=step is not None))
     return rows
 
 
@@ -169,49 +206,72 @@ def random_inception(device: torch.device) -> FeatureExtractor:
     return InceptionExtractor(build_inception(net.state_dict()), "random", device)
 
 
-def suite_features_per_s(extractor: FeatureExtractor, images: torch.Tensor, batch_size: int) -> float:
-    """Images/s of the suite's batched feature extraction of uint8 ``images``."""
+def suite_features_seconds(extractor: FeatureExtractor, images: torch.Tensor, batch_size: int) -> float:
+    """Seconds of the suite's batched feature extraction of uint8 ``images``."""
     started = time.perf_counter()
     extractor.features(images, batch_size)
     _sync(extractor.device)
-    return images.shape[0] / (time.perf_counter() - started)
+    return time.perf_counter() - started
 
 
 @torch.no_grad()
-def naive_features_per_s(extractor: FeatureExtractor, images: torch.Tensor, batch_size: int,
-                         resize: int | None) -> float:
-    """Images/s of per-image PIL resizing (to ``resize``) and ``ToTensor``, then a forward per batch."""
+def naive_features(extractor: FeatureExtractor, images: torch.Tensor, batch_size: int,
+                   resize: int | None) -> torch.Tensor:
+    """Features ``(N, dim)`` by per-image PIL resizing (to ``resize``) and ``ToTensor``, then a
+    forward per batch."""
+    return torch.cat([extractor.embed(batch.to(extractor.device)).cpu()
+                      for batch in DataLoader(PILImages(images, resize), batch_size=batch_size)])
+
+
+def naive_features_seconds(extractor: FeatureExtractor, images: torch.Tensor, batch_size: int,
+                           resize: int | None) -> float:
+    """Seconds of :func:`naive_features`."""
     started = time.perf_counter()
-    features = [extractor.embed(batch.to(extractor.device)).cpu()
-                for batch in DataLoader(PILImages(images, resize), batch_size=batch_size)]
-    torch.cat(features)
+    naive_features(extractor, images, batch_size, resize)
     _sync(extractor.device)
-    return images.shape[0] / (time.perf_counter() - started)
+    return time.perf_counter() - started
 
 
 def feature_rows(classifier_images: int, inception_images: int, batch_size: int, device: torch.device,
-                 repeats: int = 3) -> list[dict]:
+                 repeats: int = 3, min_steps: int = 50, min_seconds: float = 2.0) -> list[dict]:
     """FID feature extraction images/s, suite vs naive, for the classifier on 32x32x3 images and
     for Inception (input resized to 299) on 32x32x3 images."""
     info = dataset_info("synthetic32")
     rows = []
+
+    def rates(extractor, images, resize):
+        batches = math.ceil(images.shape[0] / batch_size)
+        return _median_pair(
+            repeats,
+            lambda: rate_over(lambda: suite_features_seconds(extractor, images, batch_size), batches,
+                              images.shape[0] / batches, min_steps, min_seconds),
+            lambda: rate_over(lambda: naive_features_seconds(extractor, images, batch_size, resize), batches,
+                              images.shape[0] / batches, min_steps, min_seconds))
+
     with tempfile.TemporaryDirectory() as tmp:
         images = make_synthetic(info, "test", classifier_images).images
         extractor = random_classifier(images, Path(tmp), device)
-        suite_features_per_s(extractor, images[:batch_size], batch_size)
-        fast, naive = _median_pair(repeats, lambda: suite_features_per_s(extractor, images, batch_size),
-                                   lambda: naive_features_per_s(extractor, images, batch_size, None))
-        rows.append(_row("features", "classifier", "32x32x3", fast, naive, "images/s", classifier_images))
+        suite_features_seconds(extractor, images[:batch_size], batch_size)
+        rows.append(_row("features", "classifier", "32x32x3", *rates(extractor, images, None), "images/s",
+                         classifier_images))
     images = make_synthetic(info, "test", inception_images).images
     extractor = random_inception(device)
-    suite_features_per_s(extractor, images[:1], batch_size)
-    fast, naive = _median_pair(repeats, lambda: suite_features_per_s(extractor, images, batch_size),
-                               lambda: naive_features_per_s(extractor, images, batch_size, 299))
-    rows.append(_row("features", "inception", "32x32x3", fast, naive, "images/s", inception_images))
+    suite_features_seconds(extractor, images[:1], batch_size)
+    rows.append(_row("features", "inception", "32x32x3", *rates(extractor, images, 299), "images/s",
+                     inception_images))
     return rows
 
 
-def prd_rows(count: int, dim: int = 128, repeats: int = 3) -> list[dict]:
+def seconds_over(run, min_seconds: float) -> float:
+    """Mean seconds of one call of ``run`` (returns its seconds), repeated until >= ``min_seconds``."""
+    total, calls = 0.0, 0
+    while calls == 0 or total < min_seconds:
+        total += run()
+        calls += 1
+    return total / calls
+
+
+def prd_rows(count: int, dim: int = 128, repeats: int = 3, min_seconds: float = 2.0) -> list[dict]:
     """Seconds of one PRD (10 clusterings) on ``count`` x ``dim`` random features per set: the
     suite's mini-batch k-means against full k-means (``naive``)."""
     generator = np.random.default_rng(0)
@@ -226,19 +286,60 @@ def prd_rows(count: int, dim: int = 128, repeats: int = 3) -> list[dict]:
         with mock.patch.object(prd, "MiniBatchKMeans", KMeans):
             return seconds()
 
-    fast, naive = _median_pair(repeats, seconds, naive_seconds)
+    fast, naive = _median_pair(repeats, lambda: seconds_over(seconds, min_seconds),
+                               lambda: seconds_over(naive_seconds, min_seconds))
     return [_row("prd", "prd", f"{count}x{dim}", fast, naive, "seconds", count)]
 
 
-def paper_gpu_hours(config: dict, train_rows: pd.DataFrame) -> float:
-    """Estimated hours of first-stage training for every run the preset plans (all seeds), from
-    the measured GLF/VAE throughputs (VAE-like methods use the VAE figure, the others GLF's)."""
+def evaluate_rows(samples: int, device: torch.device, repeats: int = 3, min_seconds: float = 2.0,
+                  batch_size: int = 500) -> list[dict]:
+    """Seconds to evaluate one GLF (random weights) on ``samples`` 28x28x1 samples against as many
+    real images with classifier features: sampling, features, FID and PRD (10 clusterings).
+    Naive: sampling 64 at a time, per-image PIL features, k-means with default threads."""
+    info = dataset_info("synthetic28")
+    real = make_synthetic(info, "test", samples).images
+    torch.manual_seed(0)
+    model = build_model("glf", ModelSpec(info.channels, info.image_size, 20, 64)).to(device)
+    with tempfile.TemporaryDirectory() as tmp:
+        extractor = random_classifier(real, Path(tmp), device)
+
+    def seconds() -> float:
+        started = time.perf_counter()
+        evaluate_samples(generate(model, samples, seed=0, batch_size=max(batch_size, 1000)), real, extractor,
+                         batch_size=batch_size)
+        return time.perf_counter() - started
+
+    def naive_seconds() -> float:
+        started = time.perf_counter()
+        fake = generate(model, samples, seed=0, batch_size=64)
+        fake_features, real_features = (naive_features(extractor, x, 64, None) for x in (fake, real))
+        fid_from_features(fake_features, *gaussian_statistics(real_features))
+        with mock.patch.object(prd, "KMEANS_THREADS", None):
+            prd.prd_from_features(fake_features, real_features)
+        return time.perf_counter() - started
+
+    fast, naive = _median_pair(repeats, lambda: seconds_over(seconds, min_seconds),
+                               lambda: seconds_over(naive_seconds, min_seconds))
+    return [_row("evaluate", "glf", "28x28x1", fast, naive, "seconds", samples)]
+
+
+def paper_gpu_hours(config: dict, train_rows: pd.DataFrame, evaluate_seconds: float = 0.0,
+                    evaluated_samples: int = 10_000) -> float:
+    """Estimated hours of every run the preset plans (all seeds), from the measured throughputs:
+    first-stage training (VAE-like methods at the VAE figure, the others at GLF's), a trained
+    second stage (its epochs over the training set at GLF's figure: an upper bound, its network
+    is a flow on latents) and one evaluation per run (``evaluate_seconds`` for
+    ``evaluated_samples`` samples, scaled to the preset's ``evaluation.num_samples``)."""
     seconds = 0.0
+    per_evaluation = evaluate_seconds * config["evaluation"]["num_samples"] / evaluated_samples
     for model, dataset in paths.planned_runs(config):
         kind = "vae" if "vae" in config["models"][model]["method"] else "glf"
         run = resolve_run(config, model, dataset, 0)
-        rows = train_rows[(train_rows.method == kind) & (train_rows["shape"] == PAPER_SHAPES[dataset])]
-        seconds += run.train.epochs * PAPER_TRAIN_SIZES[dataset] / rows["suite"].item()
+        rate = train_rows[(train_rows.method == kind) & (train_rows["shape"] == PAPER_SHAPES[dataset])]["suite"].item()
+        glf_rate = train_rows[(train_rows.method == "glf") & (train_rows["shape"] == PAPER_SHAPES[dataset])]["suite"].item()
+        seconds += run.train.epochs * PAPER_TRAIN_SIZES[dataset] / rate + per_evaluation
+        if run.second_stage is not None:
+            seconds += run.second_stage.epochs * PAPER_TRAIN_SIZES[dataset] / glf_rate
     return seconds * len(config["seeds"]) / 3600
 
 
@@ -251,6 +352,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--classifier-images", type=int, default=1024, help="images per classifier-feature timing")
     parser.add_argument("--inception-images", type=int, default=16, help="images per Inception-feature timing")
     parser.add_argument("--prd-features", type=int, default=1000, help="features per set in the PRD timing")
+    parser.add_argument("--evaluate-samples", type=int, default=10_000, help="samples in the evaluate timing")
+    parser.add_argument("--min-steps", type=int, default=50, help="least steps (batches) per timing")
+    parser.add_argument("--min-seconds", type=float, default=2.0, help="least seconds per timing")
+    parser.add_argument("--shapes", nargs="+", default=list(SHAPES), choices=list(SHAPES),
+                        help="image shapes of the training timings")
+    parser.add_argument("--compile", default="auto", choices=["auto", "true", "false"],
+                        help="compiled training step for the suite (auto: on CUDA only)")
     parser.add_argument("--out-dir", type=Path, default=Path("results"))
     parser.add_argument("--paper-config", default="workflow/config/paper.yaml")
     args = parser.parse_args(argv)
@@ -260,17 +368,25 @@ def main(argv: list[str] | None = None) -> int:
     device = pick_device(args.device)
     tune_for_speed(device)
     methods = [m for m in ("glf", "vae") if m in MODELS]
-    rows = training_rows(methods, args.images, args.batch_size, device, args.repeats, SHAPES)
-    rows += feature_rows(args.classifier_images, args.inception_images, args.batch_size, device, args.repeats)
-    rows += prd_rows(args.prd_features, repeats=args.repeats)
+    compile_step = {"auto": "auto", "true": True, "false": False}[args.compile]
+    timing = {"min_seconds": args.min_seconds}
+    rows = training_rows(methods, args.images, args.batch_size, device, args.repeats,
+                         {shape: SHAPES[shape] for shape in args.shapes}, args.min_steps, args.min_seconds,
+                         compile_step)
+    rows += feature_rows(args.classifier_images, args.inception_images, args.batch_size, device, args.repeats,
+                         args.min_steps, args.min_seconds)
+    rows += prd_rows(args.prd_features, repeats=args.repeats, **timing)
+    rows += evaluate_rows(args.evaluate_samples, device, args.repeats, **timing)
     table = pd.DataFrame(rows)
     table["batch_size"] = args.batch_size
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"cpu ({torch.get_num_threads()} threads)"
     table.insert(0, "device", name)
     out = args.out_dir / ("perf_gpu.csv" if device.type == "cuda" else "perf.csv")
-    if device.type == "cuda":
-        hours = paper_gpu_hours(load_config(args.paper_config), table[table.task == "train"])
-        table["paper_preset_gpu_hours_estimate"] = math.ceil(hours)
+    train = table[table.task == "train"]
+    if set(PAPER_SHAPES.values()) <= set(train["shape"]):
+        evaluation = table[table.task == "evaluate"].iloc[0]
+        hours = paper_gpu_hours(load_config(args.paper_config), train, evaluation["suite"], evaluation["size"])
+        table["paper_preset_gpu_hours_estimate"] = round(hours, 1)
     atomic_write_text(out, table.to_csv(index=False))
     print(table.to_string(index=False))
     print(f"written {out}")

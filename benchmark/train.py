@@ -11,6 +11,7 @@ import sys
 import torch
 
 from benchmark.cli import reports_errors
+from benchmark.compiled_step import compiled_train_step, use_compiled_step
 from benchmark.device import image_batch_transform, pick_device, tune_for_speed
 from benchmark.evaluation import fid_tracker
 from benchmark.joblog import announce
@@ -38,10 +39,11 @@ def _train_locked(config: dict, run, run_dir, progress: bool, epoch_callbacks):
     model = build_model(run.method, run.spec)
     if device.type == "cuda":
         model = model.to(memory_format=torch.channels_last)
+    step = compiled_train_step(model, device) if use_compiled_step(config["compile_step"], device) else None
     trainer = Trainer(model, images, run.train, run_dir, stage="train", device=device,
                       batch_transform=image_batch_transform(device), epoch_callbacks=epoch_callbacks,
                       progress=progress, bf16=config["precision"] == "bf16",
-                      identity=run_identity(config, run, images))
+                      identity=run_identity(config, run, images), step=step)
     result = trainer.run()
     if result.diverged and trainer.checkpoint_path.exists():
         model.load_state_dict(load_torch_file(trainer.checkpoint_path, "checkpoint", "", device)["module"])

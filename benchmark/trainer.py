@@ -117,13 +117,16 @@ class Trainer:
     (e.g. uint8 images -> [0, 1]).  ``bf16`` runs the steps under bfloat16 autocast.  ``epoch_callbacks`` run after each epoch and may add columns
     (e.g. an intermediate FID) to that epoch's log row.  ``identity`` (plain values) says what
     is trained on what; with the settings it must match a checkpoint for the run to resume it.
+    ``step`` replaces ``module.train_step`` with a function of the same signature (e.g.
+    :func:`benchmark.compiled_step.compiled_train_step`).
     """
 
     def __init__(self, module: Trainable, data: torch.Tensor, settings: TrainSettings, run_dir: Path,
                  stage: str = "train", device: torch.device | str = "cpu",
                  batch_transform: Callable[[torch.Tensor], torch.Tensor] = lambda t: t,
                  epoch_callbacks: tuple[EpochCallback, ...] = (), progress: bool = True, bf16: bool = False,
-                 identity: dict | None = None):
+                 identity: dict | None = None,
+                 step: Callable[..., dict[str, torch.Tensor]] | None = None):
         if settings.epochs < 0 or settings.batch_size < 1:
             raise ValueError(f"bad train settings {settings}: epochs must be >= 0 and batch_size >= 1")
         self.module = module.to(device)
@@ -137,6 +140,7 @@ class Trainer:
         self.epoch_callbacks = epoch_callbacks
         self.progress = progress
         self.bf16 = bf16
+        self.step = step or self.module.train_step
         self.optimizers = module.configure_optimizers(settings.lr)
         self.schedulers = [torch.optim.lr_scheduler.LambdaLR(opt, lambda e: settings.lr_factor(e))
                            for opt in self.optimizers]
@@ -208,7 +212,7 @@ class Trainer:
         for b in range(batches):
             index = order[b * batch_size:(b + 1) * batch_size]
             with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
-                logged = self.module.train_step(self.batch_transform(self.data[index]), self.optimizers, index)
+                logged = self.step(self.batch_transform(self.data[index]), self.optimizers, index)
             for key, value in logged.items():
                 sums[key] = sums[key] + value.float() if key in sums else value.float()
         means = {key: (total / batches).item() for key, total in sums.items()}

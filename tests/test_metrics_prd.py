@@ -71,3 +71,21 @@ def test_curve_is_saved_for_plotting(tmp_path, suffix):
     else:
         table = np.loadtxt(path, delimiter=",", skiprows=1)
         np.testing.assert_allclose(table[:, 1], result.recall)
+
+
+def test_kmeans_fits_with_one_thread(monkeypatch):
+    from threadpoolctl import threadpool_info
+
+    from benchmark.metrics import prd
+
+    threads = []
+
+    class RecordingKMeans(prd.MiniBatchKMeans):
+        def fit(self, X, y=None, sample_weight=None):
+            threads.extend(pool["num_threads"] for pool in threadpool_info())
+            return super().fit(X, y, sample_weight)
+
+    monkeypatch.setattr(prd, "MiniBatchKMeans", RecordingKMeans)
+    features = np.random.default_rng(0).normal(size=(200, 4))
+    prd.prd_from_features(features, features + 0.1, num_runs=2)
+    assert threads and set(threads) == {prd.KMEANS_THREADS} == {1}

@@ -11,16 +11,35 @@ from models import build_model
 from models.base import ModelSpec, adam
 
 TINY_SHAPE = {"28x28x1": ("synthetic28", 4, 8)}
-COLUMNS = ["device", "task", "method", "shape", "suite", "naive", "speedup", "unit", "size", "batch_size"]
+COLUMNS = ["device", "task", "method", "shape", "suite", "naive", "speedup", "unit", "size", "epoch_seconds",
+           "compiled", "batch_size", "paper_preset_gpu_hours_estimate"]
 
 
 def test_training_rows_report_both_loops_and_their_ratio():
-    rows = perf.training_rows(["glf", "vae"], 16, 8, torch.device("cpu"), repeats=1, shapes=TINY_SHAPE)
+    rows = perf.training_rows(["glf", "vae"], 16, 8, torch.device("cpu"), repeats=1, shapes=TINY_SHAPE,
+                              min_steps=4, min_seconds=0.0)
     assert [(r["method"], r["shape"], r["unit"]) for r in rows] == [("glf", "28x28x1", "images/s"),
                                                                      ("vae", "28x28x1", "images/s")]
     for row in rows:
         assert row["suite"] > 0 and row["naive"] > 0
         assert row["speedup"] == pytest.approx(row["suite"] / row["naive"])
+        assert row["epoch_seconds"] == pytest.approx(60_000 / row["suite"])
+        assert row["compiled"] is False
+
+
+def test_each_timing_runs_at_least_the_steps_and_seconds_asked():
+    calls = []
+
+    def epoch():
+        calls.append(1)
+        return 0.5
+
+    assert perf.rate_over(epoch, 4, 8, min_steps=10, min_seconds=0.0) == pytest.approx(12 * 8 / 1.5)
+    assert len(calls) == 3
+    calls.clear()
+    assert perf.rate_over(epoch, 100, 8, min_steps=10, min_seconds=2.0) == pytest.approx(400 * 8 / 2.0)
+    assert len(calls) == 4
+    assert perf.seconds_over(lambda: 0.75, 2.0) == pytest.approx(0.75)
 
 
 def test_prd_speedup_is_naive_over_suite_seconds():
@@ -59,12 +78,16 @@ def test_main_writes_the_csv_with_every_task(tmp_path, monkeypatch):
     monkeypatch.setattr(perf, "SHAPES", TINY_SHAPE)
     monkeypatch.setattr(perf, "random_inception", lambda device: perf.random_classifier(
         perf.make_synthetic(perf.dataset_info("synthetic32"), "test", 1).images, tmp_path, device))
+    monkeypatch.setattr(perf, "PAPER_SHAPES", {"fashion": "28x28x1"})
+    monkeypatch.setattr(perf, "paper_gpu_hours", lambda config, train, seconds, samples: 1.5)
     assert perf.main(["--device", "cpu", "--images", "16", "--batch-size", "8", "--repeats", "1",
                       "--classifier-images", "8", "--inception-images", "4", "--prd-features", "40",
-                      "--out-dir", str(tmp_path)]) == 0
+                      "--evaluate-samples", "40", "--min-steps", "2", "--min-seconds", "0",
+                      "--shapes", "28x28x1", "--out-dir", str(tmp_path)]) == 0
     table = pd.read_csv(tmp_path / "perf.csv")
     assert list(table.columns) == COLUMNS
-    assert list(table.task) == ["train", "train", "features", "features", "prd"]
+    assert list(table.task) == ["train", "train", "features", "features", "prd", "evaluate"]
+    assert (table.paper_preset_gpu_hours_estimate == 1.5).all()
     assert table.speedup.notna().all() and (table.speedup > 0).all()
     assert table.device.iloc[0].startswith("cpu")
 
@@ -85,3 +108,17 @@ def test_paper_gpu_hours_counts_every_planned_run_once():
                          {"method": "glf", "shape": "32x32x3", "suite": 25.0}])
     expected = (4 * 60_000 / 100 + 8 * 60_000 / 50 + 10 * 50_000 / 25) * 2 / 3600
     assert perf.paper_gpu_hours(config, rows) == pytest.approx(expected)
+    with_evaluation = expected + 3 * 2 * (7.0 * 10 / 1000) / 3600  # 3 runs x 2 seeds, 10 of 1000 samples
+    assert perf.paper_gpu_hours(config, rows, 7.0, 1000) == pytest.approx(with_evaluation)
+
+
+def test_paper_gpu_hours_counts_a_trained_second_stage():
+    config = validate_config({
+        "preset": "t", "data_root": ".", "seeds": [0],
+        "datasets": {"fashion": {"latent_dim": 20, "flow_width": 64, "epochs": 4}},
+        "models": {"glann": {"method": "glann", "second_stage": {"epochs": 3}}},
+        "table1": {"models": ["glann"], "datasets": ["fashion"]},
+        "evaluation": {"features": "classifier", "num_samples": 10}})
+    rows = pd.DataFrame([{"method": "glf", "shape": "28x28x1", "suite": 100.0},
+                         {"method": "vae", "shape": "28x28x1", "suite": 50.0}])
+    assert perf.paper_gpu_hours(config, rows) == pytest.approx((4 + 3) * 60_000 / 100 / 3600)

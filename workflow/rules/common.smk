@@ -23,6 +23,7 @@ FIGURES = config["figures"]
 EVAL = config["evaluation"]
 RESOURCES = config["resources"]
 GPUS = RESOURCES["gpus_per_job"]
+GPU_SLOT = 1 if GPUS else 0  # each GPU job takes one of the gpu_slots (see gpu_slots.smk)
 TRAIN_MEM_MB = RESOURCES["train_mem_mb"]
 EVAL_MEM_MB = RESOURCES["eval_mem_mb"]
 TRAIN_RUNTIME = RESOURCES["train_runtime_min"]

@@ -27,6 +27,7 @@ rule classifier:
         "logs/features/classifier-{dataset}.log",
     resources:
         gpu=GPUS,
+        gpu_slots=GPU_SLOT,
         mem_mb=EVAL_MEM_MB,
         runtime=EVAL_RUNTIME,
     shell:
@@ -43,6 +44,7 @@ rule reference_stats:
         "logs/reference_stats/{dataset}.log",
     resources:
         gpu=GPUS,
+        gpu_slots=GPU_SLOT,
         mem_mb=EVAL_MEM_MB,
         runtime=EVAL_RUNTIME,
     shell:
@@ -64,6 +66,7 @@ rule evaluate:
         "logs/evaluate/{dataset}-{model}-seed{seed}.log",
     resources:
         gpu=GPUS,
+        gpu_slots=GPU_SLOT,
         mem_mb=EVAL_MEM_MB,
         runtime=EVAL_RUNTIME,
     shell:

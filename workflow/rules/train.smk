@@ -21,6 +21,7 @@ rule train:
         "logs/train/{dataset}-{model}-seed{seed}.log",
     resources:
         gpu=GPUS,
+        gpu_slots=GPU_SLOT,
         mem_mb=TRAIN_MEM_MB,
         runtime=TRAIN_RUNTIME,
     shell:
@@ -64,6 +65,7 @@ rule second_stage:
         "logs/second_stage/{dataset}-{model}-seed{seed}.log",
     resources:
         gpu=GPUS,
+        gpu_slots=GPU_SLOT,
         mem_mb=TRAIN_MEM_MB,
         runtime=TRAIN_RUNTIME,
     shell:
@@ -86,6 +88,7 @@ rule sample:
         "logs/sample/{dataset}-{model}-seed{seed}.log",
     resources:
         gpu=GPUS,
+        gpu_slots=GPU_SLOT,
         mem_mb=EVAL_MEM_MB,
         runtime=EVAL_RUNTIME,
     shell:
