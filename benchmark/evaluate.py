@@ -6,7 +6,8 @@
 
 The features (Inception-v3 pool3 or the offline classifier), the number of samples and the
 PRD settings come from the preset's ``evaluation`` section.  Samples of a diverged run give a
-metrics file with ``"status": "diverged"`` and no numbers.  The metric computations themselves
+metrics file with ``"status": "diverged"`` and no numbers.  Every metrics file records its
+``provenance`` (see :mod:`benchmark.provenance`).  The metric computations themselves
 live in :mod:`benchmark.metrics`.
 """
 from __future__ import annotations
@@ -39,6 +40,7 @@ from benchmark.metrics.fid import (
     real_features_and_statistics,
 )
 from benchmark.metrics.prd import save_prd_curve
+from benchmark.provenance import provenance
 from benchmark.sample import generate
 from models.base import GenerativeModel
 
@@ -110,6 +112,7 @@ def evaluate_file(config: dict, dataset: str, samples_path: Path, out: Path) -> 
                                         evaluation.get("batch_size", 200), prd_runs=evaluation.get("prd_runs", 10))
         metrics.update(numbers)
         save_prd_curve(prd, default_curve_path(out))
+    metrics["provenance"] = provenance(config, [dataset])
     atomic_write_text(out, json.dumps(metrics, indent=2) + "\n")
     return metrics
 
