@@ -40,7 +40,7 @@ SINGLE_SEED_MARGIN = 0.10
 MIN_MARGIN = 0.01
 SHRINK = 0.9            # latents "shrink": final z_norm below 0.9 x its first-epoch value
 OVERFIT_NATS_PER_DIM = 1.0  # NLL over-fits: it falls > 1 nat per latent dim over the second half
-FLUCTUATION = 0.2       # FID fluctuates: a rise > 20 % of the curve's minimum in the second half
+FLUCTUATION = 0.2       # FID fluctuates: a rise > 20 % of the curve's minimum after the first quarter
 DIVERGENCE = 1.5        # FID diverges: final tracked FID > 1.5 x its minimum (or the run diverged)
 CLAIMS = {
     "1": "GLF has a lower FID than every baseline without perceptual loss (Table 1)",
@@ -261,14 +261,14 @@ def nll_overfits(latent_dim: int):
 
 def fid_unstable(run: Run):
     """A check: the tracked FID diverges (run diverged, or final > ``DIVERGENCE`` x minimum) or
-    fluctuates (a rise > ``FLUCTUATION`` x minimum between evaluations in the second half)."""
+    fluctuates (a rise > ``FLUCTUATION`` x minimum between evaluations after the first quarter)."""
     if run.status == "diverged":
         return True, "run diverged"
     values = _column(run, "fid")
     if values is None:
         return None, "no tracked 'fid' with 2+ evaluations"
     low = values.min()
-    tail = values[len(values) // 2:]
+    tail = values[len(values) // 4:]
     rise = float(np.max(np.diff(tail))) if len(tail) > 1 else 0.0
     unstable = values[-1] > DIVERGENCE * low or rise > FLUCTUATION * low
     return bool(unstable), f"fid min {low:.3g}, final {values[-1]:.3g}, largest late rise {rise:.3g}"
@@ -461,6 +461,8 @@ def _training_cost(results: Results, model: str, dataset: str, key: str) -> Samp
         if run.log is None:
             continue
         logs = [log for log in (run.log, run.stage2_log) if log is not None]
+        if key == "seconds" and any("seconds" not in log.columns for log in logs):
+            continue
         values.append(float(sum(len(log) if key == "epochs" else log["seconds"].sum() for log in logs)))
     return Sample(f"{results.label(model)} {key}", values)
 
