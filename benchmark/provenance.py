@@ -48,13 +48,15 @@ def git_state() -> dict:
 
 
 def package_versions() -> dict[str, str]:
-    """Python's and each of :data:`PACKAGES`' installed version (``"not installed"`` when absent)."""
+    """Python's, CUDA's and each of :data:`PACKAGES`' installed version (``"not installed"`` when absent)."""
     versions = {"python": platform.python_version()}
     for name in PACKAGES:
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             versions[name] = "not installed"
+    versions["torch"] = torch.__version__  # with its build tag (e.g. +cu130), which metadata drops
+    versions["cuda"] = torch.version.cuda or "none"
     return versions
 
 
