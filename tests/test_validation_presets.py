@@ -49,6 +49,7 @@ def test_validation_runs_every_weight_free_table1_method_and_the_figure_models()
         ["GLF", "RegularizedGLF", "VAE", "VAEFlowPrior", "RAEGMM", "WAEGAN"])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name,target,runs", [("validation", "results/claims.md", 17 * 3),
                                               ("validation-quick", "results/validation-quick/claims.md", 6)])
 def test_validation_claims_plan_on_cpu(name, target, runs):
