@@ -7,16 +7,13 @@ localrules:
     provenance,
 
 
-def claims_inputs():
-    """Table 1's metrics, and each figure model's log and final metrics on its dataset."""
-    inputs = metrics_of(TABLE_MODELS, TABLE1_DATASETS)
-    for name in ("figure3", "figure4"):
-        if name in FIGURES:
-            models, datasets = FIGURES[name]["models"], [FIGURES[name]["dataset"]]
-            inputs += logs_of(models, datasets) + metrics_of(models, datasets)
-    inputs += logs_of(TABLE_MODELS, TABLE1_DATASETS)
-    return list(dict.fromkeys(inputs))
-
+# Table 1's metrics and logs, and each figure model's log and final metrics on its dataset.
+CLAIM_INPUTS = list(dict.fromkeys(
+    metrics_of(TABLE_MODELS, TABLE1_DATASETS) + logs_of(TABLE_MODELS, TABLE1_DATASETS)
+    + [f for name in FIGURE_NAMES if name in ("figure3", "figure4")
+       for f in logs_of(FIGURES[name]["models"], [FIGURES[name]["dataset"]])
+       + metrics_of(FIGURES[name]["models"], [FIGURES[name]["dataset"]])]
+))
 
 CLAIM_FILES = [str(paths.results(config, f"claims.{fmt}")) for fmt in ("csv", "md")]
 PROVENANCE_FILE = str(paths.results(config, "provenance.json"))
@@ -24,7 +21,7 @@ PROVENANCE_FILE = str(paths.results(config, "provenance.json"))
 
 rule claims:
     input:
-        claims_inputs(),
+        CLAIM_INPUTS,
     output:
         report(CLAIM_FILES[0], category="Claims", caption="../report/claims.rst"),
         CLAIM_FILES[1],
