@@ -29,6 +29,7 @@ include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/results.smk"
+include: "workflow/rules/claims.smk"
 
 
 localrules:
@@ -39,3 +40,5 @@ rule all:
     default_target: True
     input:
         all_results(),
+        CLAIM_FILES,
+        PROVENANCE_FILE,

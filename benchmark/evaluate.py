@@ -9,8 +9,9 @@ the number of samples, the sampling protocol and the PRD settings come from the 
 ``evaluation`` section.  The metrics file holds ``fid`` (under the preset's
 ``evaluation.sampling``, named by ``sampling``), one ``fid_<protocol>`` per sampling protocol
 (``fid_authors``, ``fid_eval``) and PRD for the preset's protocol only.  Samples of a diverged run
-give a metrics file with ``"status": "diverged"`` and no numbers.  The metric computations
-themselves live in :mod:`benchmark.metrics`.
+give a metrics file with ``"status": "diverged"`` and no numbers.  Every metrics file records its
+``provenance`` (see :mod:`benchmark.provenance`).  The metric computations themselves live in
+:mod:`benchmark.metrics`.
 """
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ from benchmark.metrics.evaluate import default_curve_path, evaluate_samples, fir
 from benchmark.metrics.fid import fid_from_features, inception_weights_file
 from benchmark.metrics.prd import save_prd_curve
 from benchmark.metrics.registry import FEATURES
+from benchmark.provenance import provenance
 from benchmark.torch_files import load_torch_file
 from models.sampling import SAMPLING_PROTOCOLS
 
@@ -108,6 +110,7 @@ def evaluate_file(config: dict, dataset: str, samples_path: Path, out: Path) -> 
             metrics[f"fid_{protocol}"] = (numbers["fid"] if protocol == chosen else
                                           fid_from_features(extractor.features(images, batch_size), mu, sigma))
         save_prd_curve(prd, default_curve_path(out))
+    metrics["provenance"] = provenance(config, [dataset])
     atomic_write_text(out, json.dumps(metrics, indent=2) + "\n")
     return metrics
 

@@ -1,7 +1,9 @@
 """``python -m benchmark.tables``: Tables 1-6 and paper_vs_ours from the runs of a preset.
 
 Each table is written as CSV, LaTeX and Markdown.  A table says which features and how many
-samples produced it; a cell whose runs are missing reads "not run", a diverged run "diverged".
+samples produced it, and the commit and preset hash (see :mod:`benchmark.provenance`); a cell whose
+runs are missing reads "not run", a diverged run "diverged".  Published FIDs (workflow/reference/)
+are Inception-v3 FIDs: they are set next to ours, and subtracted, only when ours are Inception FIDs too.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from benchmark.config import load_config, resolve_run, table1_datasets
 from benchmark.data import dataset_info
 from benchmark.joblog import announce
 from benchmark.metrics.registry import FEATURES
+from benchmark.provenance import provenance_note
 from models import MODELS
 from models.architecture import architecture_rows
 from models.sampling import SAMPLING_PROTOCOLS
@@ -27,6 +30,7 @@ from models.sampling import SAMPLING_PROTOCOLS
 REFERENCE = Path(__file__).resolve().parent.parent / "workflow" / "reference"
 PAPER_NAMES = {"GLF": "glf", "GLF+perceptual": "glf_perceptual", "Two-Stage VAE (original paper)": "two_stage_vae"}
 NOT_RUN, DIVERGED = "not run", "diverged"
+REFERENCE_FEATURES = "inception"  # every FID in workflow/reference/ is an Inception-v3 (pool3) FID
 
 
 def write_table(df: pd.DataFrame, stem: Path, caption: str) -> list[Path]:
@@ -93,7 +97,7 @@ def _features_note(config: dict) -> str:
     name = FEATURES[evaluation["features"]].description
     return (f"features: {name} ({paths.feature_space(config)}); {evaluation['num_samples']} generated samples "
             f"(sampling: {evaluation['sampling']}) vs the test split; preset: {config['preset']}; "
-            f"mean ± std over seeds {config['seeds']}")
+            f"mean ± std over seeds {config['seeds']}; {provenance_note(config)}")
 
 
 def _table1_long(config: dict) -> pd.DataFrame:
@@ -109,8 +113,20 @@ def table1(config: dict, out: Path) -> list[Path]:
     return write_table(wide(long, lambda r: _cell(r, "fid")), out / "table1", f"Table 1: FID. {_features_note(config)}")
 
 
+def comparable_to_reference(config: dict) -> bool:
+    """Whether our FIDs use the same features as the published ones (Inception-v3, pytorch-fid's
+    resize: the clean-fid variant is another feature space)."""
+    return paths.feature_space(config) == REFERENCE_FEATURES
+
+
+def _not_comparable_note(config: dict) -> str:
+    return (f"our FIDs use {paths.feature_space(config)} features, the published ones "
+            f"{REFERENCE_FEATURES}-v3 features: the two scales differ, so they are not compared")
+
+
 def table4(config: dict, out: Path) -> list[Path]:
-    """Table 1 plus the GAN FIDs of Lucic et al. 2018."""
+    """Table 1 plus the GAN FIDs of Lucic et al. 2018 (Inception FIDs: under other features they
+    follow a heading row of their own saying they are not comparable with the rows above)."""
     ours = wide(_table1_long(config), lambda r: _cell(r, "fid"))
     gans = pd.read_csv(REFERENCE / "paper_table4_gans.csv")
     gans = gans[gans["dataset"].isin(ours.columns)]
@@ -118,8 +134,13 @@ def table4(config: dict, out: Path) -> list[Path]:
     gan_table = gans.pivot(index="model", columns="dataset", values="cell").reindex(columns=ours.columns[1:])
     gan_table = gan_table.loc[list(dict.fromkeys(gans["model"]))].reset_index()
     gan_table["model"] = gan_table["model"] + " (Lucic et al. 2018)"
-    table = pd.concat([ours, gan_table.astype(object).fillna(NOT_RUN)], ignore_index=True)
-    return write_table(table, out / "table4", f"Table 4: Table 1 with GAN FIDs from Lucic et al. 2018. {_features_note(config)}")
+    parts = [ours, gan_table.astype(object).fillna(NOT_RUN)]
+    caption = f"Table 4: Table 1 with GAN FIDs from Lucic et al. 2018. {_features_note(config)}"
+    if not comparable_to_reference(config):
+        heading = f"GANs, Lucic et al. 2018 ({REFERENCE_FEATURES} FIDs, not comparable with the rows above)"
+        parts.insert(1, pd.DataFrame([{"model": heading, **{c: "" for c in ours.columns[1:]}}]))
+        caption += f". GAN rows: {_not_comparable_note(config)}"
+    return write_table(pd.concat(parts, ignore_index=True), out / "table4", caption)
 
 
 def table6(config: dict, out: Path) -> list[Path]:
@@ -145,7 +166,7 @@ def table2(config: dict, out: Path) -> list[Path]:
             row[dataset] = f"{run.train.epochs}{second}{search}"
         rows.append(row)
     return write_table(pd.DataFrame(rows), out / "table2",
-                       f"Table 2: training epochs (stage 1 + stage 2). preset: {config['preset']}")
+                       f"Table 2: training epochs (stage 1 + stage 2). preset: {config['preset']}; {provenance_note(config)}")
 
 
 def table3(config: dict, out: Path) -> list[Path]:
@@ -158,7 +179,7 @@ def table3(config: dict, out: Path) -> list[Path]:
         rows.insert(0, "input", f"{info.channels}x{info.image_size}x{info.image_size}, latent {latent}")
         frames.append(rows)
     table = pd.concat(frames, ignore_index=True).drop_duplicates()
-    return write_table(table, out / "table3", "Table 3: the InfoGAN auto-encoder shared by every model")
+    return write_table(table, out / "table3", f"Table 3: the InfoGAN auto-encoder shared by every model. {provenance_note(config)}")
 
 
 def table5(config: dict, out: Path) -> list[Path]:
@@ -174,11 +195,12 @@ def table5(config: dict, out: Path) -> list[Path]:
             row[dataset] = f"{np.mean(seconds):.2f}" if seconds else NOT_RUN
         rows.append(row)
     return write_table(pd.DataFrame(rows), out / "table5",
-                       f"Table 5: seconds per training epoch (stage 1), measured. preset: {config['preset']}")
+                       f"Table 5: seconds per training epoch (stage 1), measured. preset: {config['preset']}; {provenance_note(config)}")
 
 
 def paper_vs_ours(config: dict, out: Path) -> list[Path]:
-    """Each published FID next to ours and the difference, and our KID (the paper has none)."""
+    """Each published FID next to ours and our KID (the paper has none); the difference only when
+    both use the same features (else empty, with a note saying why)."""
     reference = pd.read_csv(REFERENCE / "paper_table1_glf.csv")
     long = _table1_long(config).set_index(["model", "dataset"])
     rows = []
@@ -186,13 +208,15 @@ def paper_vs_ours(config: dict, out: Path) -> list[Path]:
         key = (PAPER_NAMES.get(ref["model"]), ref["dataset"])
         ours = long.loc[key] if key in long.index else None
         ok = ours is not None and ours["status"] == "ok"
+        same = comparable_to_reference(config)
         rows.append({"model": ref["model"], "dataset": ref["dataset"], "paper_fid_mean": ref["fid_mean"],
                      "paper_fid_std": ref["fid_std"], "our_fid_mean": ours["fid_mean"] if ok else np.nan,
                      "our_fid_std": ours["fid_std"] if ok else np.nan,
-                     "difference": ours["fid_mean"] - ref["fid_mean"] if ok else np.nan,
+                     "difference": ours["fid_mean"] - ref["fid_mean"] if ok and same else np.nan,
                      "our_kid_mean": ours["kid_mean"] if ok else np.nan, "our_kid_std": ours["kid_std"] if ok else np.nan,
                      "our_status": NOT_RUN if ours is None else ours["status"],
-                     "features": config["evaluation"]["features"], "source": ref["source"]})
+                     "features": config["evaluation"]["features"], "paper_features": REFERENCE_FEATURES,
+                     "note": "" if same else _not_comparable_note(config), "source": ref["source"]})
     df = pd.DataFrame(rows)
     stem = out / "paper_vs_ours"
     atomic_write_text(stem.with_suffix(".csv"), df.to_csv(index=False))

@@ -5,6 +5,7 @@ import pytest
 
 from benchmark import figures, paths, tables
 from benchmark.config import validate_config
+from benchmark.provenance import preset_hash
 
 
 @pytest.fixture
@@ -61,16 +62,48 @@ def test_table1_mean_std_missing_and_diverged(config, tmp_path):
 
 
 def test_table4_appends_gan_rows_and_paper_vs_ours_differences(config, tmp_path):
+    config = {**config, "evaluation": {**config["evaluation"], "features": "inception"}}
     _metrics(config, "fashion", "glf", 0, fid=25.3, kid=0.02)
     tables.table4(config, tmp_path / "results")
     table4 = pd.read_csv(tmp_path / "results" / "table4.csv").set_index("model")
     assert table4.loc["WGAN GP (Lucic et al. 2018)", "fashion"] == "24.5 ± 2.1"
     assert table4.loc["GLF", "fashion"] == "25.3 ± 0.0"
+    assert not any(name.startswith("GANs") for name in table4.index)
     tables.paper_vs_ours(config, tmp_path / "results")
     versus = pd.read_csv(tmp_path / "results" / "paper_vs_ours.csv")
     row = versus[(versus.model == "GLF") & (versus.dataset == "fashion")].iloc[0]
     assert row.paper_fid_mean == 21.3 and row.difference == pytest.approx(4.0) and row.our_kid_mean == 0.02
     assert versus[(versus.model == "GLF") & (versus.dataset == "mnist")].iloc[0].our_status == "not run"
+
+
+def test_paper_vs_ours_never_subtracts_across_feature_kinds(config, tmp_path):
+    for seed, fid in ((0, 25.3), (1, 26.3)):
+        _metrics(config, "fashion", "glf", seed, fid=fid)
+    tables.paper_vs_ours(config, tmp_path / "results")
+    versus = pd.read_csv(tmp_path / "results" / "paper_vs_ours.csv")
+    assert versus.difference.isna().all()
+    row = versus[(versus.model == "GLF") & (versus.dataset == "fashion")].iloc[0]
+    assert row.our_fid_mean == pytest.approx(25.8) and row.paper_features == "inception"
+    assert "classifier features" in row.note and "not compared" in row.note
+
+
+def test_table4_sets_inception_gan_rows_apart_under_classifier_features(config, tmp_path):
+    _metrics(config, "fashion", "glf", 0, fid=25.3)
+    tables.table4(config, tmp_path / "results")
+    models = list(pd.read_csv(tmp_path / "results" / "table4.csv").model)
+    heading = next(i for i, name in enumerate(models) if name.startswith("GANs"))
+    assert "not comparable" in models[heading]
+    assert all("Lucic" not in name for name in models[:heading])
+    assert all("Lucic" in name for name in models[heading:])
+    assert "not compared" in (tmp_path / "results" / "table4.md").read_text().splitlines()[0]
+
+
+def test_every_caption_names_the_commit_and_preset_hash(config, tmp_path):
+    out = tmp_path / "results"
+    for name in ("table1", "table2", "table3", "table4", "table5", "table6"):
+        tables.TABLES[name](config, out)
+        caption = (out / f"{name}.md").read_text().splitlines()[0]
+        assert f"preset sha256 {preset_hash(config)[:12]}" in caption and "commit " in caption, name
 
 
 def test_tables_2_3_5_6(config, tmp_path):

@@ -1,0 +1,59 @@
+"""``python -m benchmark.write_claims --config P``: check the paper's claims on a preset's runs and
+write ``<results_dir>/claims.csv`` and ``claims.md`` (see :mod:`benchmark.claims`)."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from benchmark import claims, paths
+from benchmark.atomic import atomic_write_text
+from benchmark.cli import reports_errors
+from benchmark.config import load_config
+from benchmark.joblog import announce
+from benchmark.provenance import provenance_note
+
+NOISE_RULE = (f"Verdicts: `{claims.HOLDS}`, `{claims.FAILS}`, `{claims.UNKNOWN}`. A difference between two models "
+              f"counts when it exceeds {claims.NOISE_SIGMAS:g} standard errors of the difference of the seeds' means "
+              f"(with one seed on both sides: {claims.SINGLE_SEED_MARGIN:.0%} of the larger mean); a missing "
+              f"model or a difference within that noise gives `{claims.UNKNOWN}`. Curves (latent norm, log-det, "
+              f"NLL, tracked FID) are judged per seed; seeds that disagree give `{claims.UNKNOWN}`.")
+
+
+def claims_markdown(config: dict, table: pd.DataFrame) -> str:
+    """The claims report: a summary (one verdict per claim and dataset) then every part's evidence."""
+    overall = table[table["part"] == "overall"]
+    summary = overall[["claim", "dataset", "verdict", "subject"]].rename(columns={"subject": "statement"})
+    lines = [f"# The paper's claims, checked on preset `{config['preset']}`", "",
+             f"features: {config['evaluation']['features']}; seeds {config['seeds']}; {provenance_note(config)}", "",
+             NOISE_RULE, "", "## Summary", "", summary.to_markdown(index=False), ""]
+    for claim, rows in table[table["part"] != "overall"].groupby("claim", sort=False):
+        lines += [f"## Claim {claim}: {claims.CLAIMS[claim]}", "",
+                  rows[["part", "dataset", "subject", "evidence", "verdict"]].to_markdown(index=False), ""]
+    return "\n".join(lines)
+
+
+def write_claims(config: dict) -> list[Path]:
+    """Check every claim on the preset's runs; write and return ``claims.csv`` and ``claims.md``."""
+    table = claims.check_claims(claims.load_results(config))
+    csv_path, md_path = paths.results(config, "claims.csv"), paths.results(config, "claims.md")
+    atomic_write_text(csv_path, table.to_csv(index=False))
+    atomic_write_text(md_path, claims_markdown(config, table))
+    return [csv_path, md_path]
+
+
+@reports_errors
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", required=True)
+    args = parser.parse_args(argv)
+    announce("benchmark.write_claims")
+    for path in write_claims(load_config(args.config)):
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,63 @@
+"""The validation presets: the paper's settings on full Fashion-MNIST except the epochs, and a
+plan for results/claims.md on a CPU machine."""
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from benchmark.config import load_config, resolve_run
+from models import MODELS
+
+REPO = Path(__file__).resolve().parent.parent
+CONFIGS = REPO / "workflow" / "config"
+EPOCH_KEYS = {"epochs", "lr_milestones"}
+NEEDS_WEIGHTS = {"glf_perceptual", "glann"}  # VGG16 perceptual loss
+
+
+def _without_epochs(entry: dict) -> dict:
+    entry = {k: v for k, v in entry.items() if k not in EPOCH_KEYS}
+    if "second_stage" in entry:
+        entry["second_stage"] = _without_epochs(entry["second_stage"])
+    return entry
+
+
+@pytest.mark.parametrize("name", ["validation", "validation-quick"])
+def test_validation_presets_keep_the_paper_settings_but_the_epochs(name):
+    paper, preset = load_config(CONFIGS / "paper.yaml"), load_config(CONFIGS / f"{name}.yaml")
+    assert preset["datasets"]["fashion"].get("max_train_images") is None
+    assert preset["evaluation"]["num_samples"] == 10000 and preset["evaluation"]["features"] == "classifier"
+    for key in ("classifier_epochs", "prd_runs", "eval_samples", "batch_size"):
+        assert preset["evaluation"][key] == paper["evaluation"][key], key
+    fashion = {k: v for k, v in preset["datasets"]["fashion"].items() if k not in EPOCH_KEYS}
+    assert fashion == {k: v for k, v in paper["datasets"]["fashion"].items() if k not in EPOCH_KEYS}
+    for model, entry in preset["models"].items():
+        assert _without_epochs(entry) == _without_epochs(paper["models"][model]), model
+        run, paper_run = (resolve_run(c, model, "fashion", 0) for c in (preset, paper))
+        assert run.train.epochs == paper_run.train.epochs // 4, model  # the scale the preset states
+
+
+def test_validation_runs_every_weight_free_table1_method_and_the_figure_models():
+    paper, preset = load_config(CONFIGS / "paper.yaml"), load_config(CONFIGS / "validation.yaml")
+    weight_free = [m for m in paper["table1"]["models"] if paper["models"][m]["method"] not in NEEDS_WEIGHTS]
+    assert preset["table1"]["models"] == weight_free and preset["seeds"] == [0, 1, 2]
+    for figure in ("figure3", "figure4"):
+        assert preset["figures"][figure] == {**paper["figures"][figure], "dataset": "fashion"}
+    quick = load_config(CONFIGS / "validation-quick.yaml")
+    assert quick["seeds"] == [0]
+    assert sorted(MODELS[m["method"]].__name__ for m in quick["models"].values()) == sorted(
+        ["GLF", "RegularizedGLF", "VAE", "VAEFlowPrior", "RAEGMM", "WAEGAN"])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name,target,runs", [("validation", "results/claims.md", 17 * 3),
+                                              ("validation-quick", "results/validation-quick/claims.md", 6)])
+def test_validation_claims_plan_on_cpu(name, target, runs):
+    result = subprocess.run([sys.executable, "-m", "snakemake", "-n", target, "--configfile",
+                             f"workflow/config/{name}.yaml"], cwd=REPO, capture_output=True, text=True, timeout=300)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    stats = output[output.index("Job stats"):]
+    counts = {p[0]: int(p[1]) for p in (line.split() for line in stats.splitlines()) if len(p) == 2 and p[1].isdigit()}
+    assert counts["train"] == counts["sample"] == counts["evaluate"] == runs
+    assert counts["claims"] == counts["classifier"] == counts["prepare_data"] == 1
