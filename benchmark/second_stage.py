@@ -7,50 +7,12 @@ Two-Stage VAE and GLANN) and writes ``model_stage2.pt`` plus ``stage2_log.csv`` 
 """
 from __future__ import annotations
 
-import json
 import sys
 
-import torch
-
-from benchmark.atomic import atomic_write_text
 from benchmark.cli import reports_errors
-from benchmark.config import ConfigError
-from benchmark.device import pick_device
 from benchmark.joblog import announce
-from benchmark.data import md5_file
-from benchmark.model_io import load_model, save_model
-from benchmark.run_lock import run_lock
-from benchmark.runs import load_run, load_training_images, run_arguments
-from benchmark.trainer import Trainer, write_log_csv
-
-
-def second_stage_run(config: dict, run, run_dir, progress: bool = True) -> dict:
-    """Fit/train the second stage of ``run`` (holding the run's lock, seeded before anything
-    random) and save ``model_stage2.pt``; return its status dict."""
-    with run_lock(run_dir):
-        return _second_stage_locked(config, run, run_dir, progress)
-
-
-def _second_stage_locked(config: dict, run, run_dir, progress: bool) -> dict:
-    torch.manual_seed(run.seed)
-    device = pick_device(config["device"])
-    model, meta = load_model(run_dir / "model.pt", device)
-    kind = type(model).second_stage
-    if kind is None:
-        raise ConfigError(f"method {run.method!r} of model {run.model!r} has no second stage")
-    status = {"status": meta["status"], "kind": kind, "epochs_done": 0}
-    if meta["status"] == "completed":
-        latents = model.training_latents(load_training_images(config, run).images)
-        if kind == "fit":
-            write_log_csv(run_dir / "stage2_log.csv", [model.fit_second_stage(latents, run.seed)])
-        else:
-            identity = {"model": run.model, "method": run.method, "stage1_md5": md5_file(run_dir / "model.pt")}
-            result = Trainer(model.second_stage_module(), latents.detach(), run.second_stage, run_dir,
-                             stage="stage2", device=device, progress=progress, identity=identity).run()
-            status.update(status=result.status, epochs_done=result.epochs_done)
-    save_model(run_dir / "model_stage2.pt", model, run.method, {**meta, "second_stage": status})
-    atomic_write_text(run_dir / "stage2_status.json", json.dumps(status, indent=2))
-    return status
+from benchmark.runs import load_run, run_arguments
+from benchmark.stages import second_stage_run
 
 
 @reports_errors

@@ -21,14 +21,13 @@ from benchmark.atomic import atomic_write_text
 from benchmark.cli import reports_errors
 from benchmark.config import load_config, resolve_run
 from benchmark.device import pick_device
-from benchmark.evaluate import extractor_for
+from benchmark.evaluation import extractor_for
 from benchmark.joblog import announce
 from benchmark.metrics.fid import fid_from_features, real_features_and_statistics
 from benchmark.model_io import load_model
 from benchmark.runs import SELECTION_FILE, held_out_images, run_arguments, with_params
-from benchmark.sample import generate
-from benchmark.second_stage import second_stage_run
-from benchmark.train import train_run
+from benchmark.sampling import generate
+from benchmark.stages import second_stage_run, train_run
 
 
 def lowest(fids: dict[float, float]) -> float:
@@ -45,9 +44,9 @@ def candidate_fid(config: dict, run, run_dir: Path, extractor, statistics, progr
     if meta["second_stage"]["status"] != "completed":
         return math.inf
     evaluation = config["evaluation"]
-    images = generate(model, run.holdout_images, run.seed, evaluation.get("batch_size", 200),
+    images = generate(model, run.holdout_images, run.seed, evaluation["batch_size"],
                       protocol=evaluation["sampling"])
-    return fid_from_features(extractor.features(images, evaluation.get("batch_size", 200)), *statistics)
+    return fid_from_features(extractor.features(images, evaluation["batch_size"]), *statistics)
 
 
 def select(config: dict, model: str, dataset: str, seed: int, run_dir: Path, progress: bool = False) -> dict:
@@ -58,7 +57,7 @@ def select(config: dict, model: str, dataset: str, seed: int, run_dir: Path, pro
                               holdout_images=config["evaluation"]["holdout_images"])
     extractor = extractor_for(config, dataset)
     _, mu, sigma = real_features_and_statistics(held_out_images(config, run).images, extractor,
-                                                config["cache_dir"], config["evaluation"].get("batch_size", 200))
+                                                config["cache_dir"], config["evaluation"]["batch_size"])
     fids = {value: candidate_fid(config, with_params(run, z_penalty=value), run_dir / "grid" / f"z_penalty={value}",
                                  extractor, (mu, sigma), progress) for value in values}
     selection = {"values": values, "holdout_fids": [fids[v] for v in values], "chosen": lowest(fids),

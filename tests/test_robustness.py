@@ -16,11 +16,10 @@ from benchmark.data import cache_path, load_dataset
 from benchmark.evaluate import read_samples
 from benchmark.figures import training_curves
 from benchmark.model_io import load_model
-from benchmark.second_stage import second_stage_run
 from benchmark.run_lock import RunBusyError, run_lock
 from benchmark.tables import table1, table5
 from benchmark.torch_files import UnreadableFileError
-from benchmark.train import train_run
+from benchmark.stages import second_stage_run, train_run
 from benchmark.trainer import Trainer, TrainSettings
 from models.base import Trainable
 
