@@ -63,7 +63,7 @@ from benchmark.metrics.classifier import (
 from benchmark.metrics.features import FeatureExtractor
 from benchmark.metrics.fid import InceptionExtractor, build_inception, fid_from_features
 from benchmark.metrics.frechet import gaussian_statistics
-from benchmark.sample import generate
+from benchmark.sampling import generate
 from benchmark.trainer import Trainer, TrainSettings
 from models import MODELS, build_model
 from models.base import ModelSpec
