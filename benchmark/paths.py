@@ -7,7 +7,7 @@ from benchmark.config import table1_datasets
 from benchmark.metrics.fid import INCEPTION_WEIGHTS_FILENAME
 from models import MODELS
 
-TABLE_FORMATS = ("csv", "tex", "md")
+TABLE_FORMATS = ("csv", "tex", "md", "html")
 FIGURE_FORMATS = ("png", "pdf")
 
 

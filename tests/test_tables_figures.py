@@ -3,7 +3,7 @@ import json
 import pandas as pd
 import pytest
 
-from benchmark import figures, paths, tables
+from benchmark import figures, paths, table_format, tables
 from benchmark.config import validate_config
 
 
@@ -42,29 +42,65 @@ def _log(config, dataset, model, seed, rows, diverged_at=None):
     path.with_name("train_status.json").write_text(json.dumps(status))
 
 
+def _md_table(path):
+    """The Markdown table of ``path`` (after its caption) as a frame of strings, bold marks kept."""
+    lines = [line for line in path.read_text().splitlines() if line.startswith("|")]
+    rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in lines]
+    return pd.DataFrame(rows[2:], columns=rows[0]).set_index(rows[0][0])
+
+
 def test_table1_mean_std_missing_and_diverged(config, tmp_path):
     _metrics(config, "fashion", "glf", 0, fid=20.0)
     _metrics(config, "fashion", "glf", 1, fid=22.0)
+    _metrics(config, "fashion", "glf_b10", 0, fid=30.0)
     _metrics(config, "fashion", "reg", 0, status="diverged")
-    tables.table1(config, tmp_path / "results")
-    table = pd.read_csv(tmp_path / "results" / "table1.csv").set_index("model")
-    assert table.loc["GLF", "fashion"] == "21.0 ± 1.4"  # sample std of (20, 22)
-    assert table.loc["Reg GLF", "fashion"] == "diverged"
-    assert table.loc["GLF b10", "fashion"] == "not run" and table.loc["GLF", "synthetic32"] == "not run"
-    markdown = (tmp_path / "results" / "table1.md").read_text()
+    out = tmp_path / "results"
+    tables.table1(config, out)
+    shown = _md_table(out / "table1.md")
+    assert shown.loc["GLF (ours)", "fashion"] == "**21.0 ± 1.4**"  # sample std of (20, 22), best FID in bold
+    assert shown.loc["GLF b10 (ours)", "fashion"] == "30.0 ± 0.0"
+    assert shown.loc["Reg GLF", "fashion"] == "diverged"
+    assert shown.loc["GLF (ours)", "synthetic32"] == "not run"
+    markdown = (out / "table1.md").read_text()
     assert "offline classifier" in markdown and "500 generated samples" in markdown
-    assert "\\begin{tabular}" in (tmp_path / "results" / "table1.tex").read_text()
-    long = pd.read_csv(tmp_path / "results" / "table1_long.csv")
-    assert long.loc[(long.model == "glf") & (long.dataset == "fashion"), "fid_mean"].item() == 21.0
-    assert long.loc[(long.model == "glf_b10") & (long.dataset == "fashion"), "fid_mean"].isna().all()
+    latex = (out / "table1.tex").read_text()
+    assert "\\centering" in latex and "\\label{tab:table1}" in latex and "\\begin{tabular}{lrr}" in latex
+    assert "\\bfseries 21.0 $\\pm$ 1.4" in latex and "Table 1:" not in latex
+    numbers = pd.read_csv(out / "table1.csv")
+    glf = numbers[(numbers.model == "glf") & (numbers.dataset == "fashion")].iloc[0]
+    assert glf.fid_mean == 21.0 and glf.fid_std == pytest.approx(2 ** 0.5) and glf.n_seeds == 2
+    assert (glf.features, glf.num_samples, glf.preset) == ("classifier", 500, "unit")
+    long = pd.read_csv(out / "table1_long.csv")
+    assert long.loc[(long.model == "glf_b10") & (long.dataset == "synthetic32"), "fid_mean"].isna().all()
+
+
+def test_latex_escapes_captions_and_cells_and_sets_groups_apart():
+    display = pd.DataFrame({"model": ["A_1", "B & C", "D (perceptual)"], "x": ["1.0 ± 0.1", "2 -> 3", "50%"]})
+    latex = table_format.to_latex(table_format.Table(display, "F_8, F_1/8 & 100% of $x", "t", rules_before=(2,)))
+    assert "\\caption{F\\_8, F\\_1/8 \\& 100\\% of \\$x}" in latex
+    assert "A\\_1 & 1.0 $\\pm$ 0.1" in latex and "B \\& C & 2 $\\rightarrow$ 3" in latex
+    body = latex.split("\\midrule\n", 1)[1]
+    assert body.index("B \\& C") < body.index("\\midrule") < body.index("D (perceptual)")
+
+
+def test_perceptual_models_come_last_after_a_rule(config, tmp_path):
+    config["models"]["glann"] = {"method": "glann", "label": "GLANN"}
+    config["table1"]["models"] = ["glann", "glf", "reg"]
+    out = tmp_path / "results"
+    tables.table1(config, out)
+    assert list(_md_table(out / "table1.md").index) == ["GLF (ours)", "Reg GLF", "GLANN"]
+    body = (out / "table1.tex").read_text().split("\\midrule\n", 1)[1]
+    assert body.index("Reg GLF") < body.index("\\midrule") < body.index("GLANN")
 
 
 def test_table4_appends_gan_rows_and_paper_vs_ours_differences(config, tmp_path):
     _metrics(config, "fashion", "glf", 0, fid=25.3)
     tables.table4(config, tmp_path / "results")
-    table4 = pd.read_csv(tmp_path / "results" / "table4.csv").set_index("model")
-    assert table4.loc["WGAN GP (Lucic et al. 2018)", "fashion"] == "24.5 ± 2.1"
-    assert table4.loc["GLF", "fashion"] == "25.3 ± 0.0"
+    shown = _md_table(tmp_path / "results" / "table4.md")
+    assert shown.loc["WGAN GP (Lucic et al. 2018)", "fashion"] == "24.5 ± 2.1"
+    assert shown.loc["GLF (ours)", "fashion"] == "25.3 ± 0.0"
+    numbers = pd.read_csv(tmp_path / "results" / "table4.csv")
+    assert numbers.loc[numbers.label == "WGAN GP (Lucic et al. 2018)", "fid_std"].item() == 2.1
     tables.paper_vs_ours(config, tmp_path / "results")
     versus = pd.read_csv(tmp_path / "results" / "paper_vs_ours.csv")
     row = versus[(versus.model == "GLF") & (versus.dataset == "fashion")].iloc[0]
@@ -75,20 +111,38 @@ def test_table4_appends_gan_rows_and_paper_vs_ours_differences(config, tmp_path)
 def test_tables_2_3_5_6(config, tmp_path):
     out = tmp_path / "results"
     tables.table2(config, out)
-    assert pd.read_csv(out / "table2.csv").set_index("model").loc["GLF", "fashion"] == 4
+    assert _md_table(out / "table2.md").loc["GLF (ours)", "fashion"] == "4"
     tables.table3(config, out)
     table3 = pd.read_csv(out / "table3.csv")
-    fashion = table3[table3.input == "1x28x28, latent 20"]
-    small = table3[table3.input == "3x32x32, latent 8"]
+    fashion = table3[table3.image_size == 28]
+    small = table3[table3.image_size == 32]
     assert len(fashion) == len(small) == 22
     assert fashion.layer.iloc[0] == "Conv(1->64, k4, s2, p1)" and small.layer.iloc[0] == "Conv(3->64, k4, s2, p1)"
     assert fashion.output_shape.iloc[-1] == "1x28x28" and small.output_shape.iloc[9] == "8"
+    shown = pd.read_csv(out / "table3.csv")  # the input shape heads each group once in the display
+    assert (_md_table(out / "table3.md").index != "").sum() == 2 and len(shown) == 44
     _log(config, "fashion", "glf", 0, [{"epoch": 1, "loss": 1.0, "seconds": 2.0}, {"epoch": 2, "loss": 0.5, "seconds": 4.0}])
     tables.table5(config, out)
-    assert pd.read_csv(out / "table5.csv").set_index("model").loc["GLF", "fashion"] == "3.00"
+    assert _md_table(out / "table5.md").loc["GLF (ours)", "fashion"] == "3.00"
     _metrics(config, "fashion", "glf", 0, fid=20.0)
     tables.table6(config, out)
-    assert pd.read_csv(out / "table6.csv").set_index("model").loc["GLF", "fashion"] == "(0.90, 0.80)"
+    shown = _md_table(out / "table6.md")
+    assert shown.loc["GLF (ours)", "fashion F8"] == "**0.90**" and shown.loc["GLF (ours)", "fashion F1/8"] == "**0.80**"
+
+
+def test_every_table_csv_reads_as_numbers(config, tmp_path):
+    _metrics(config, "fashion", "glf", 0, fid=20.0)
+    _log(config, "fashion", "glf", 0, [{"epoch": 1, "loss": 1.0, "seconds": 2.0}])
+    out = tmp_path / "results"
+    numeric = {"table1": ["fid_mean", "fid_std", "n_seeds", "num_samples"], "table1_long": ["fid_mean", "n_seeds"],
+               "table2": ["stage1_epochs", "stage2_epochs"], "table3": ["channels", "image_size", "latent_dim"],
+               "table4": ["fid_mean", "fid_std"], "table5": ["seconds_per_epoch", "n_seeds"],
+               "table6": ["prd_f8_mean", "prd_f8_std", "prd_f1_8_mean", "n_seeds", "num_samples"]}
+    for name in tables.TABLES:
+        tables.TABLES[name](config, out)
+    for name, columns in numeric.items():
+        frame = pd.read_csv(out / f"{name}.csv")
+        assert all(pd.api.types.is_numeric_dtype(frame[c]) for c in columns), (name, frame.dtypes.to_dict())
 
 
 def test_figures_draw_diverged_runs_up_to_divergence(config, tmp_path):

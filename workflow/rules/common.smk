@@ -101,7 +101,8 @@ FIGURE_NAMES += [f"samples_{d}" for d in TABLE1_DATASETS] if FIGURES.get("grids"
 
 def table_files(name):
     formats = ("csv",) if name == "paper_vs_ours" else paths.TABLE_FORMATS
-    return [str(paths.results(config, f"{name}.{fmt}")) for fmt in formats]
+    stems = (name, "table1_long") if name == "table1" else (name,)
+    return [str(paths.results(config, f"{stem}.{fmt}")) for stem in stems for fmt in formats]
 
 
 def figure_files(name):
