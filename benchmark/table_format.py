@@ -20,7 +20,10 @@ _LATEX_SPECIALS = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$"
                    "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
 _LATEX_SYMBOLS = {"±": r"$\pm$", "->": r"$\rightarrow$", "β": r"$\beta$", "×": r"$\times$"}
 PLACEHOLDERS = ("", "--", "not run", "diverged")
-_NUMBER = re.compile(r"^[\s(]*[-+]?\d")
+_NUMBER = re.compile(r"^\(?[-+]?\d[\d.]*\)?(\s*[±+]\s*.*)?$")
+COLUMN_PT, TEXT_PT = 229.0, 469.0  # \columnwidth and \textwidth of a two-column 10 pt article
+_PT_PER_CHAR, _PT_PER_COLUMN = 5.5, 12.0  # a generous estimate for Computer Modern at 10 pt
+_SIZES = ((1.0, ""), (0.9, "\\small"), (0.8, "\\footnotesize"), (0.7, "\\scriptsize"))
 
 
 @dataclass
@@ -28,7 +31,8 @@ class Table:
     """A table to write: ``display`` (strings), ``caption`` (plain text, no "Table N:" prefix),
     ``label`` (LaTeX label without ``tab:``), ``data`` (numbers for the CSV; ``display`` if None),
     ``bold`` (same shape as ``display``; True where the cell is set in bold), ``rules_before``
-    (row positions that start a new group), ``wide`` (spans both columns: ``table*``)."""
+    (row positions that start a new group), ``wide`` (True: ``table*`` spanning both columns of
+    a two-column page; None: decided from the estimated width)."""
 
     display: pd.DataFrame
     caption: str
@@ -36,7 +40,7 @@ class Table:
     data: pd.DataFrame | None = None
     bold: pd.DataFrame | None = None
     rules_before: tuple[int, ...] = ()
-    wide: bool = False
+    wide: bool | None = None
 
 
 def latex_escape(text: str) -> str:
@@ -59,17 +63,29 @@ def _bold_mask(table: Table) -> pd.DataFrame:
     return table.bold.reindex_like(table.display).fillna(False).astype(bool)
 
 
+def estimated_width_pt(display: pd.DataFrame) -> float:
+    """A generous estimate of the table's width in pt at 10 pt (longest cell of each column)."""
+    widths = [max([len(str(column))] + [len(str(v)) for v in values]) for column, values in display.items()]
+    return sum(widths) * _PT_PER_CHAR + len(widths) * _PT_PER_COLUMN
+
+
 def to_latex(table: Table) -> str:
-    """The table as a booktabs ``table`` (``table*`` when wide) with \\centering, an escaped
-    caption, ``\\label{tab:...}``, right-aligned number columns and the bold cells in bold."""
+    """The table as a booktabs ``table`` (``table*`` when it is wider than a column) with
+    \\centering, an escaped caption, ``\\label{tab:...}``, right-aligned number columns, the bold
+    cells in bold, and a smaller font when even the text width is too narrow for it."""
     display = table.display.reset_index(drop=True)
     bold = _bold_mask(table).reset_index(drop=True)
     align = "".join("r" if numeric else "l" for numeric in _numeric_columns(display))
+    width = estimated_width_pt(display)
+    wide = width > COLUMN_PT if table.wide is None else table.wide
+    scale, size = next(((s, n) for s, n in _SIZES if width * s <= (TEXT_PT if wide else COLUMN_PT)), _SIZES[-1])
     styler = display.style.set_uuid(table.label).hide(axis="index").format(latex_escape).format_index(latex_escape, axis=1)
     styler = styler.apply(lambda _: bold.replace({True: "bfseries: ;", False: ""}), axis=None)
     latex = styler.to_latex(column_format=align, hrules=True, position_float="centering",
                             caption=latex_escape(table.caption), label=f"tab:{table.label}",
-                            environment="table*" if table.wide else "table")
+                            environment="table*" if wide else "table")
+    if size:
+        latex = latex.replace("\\centering\n", f"\\centering\n{size}\n", 1)
     return _insert_group_rules(latex, table.rules_before)
 
 

@@ -1,9 +1,10 @@
 import json
+import shutil
 
 import pandas as pd
 import pytest
 
-from benchmark import figures, paths, table_format, tables
+from benchmark import check_outputs, figures, paths, table_format, tables
 from benchmark.config import validate_config
 
 
@@ -157,3 +158,20 @@ def test_figures_draw_diverged_runs_up_to_divergence(config, tmp_path):
         assert written[0].read_bytes()[:4] == b"\x89PNG" and written[1].read_bytes()[:4] == b"%PDF"
     curves, diverged = figures._run_curves(config, "fashion", "reg")
     assert diverged == 2 and curves["epoch"].tolist() == [1]
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="needs pdflatex (texlive-latex-recommended)")
+def test_every_table_compiles_and_fits_its_column(config, tmp_path):
+    for model in ("glf", "glf_b10"):
+        _metrics(config, "fashion", model, 0, fid=123.456)
+        _metrics(config, "synthetic32", model, 1, fid=99.0)
+    out = tmp_path / "results"
+    for name in tables.TABLES:
+        tables.TABLES[name](config, out)
+    texs = sorted(out.glob("*.tex"))
+    assert len(texs) == 7
+    assert [p for tex in texs for p in check_outputs.latex_problems(tex)] == []
+    (out / "unescaped.tex").write_text("\\begin{tabular}{l}F_8\\end{tabular}\n")
+    assert any("Missing $ inserted" in p for p in check_outputs.latex_problems(out / "unescaped.tex"))
+    (out / "too_wide.tex").write_text("\\begin{tabular}{l}\\rule{10cm}{1pt}\\end{tabular}\n")
+    assert any("overfull box" in p for p in check_outputs.latex_problems(out / "too_wide.tex"))
