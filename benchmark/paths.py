@@ -9,6 +9,7 @@ from models import MODELS
 
 TABLE_FORMATS = ("csv", "tex", "md", "html")
 FIGURE_FORMATS = ("png", "pdf")
+FIGURE_VARIANTS = ("", "_column")  # text width, column width
 
 
 def run_dir(config: dict, dataset: str, model: str, seed: int | str) -> Path:

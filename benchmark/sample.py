@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 from pathlib import Path
 
 import torch
-from torchvision.utils import save_image
+from PIL import Image, ImageDraw, ImageFont
+from torchvision.transforms.functional import to_pil_image
+from torchvision.utils import make_grid
 from tqdm import tqdm
 
 from benchmark.atomic import atomic_path, atomic_torch_save
@@ -20,6 +23,8 @@ from benchmark.device import pick_device
 from benchmark.joblog import announce
 from benchmark.model_io import load_model
 from models.base import GenerativeModel
+
+CAPTION_PX = 11
 
 
 def _generator(model: GenerativeModel, seed: int) -> torch.Generator:
@@ -57,10 +62,24 @@ def interpolation(model: GenerativeModel, pairs: int, steps: int, seed: int) -> 
     return model.decode(latents).clamp(0, 1)
 
 
-def save_png(images: torch.Tensor, path: Path, nrow: int) -> None:
-    """Save float images ``(N, C, S, S)`` in [0, 1] as one PNG grid, atomically."""
+def with_caption(image: Image.Image, caption: str) -> Image.Image:
+    """``image`` (RGB) above a white strip with ``caption`` in black, wrapped to its width."""
+    font = ImageFont.load_default(size=CAPTION_PX)
+    lines = textwrap.wrap(caption, width=max(10, int(image.width / (0.55 * CAPTION_PX))))
+    captioned = Image.new("RGB", (image.width, image.height + len(lines) * (CAPTION_PX + 3) + 4), "white")
+    captioned.paste(image, (0, 0))
+    draw = ImageDraw.Draw(captioned)
+    for number, line in enumerate(lines):
+        draw.text((2, image.height + 2 + number * (CAPTION_PX + 3)), line, fill="black", font=font)
+    return captioned
+
+
+def save_png(images: torch.Tensor, path: Path, nrow: int, caption: str) -> None:
+    """Save float images ``(N, C, S, S)`` in [0, 1] as one PNG grid with white 2 px gaps between
+    the tiles and ``caption`` written below it, atomically."""
+    grid = to_pil_image(make_grid(images, nrow=nrow, padding=2, pad_value=1.0)).convert("RGB")
     with atomic_path(path) as tmp:
-        save_image(images, tmp, nrow=nrow, padding=2, format="png")
+        with_caption(grid, caption).save(tmp, format="png")
 
 
 @reports_errors
@@ -88,11 +107,14 @@ def main(argv: list[str] | None = None) -> int:
         if path is None:
             continue
         if images is None:
-            save_png(torch.zeros(1, *model.image_shape), path, nrow=1)
+            save_png(torch.zeros(1, *model.image_shape), path, nrow=1, caption=f"{status}: no samples")
         elif path == args.grid:
-            save_png(to_float(images[:100]), path, nrow=10)
+            shown = min(100, images.shape[0])
+            save_png(to_float(images[:shown]), path, nrow=10,
+                     caption=f"seed {args.seed}: {shown} of {images.shape[0]} samples")
         else:
-            save_png(interpolation(model, pairs=8, steps=10, seed=args.seed), path, nrow=10)
+            save_png(interpolation(model, pairs=8, steps=10, seed=args.seed), path, nrow=10,
+                     caption=f"seed {args.seed}; each row: two noise samples, 10 steps between")
     print(f"{args.out}: {status}" + ("" if images is None else f", {images.shape[0]} samples"))
     return 0
 

@@ -154,10 +154,31 @@ def test_figures_draw_diverged_runs_up_to_divergence(config, tmp_path):
     out = tmp_path / "results"
     for name in ("figure3", "figure4"):
         written = figures.training_curves(config, name, out)
-        assert [p.suffix for p in written] == [".png", ".pdf"]
+        assert [p.name for p in written] == [f"{name}.png", f"{name}.pdf", f"{name}_column.png", f"{name}_column.pdf"]
         assert written[0].read_bytes()[:4] == b"\x89PNG" and written[1].read_bytes()[:4] == b"%PDF"
+        assert not any(check_outputs.type3_fonts(p) for p in written if p.suffix == ".pdf")
     curves, diverged = figures._run_curves(config, "fashion", "reg")
     assert diverged == 2 and curves["epoch"].tolist() == [1]
+
+
+def _figure_texts(fig):
+    return [t.get_text() for ax in fig.axes for t in ax.texts] + [t.get_text() for t in fig.legends[0].texts]
+
+
+def test_figure_labels_betas_missing_panels_and_diverged_marker(config):
+    for model in ("glf", "glf_b10"):
+        _log(config, "fashion", model, 0, [{"epoch": e, "fid": 50.0 - e, "nll": 1.0 / e} for e in (1, 2, 3)])
+    curves = {m: figures._run_curves(config, "fashion", m) for m in ("glf", "glf_b10")}
+    fig = figures._draw_curves(config, "figure3", curves, width=3.3)
+    texts = _figure_texts(fig)
+    assert "GLF b10 (β=10)" in texts and "GLF" in texts
+    assert "no value: GLF, GLF b10 (β=10)" in texts  # neither logs an entropy
+    assert "x: diverged" not in texts  # nothing diverged
+    assert fig.axes[0].get_ylabel() == "FID (classifier features)"
+    assert all(tick == int(tick) for tick in fig.axes[0].get_xticks())
+    assert fig.get_size_inches()[0] == pytest.approx(3.3)
+    curves["glf"] = (curves["glf"][0], 3)
+    assert "x: diverged" in _figure_texts(figures._draw_curves(config, "figure3", curves, width=7.0))
 
 
 @pytest.mark.skipif(shutil.which("pdflatex") is None, reason="needs pdflatex (texlive-latex-recommended)")

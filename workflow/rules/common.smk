@@ -106,7 +106,8 @@ def table_files(name):
 
 
 def figure_files(name):
-    return [str(paths.results(config, f"{name}.{fmt}")) for fmt in paths.FIGURE_FORMATS]
+    return [str(paths.results(config, f"{name}{variant}.{fmt}"))
+            for variant in paths.FIGURE_VARIANTS for fmt in paths.FIGURE_FORMATS]
 
 
 def figure_inputs(name):
