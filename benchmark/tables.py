@@ -19,11 +19,12 @@ from benchmark.cli import reports_errors
 from benchmark.config import load_config, resolve_run, table1_datasets
 from benchmark.data import dataset_info
 from benchmark.joblog import announce
-from benchmark.table_format import Table, write_table
+from benchmark.table_format import Table, to_html, write_table
 from models import MODELS
 from models.architecture import architecture_rows
 
 REFERENCE = Path(__file__).resolve().parent.parent / "workflow" / "reference"
+PERF_DIR = Path(__file__).resolve().parent.parent / "results"
 PAPER_NAMES = {"GLF": "glf", "GLF+perceptual": "glf_perceptual", "Two-Stage VAE (original paper)": "two_stage_vae"}
 NOT_RUN, DIVERGED = "not run", "diverged"
 
@@ -263,8 +264,20 @@ def paper_vs_ours(config: dict, out: Path) -> list[Path]:
     return [stem.with_suffix(".csv")]
 
 
+def perf(config: dict, out: Path) -> list[Path]:
+    """The committed speed measurements (``results/perf*.csv`` of ``python -m benchmark.perf``) as
+    one HTML table for the report."""
+    measured = pd.concat([pd.read_csv(p) for p in sorted(PERF_DIR.glob("perf*.csv"))], ignore_index=True)
+    shown = measured.round(2).astype(str)
+    caption = ("Measured speed of the suite against a naive training/evaluation loop in the same process "
+               "(medians of interleaved repeats; see README, Performance). Preset " + config["preset"] + ".")
+    target = out / "perf.html"
+    atomic_write_text(target, to_html(Table(shown, caption, "perf")))
+    return [target]
+
+
 TABLES = {"table1": table1, "table2": table2, "table3": table3, "table4": table4, "table5": table5,
-          "table6": table6, "paper_vs_ours": paper_vs_ours}
+          "table6": table6, "paper_vs_ours": paper_vs_ours, "perf": perf}
 
 
 @reports_errors
