@@ -86,7 +86,7 @@ def table_text(html: str) -> tuple[str, list[list[str]]]:
 def _report_items(report: Path) -> tuple[dict, str]:
     """The report's result items (path -> item) and its workflow description."""
     text = report.read_text(encoding="utf-8")
-    results = re.search(r"^\s*var results = (.*);\s*$", text, re.MULTILINE)
+    results = re.search(r"^\s*var results = (\{.*\});\s*$", text, re.MULTILINE)
     description = re.search(r"^\s*var workflow_desc = (.*);\s*$", text, re.MULTILINE)
     if results is None or description is None:
         raise ValueError(f"{report} is no snakemake report: make it with snakemake --report {report}")
