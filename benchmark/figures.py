@@ -102,7 +102,7 @@ def _draw_curves(config: dict, name: str, curves: dict, width: float) -> plt.Fig
         ax.set_ylabel(f"FID ({features})" if column == "fid" else quantity)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         if missing:
-            ax.text(0.02, 0.97, "no value: " + ", ".join(missing), transform=ax.transAxes, va="top", fontsize=6)
+            ax.set_title("no value: " + ", ".join(missing), fontsize=6, loc="left")
     if any_diverged:
         handles["diverged"] = Line2D([], [], marker="x", ls="none", color="black", label="x: diverged")
     fig.legend(handles=list(handles.values()), loc="outside lower center", ncol=2 if width < 4 else 4)

@@ -22,7 +22,7 @@ _LATEX_SYMBOLS = {"±": r"$\pm$", "->": r"$\rightarrow$", "β": r"$\beta$", "×"
 PLACEHOLDERS = ("", "--", "not run", "diverged")
 _NUMBER = re.compile(r"^\(?[-+]?\d[\d.]*\)?(\s*[±+]\s*.*)?$")
 COLUMN_PT, TEXT_PT = 229.0, 469.0  # \columnwidth and \textwidth of a two-column 10 pt article
-_PT_PER_CHAR, _PT_PER_COLUMN = 5.5, 12.0  # a generous estimate for Computer Modern at 10 pt
+_PT_PER_CHAR, _PT_PER_COLUMN = 4.8, 12.0  # Computer Modern at 10 pt, measured on these tables
 _SIZES = ((1.0, ""), (0.9, "\\small"), (0.8, "\\footnotesize"), (0.7, "\\scriptsize"))
 
 

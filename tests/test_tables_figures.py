@@ -162,7 +162,7 @@ def test_figures_draw_diverged_runs_up_to_divergence(config, tmp_path):
 
 
 def _figure_texts(fig):
-    return [t.get_text() for ax in fig.axes for t in ax.texts] + [t.get_text() for t in fig.legends[0].texts]
+    return [ax.get_title(loc="left") for ax in fig.axes] + [t.get_text() for t in fig.legends[0].texts]
 
 
 def test_figure_labels_betas_missing_panels_and_diverged_marker(config):
