@@ -7,8 +7,9 @@ from benchmark.config import table1_datasets
 from benchmark.metrics.registry import FEATURES
 from models import MODELS
 
-TABLE_FORMATS = ("csv", "tex", "md")
+TABLE_FORMATS = ("csv", "tex", "md", "html")
 FIGURE_FORMATS = ("png", "pdf")
+FIGURE_VARIANTS = ("", "_column")  # text width, column width
 
 
 def run_dir(config: dict, dataset: str, model: str, seed: int | str) -> Path:

@@ -13,10 +13,13 @@ rather than a number.
 from __future__ import annotations
 
 import sys
+import textwrap
 from pathlib import Path
 
 import torch
-from torchvision.utils import save_image
+from PIL import Image, ImageDraw, ImageFont
+from torchvision.transforms.functional import to_pil_image
+from torchvision.utils import make_grid
 
 from benchmark import paths
 from benchmark.atomic import atomic_path, atomic_torch_save
@@ -29,11 +32,27 @@ from benchmark.runs import load_run, run_arguments
 from benchmark.sampling import generate, interpolation
 from models.sampling import SAMPLING_PROTOCOLS
 
+CAPTION_PX = 11
 
-def save_png(images: torch.Tensor, path: Path, nrow: int) -> None:
-    """Save float images ``(N, C, S, S)`` in [0, 1] as one PNG grid, atomically."""
+
+def with_caption(image: Image.Image, caption: str) -> Image.Image:
+    """``image`` (RGB) above a white strip with ``caption`` in black, wrapped to its width."""
+    font = ImageFont.load_default(size=CAPTION_PX)
+    lines = textwrap.wrap(caption, width=max(10, int(image.width / (0.55 * CAPTION_PX))))
+    captioned = Image.new("RGB", (image.width, image.height + len(lines) * (CAPTION_PX + 3) + 4), "white")
+    captioned.paste(image, (0, 0))
+    draw = ImageDraw.Draw(captioned)
+    for number, line in enumerate(lines):
+        draw.text((2, image.height + 2 + number * (CAPTION_PX + 3)), line, fill="black", font=font)
+    return captioned
+
+
+def save_png(images: torch.Tensor, path: Path, nrow: int, caption: str) -> None:
+    """Save float images ``(N, C, S, S)`` in [0, 1] as one PNG grid with white 2 px gaps between
+    the tiles and ``caption`` written below it, atomically."""
+    grid = to_pil_image(make_grid(images, nrow=nrow, padding=2, pad_value=1.0)).convert("RGB")
     with atomic_path(path) as tmp:
-        save_image(images, tmp, nrow=nrow, padding=2, format="png")
+        with_caption(grid, caption).save(tmp, format="png")
 
 
 @reports_errors
@@ -57,11 +76,14 @@ def main(argv: list[str] | None = None) -> int:
                        "images_by_sampling": by_sampling}, out)
     if images is None:
         blank = torch.zeros(1, *model.image_shape)
-        save_png(blank, run_dir / "grid.png", nrow=1)
-        save_png(blank, run_dir / "interpolation.png", nrow=1)
+        save_png(blank, run_dir / "grid.png", nrow=1, caption=f"{status}: no samples")
+        save_png(blank, run_dir / "interpolation.png", nrow=1, caption=f"{status}: no samples")
     else:
-        save_png(to_float(images[:100]), run_dir / "grid.png", nrow=10)
-        save_png(interpolation(model, pairs=8, steps=10, seed=run.seed), run_dir / "interpolation.png", nrow=10)
+        shown = min(100, images.shape[0])
+        save_png(to_float(images[:shown]), run_dir / "grid.png", nrow=10,
+                 caption=f"seed {run.seed}, {sampling} sampling: {shown} of {images.shape[0]} samples")
+        save_png(interpolation(model, pairs=8, steps=10, seed=run.seed), run_dir / "interpolation.png", nrow=10,
+                 caption=f"seed {run.seed}; each row: two noise samples, 10 steps between")
     print(f"{out}: {status}" + ("" if images is None else f", {images.shape[0]} samples"))
     return 0
 

@@ -1,9 +1,10 @@
 """``python -m benchmark.tables``: Tables 1-6 and paper_vs_ours from the runs of a preset.
 
-Each table is written as CSV, LaTeX and Markdown.  A table says which features and how many
-samples produced it, and the commit and preset hash (see :mod:`benchmark.provenance`); a cell whose
-runs are missing reads "not run", a diverged run "diverged".  Published FIDs (workflow/reference/)
-are Inception-v3 FIDs: they are set next to ours, and subtracted, only when ours are Inception FIDs too.
+Each table is written as CSV (the numbers), LaTeX, Markdown and HTML (see
+:mod:`benchmark.table_format`).  A table says which features and how many samples produced it,
+and the commit and preset hash (see :mod:`benchmark.provenance`); a cell whose runs are missing
+reads "not run", a diverged run "diverged".  Published FIDs (workflow/reference/) are Inception-v3
+FIDs: they are set next to ours, and subtracted, only when ours are in the same feature space.
 """
 from __future__ import annotations
 
@@ -23,28 +24,39 @@ from benchmark.data import dataset_info
 from benchmark.joblog import announce
 from benchmark.metrics.registry import FEATURES
 from benchmark.provenance import provenance_note
+from benchmark.table_format import Table, to_html, write_table
 from models import MODELS
 from models.architecture import architecture_rows
 from models.sampling import SAMPLING_PROTOCOLS
 
 REFERENCE = Path(__file__).resolve().parent.parent / "workflow" / "reference"
+PERF_DIR = Path(__file__).resolve().parent.parent / "results"
 PAPER_NAMES = {"GLF": "glf", "GLF+perceptual": "glf_perceptual", "Two-Stage VAE (original paper)": "two_stage_vae"}
 NOT_RUN, DIVERGED = "not run", "diverged"
 REFERENCE_FEATURES = "inception"  # every FID in workflow/reference/ is an Inception-v3 (pool3) FID
 
 
-def write_table(df: pd.DataFrame, stem: Path, caption: str) -> list[Path]:
-    """Write ``df`` as ``stem.csv`` / ``.tex`` / ``.md`` (the caption heads the LaTeX and Markdown)."""
-    outputs = [stem.with_suffix(f".{fmt}") for fmt in paths.TABLE_FORMATS]
-    atomic_write_text(outputs[0], df.to_csv(index=False))
-    latex = df.to_latex(index=False, na_rep="--", caption=caption, escape=True)
-    atomic_write_text(outputs[1], latex)
-    atomic_write_text(outputs[2], f"{caption}\n\n{df.to_markdown(index=False)}\n")
-    return outputs
+OURS = {"glf", "glf_perceptual"}
+PERCEPTUAL_BY_DEFAULT = {"glf_perceptual", "glann"}
 
 
 def _label(config: dict, model: str) -> str:
-    return config["models"][model].get("label", model)
+    """The model's label, with "(ours)" on the paper's own methods as in its tables."""
+    label = config["models"][model].get("label", model)
+    return f"{label} (ours)" if config["models"][model]["method"] in OURS else label
+
+
+def _perceptual(config: dict, model: str) -> bool:
+    """Whether the model trains with the perceptual loss (the paper sets these rows apart)."""
+    settings = config["models"][model]
+    return bool(settings["params"].get("perceptual", settings["method"] in PERCEPTUAL_BY_DEFAULT))
+
+
+def _grouped(config: dict, models: list[str]) -> tuple[list[str], tuple[int, ...]]:
+    """``models`` with the perceptual-loss models last, and the row where that group starts."""
+    plain = [m for m in models if not _perceptual(config, m)]
+    ordered = plain + [m for m in models if _perceptual(config, m)]
+    return ordered, (len(plain),) if 0 < len(plain) < len(ordered) else ()
 
 
 def _read_metrics(config: dict, dataset: str, model: str) -> list[dict]:
@@ -60,21 +72,28 @@ def _summary(values: list[float]) -> tuple[float, float]:
     return float(np.mean(values)), float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
 
 
+def _provenance(config: dict) -> dict:
+    """The columns that say where a table's numbers come from."""
+    evaluation = config["evaluation"]
+    return {"features": evaluation["features"], "num_samples": evaluation["num_samples"], "preset": config["preset"]}
+
+
 def metric_rows(config: dict, models: list[str], datasets: list[str], keys: tuple[str, ...]) -> pd.DataFrame:
     """Long table: one row per (model, dataset) with mean and std over seeds of each metric key,
-    the number of finished seeds and a status ("ok", "diverged", "not run").  A key missing from
-    a metrics file (``kid`` of one written before KID existed) reads NaN."""
+    the number of finished seeds (``n_seeds``), a status ("ok", "diverged", "not run") and the
+    features, sample count and preset behind the numbers.  A key missing from a metrics file
+    (``kid`` of one written before KID existed) reads NaN."""
     rows = []
     for model in models:
         for dataset in datasets:
             found = _read_metrics(config, dataset, model)
             finished = [m for m in found if m.get("status", "completed") == "completed"]
             row = {"model": model, "label": _label(config, model), "dataset": dataset,
-                   "seeds": len(finished), "status": "ok" if finished else (DIVERGED if found else NOT_RUN)}
+                   "n_seeds": len(finished), "status": "ok" if finished else (DIVERGED if found else NOT_RUN)}
             for key in keys:
                 mean, std = _summary([m.get(key, np.nan) for m in finished]) if finished else (np.nan, np.nan)
                 row[f"{key}_mean"], row[f"{key}_std"] = mean, std
-            rows.append(row)
+            rows.append(row | _provenance(config))
     return pd.DataFrame(rows)
 
 
@@ -92,25 +111,36 @@ def wide(long: pd.DataFrame, render) -> pd.DataFrame:
     return table.loc[order, list(dict.fromkeys(long["dataset"]))].reset_index().rename(columns={"label": "model"})
 
 
-def _features_note(config: dict) -> str:
+def long_display(long: pd.DataFrame) -> pd.DataFrame:
+    """The long table to show: model, dataset, seeds, status and "mean ± std" of each metric."""
+    keys = [c.removesuffix("_mean") for c in long.columns if c.endswith("_mean")]
+    shown = long[["label", "dataset", "n_seeds", "status"]].rename(columns={"label": "model", "n_seeds": "seeds"})
+    return shown.assign(**{key: long.apply(_cell, axis=1, key=key) for key in keys})
+
+
+def best_cells(long: pd.DataFrame, key: str, lower_is_better: bool) -> pd.DataFrame:
+    """Boolean wide frame (like :func:`wide`): True at the best ``key`` mean of each dataset."""
+    means = long.pivot(index="label", columns="dataset", values=key)
+    best = means.min() if lower_is_better else means.max()
+    mask = means.eq(best, axis=1)
+    order = list(dict.fromkeys(long["label"]))
+    mask = mask.loc[order, list(dict.fromkeys(long["dataset"]))].reset_index().rename(columns={"label": "model"})
+    mask["model"] = False
+    return mask
+
+
+def _features_note(config: dict, spread: str = "mean ± std") -> str:
     evaluation = config["evaluation"]
     name = FEATURES[evaluation["features"]].description
-    return (f"features: {name} ({paths.feature_space(config)}); {evaluation['num_samples']} generated samples "
-            f"(sampling: {evaluation['sampling']}) vs the test split; preset: {config['preset']}; "
-            f"mean ± std over seeds {config['seeds']}; {provenance_note(config)}")
+    return (f"Features: {name} ({paths.feature_space(config)}); {evaluation['num_samples']} generated samples "
+            f"(sampling: {evaluation['sampling']}) vs the test split; preset {config['preset']}; "
+            f"{spread} over seeds {config['seeds']}; {provenance_note(config)}.")
 
 
 def _table1_long(config: dict) -> pd.DataFrame:
-    datasets = table1_datasets(config)
-    return metric_rows(config, config["table1"]["models"], datasets,
+    models, _ = _grouped(config, config["table1"]["models"])
+    return metric_rows(config, models, table1_datasets(config),
                        ("fid", "kid", *(f"fid_{protocol}" for protocol in SAMPLING_PROTOCOLS)))
-
-
-def table1(config: dict, out: Path) -> list[Path]:
-    """FID of every Table 1 model on every dataset (mean ± std over seeds)."""
-    long = _table1_long(config)
-    write_table(long.assign(features=config["evaluation"]["features"]), out / "table1_long", _features_note(config))
-    return write_table(wide(long, lambda r: _cell(r, "fid")), out / "table1", f"Table 1: FID. {_features_note(config)}")
 
 
 def comparable_to_reference(config: dict) -> bool:
@@ -124,78 +154,133 @@ def _not_comparable_note(config: dict) -> str:
             f"{REFERENCE_FEATURES}-v3 features: the two scales differ, so they are not compared")
 
 
+def table1(config: dict, out: Path) -> list[Path]:
+    """FID of every Table 1 model on every dataset (mean ± std over seeds), best in bold."""
+    long = _table1_long(config)
+    _, rules = _grouped(config, config["table1"]["models"])
+    note = _features_note(config)
+    outputs = write_table(Table(long_display(long), f"FID of every model and dataset. {note}", "table1-long",
+                                data=long), out / "table1_long")
+    fid = Table(wide(long, lambda r: _cell(r, "fid")), f"FID (lower is better; best in bold). {note}", "table1",
+                data=long, bold=best_cells(long, "fid_mean", lower_is_better=True), rules_before=rules)
+    return outputs + write_table(fid, out / "table1")
+
+
 def table4(config: dict, out: Path) -> list[Path]:
-    """Table 1 plus the GAN FIDs of Lucic et al. 2018 (Inception FIDs: under other features they
-    follow a heading row of their own saying they are not comparable with the rows above)."""
-    ours = wide(_table1_long(config), lambda r: _cell(r, "fid"))
+    """Table 1 plus the GAN FIDs of Lucic et al. 2018 (Inception FIDs), best of each dataset in
+    bold.  Under other features the GAN rows follow a heading row of their own saying they are not
+    comparable with ours, and the bold marks only our rows."""
+    long = _table1_long(config)
+    datasets = list(dict.fromkeys(long["dataset"]))
     gans = pd.read_csv(REFERENCE / "paper_table4_gans.csv")
-    gans = gans[gans["dataset"].isin(ours.columns)]
-    gans = gans.assign(cell=gans["fid_mean"].map("{:.1f}".format) + " ± " + gans["fid_std"].map("{:.1f}".format))
-    gan_table = gans.pivot(index="model", columns="dataset", values="cell").reindex(columns=ours.columns[1:])
-    gan_table = gan_table.loc[list(dict.fromkeys(gans["model"]))].reset_index()
-    gan_table["model"] = gan_table["model"] + " (Lucic et al. 2018)"
-    parts = [ours, gan_table.astype(object).fillna(NOT_RUN)]
-    caption = f"Table 4: Table 1 with GAN FIDs from Lucic et al. 2018. {_features_note(config)}"
-    if not comparable_to_reference(config):
+    gans = gans[gans["dataset"].isin(datasets)]
+    gans = gans.assign(label=gans["model"] + " (Lucic et al. 2018)", status="ok", n_seeds=np.nan,
+                       features=REFERENCE_FEATURES)
+    both = pd.concat([long.assign(source="this run"), gans], ignore_index=True)
+    ours = wide(long, lambda r: _cell(r, "fid"))
+    table = wide(both, lambda r: _cell(r, "fid")).fillna(NOT_RUN)
+    caption = f"Table 1 with the GAN FIDs of Lucic et al. 2018 (Inception-v3 features). Ours: {_features_note(config)}"
+    if comparable_to_reference(config):
+        bold = best_cells(both, "fid_mean", True)
+    else:
+        bold = best_cells(long, "fid_mean", True).reindex(range(len(table)), fill_value=False)
         heading = f"GANs, Lucic et al. 2018 ({REFERENCE_FEATURES} FIDs, not comparable with the rows above)"
-        parts.insert(1, pd.DataFrame([{"model": heading, **{c: "" for c in ours.columns[1:]}}]))
-        caption += f". GAN rows: {_not_comparable_note(config)}"
-    return write_table(pd.concat(parts, ignore_index=True), out / "table4", caption)
+        table = pd.concat([table.iloc[:len(ours)], pd.DataFrame([{"model": heading, **{d: "" for d in datasets}}]),
+                           table.iloc[len(ours):]], ignore_index=True)
+        bold = pd.concat([bold.iloc[:len(ours)], pd.DataFrame([{c: False for c in bold.columns}]),
+                          bold.iloc[len(ours):]], ignore_index=True)
+        caption += f" GAN rows: {_not_comparable_note(config)}."
+    return write_table(Table(table, caption, "table4", data=both, bold=bold, rules_before=(len(ours),)),
+                       out / "table4")
 
 
 def table6(config: dict, out: Path) -> list[Path]:
-    """PRD (F_8, F_1/8) of every Table 1 model."""
-    datasets = table1_datasets(config)
-    long = metric_rows(config, config["table1"]["models"], datasets, ("prd_f8", "prd_f1_8"))
-    render = lambda r: r["status"] if r["status"] != "ok" else f"({r['prd_f8_mean']:.2f}, {r['prd_f1_8_mean']:.2f})"
-    return write_table(wide(long, render), out / "table6", f"Table 6: PRD (F_8, F_1/8), mean over seeds. {_features_note(config)}")
+    """PRD (F_8, F_1/8) of every Table 1 model, mean over seeds, best of each column in bold."""
+    models, rules = _grouped(config, config["table1"]["models"])
+    long = metric_rows(config, models, table1_datasets(config), ("prd_f8", "prd_f1_8"))
+    columns, masks = [], []
+    for key, name in (("prd_f8", "F8"), ("prd_f1_8", "F1/8")):
+        render = lambda r, key=key: r["status"] if r["status"] != "ok" else f"{r[f'{key}_mean']:.2f}"
+        part = wide(long, render).set_index("model")
+        columns.append(part.rename(columns=lambda d, name=name: f"{d} {name}"))
+        masks.append(best_cells(long, f"{key}_mean", lower_is_better=False).set_index("model")
+                     .rename(columns=lambda d, name=name: f"{d} {name}"))
+    order = [f"{d} {n}" for d in dict.fromkeys(long["dataset"]) for n in ("F8", "F1/8")]
+    table = pd.concat(columns, axis=1)[order].reset_index()
+    bold = pd.concat(masks, axis=1)[order].reset_index()
+    bold["model"] = False
+    caption = (f"PRD: F8 (recall) and F1/8 (precision), higher is better, best in bold; "
+               f"std over seeds in table6.csv. {_features_note(config, 'mean')}")
+    return write_table(Table(table, caption, "table6", data=long, bold=bold, rules_before=rules), out / "table6")
 
 
 def table2(config: dict, out: Path) -> list[Path]:
     """Training epochs of each method and stage, per dataset, as the preset sets them."""
-    rows = []
+    rows, cells = [], []
     datasets = table1_datasets(config)
-    for model in config["table1"]["models"]:
-        row = {"model": _label(config, model)}
+    models, rules = _grouped(config, config["table1"]["models"])
+    for model in models:
+        cell = {"model": _label(config, model)}
         for dataset in datasets:
             run = resolve_run(config, model, dataset, 0)
             kind = MODELS[run.method].second_stage
-            second = {None: "", "fit": " + GMM fit", "train": f" + {run.second_stage.epochs if run.second_stage else 0}"}[kind]
+            second = (run.second_stage.epochs if run.second_stage else 0) if kind == "train" else np.nan
+            rows.append({"model": model, "label": cell["model"], "dataset": dataset, "stage1_epochs": run.train.epochs,
+                         "stage2": kind or "none", "stage2_epochs": second, "preset": config["preset"]})
             grid = config["models"][model].get("z_penalty_grid", [])
-            search = f" (+ z_penalty search: {len(grid)} x ({run.train.epochs}{second}))" if grid else ""
-            row[dataset] = f"{run.train.epochs}{second}{search}"
-        rows.append(row)
-    return write_table(pd.DataFrame(rows), out / "table2",
-                       f"Table 2: training epochs (stage 1 + stage 2). preset: {config['preset']}; {provenance_note(config)}")
+            rows[-1]["z_penalty_candidates"] = len(grid)
+            stages = f"{run.train.epochs}" + {None: "", "fit": " + GMM fit", "train": f" + {second:g}"}[kind]
+            cell[dataset] = stages + (f" (+ z_penalty search: {len(grid)} x ({stages}))" if grid else "")
+        cells.append(cell)
+    caption = (f"Training epochs (stage 1 + stage 2) as preset {config['preset']} sets them; "
+               f"{provenance_note(config)}.")
+    return write_table(Table(pd.DataFrame(cells), caption, "table2", data=pd.DataFrame(rows), rules_before=rules),
+                       out / "table2")
 
 
 def table3(config: dict, out: Path) -> list[Path]:
-    """The shared auto-encoder, read off the modules, for every image size in the preset."""
-    frames = []
+    """The shared auto-encoder, read off the modules, for every image size in the preset: one
+    group of rows per input shape, the shape named once at the head of its group."""
+    frames, displays, starts = [], [], []
     for dataset in config["datasets"]:
         info = dataset_info(dataset)
         latent = config["datasets"][dataset]["latent_dim"]
         rows = pd.DataFrame(architecture_rows(info.channels, info.image_size, latent)).drop(columns="index")
-        rows.insert(0, "input", f"{info.channels}x{info.image_size}x{info.image_size}, latent {latent}")
-        frames.append(rows)
-    table = pd.concat(frames, ignore_index=True).drop_duplicates()
-    return write_table(table, out / "table3", f"Table 3: the InfoGAN auto-encoder shared by every model. {provenance_note(config)}")
+        if any(rows.equals(f.drop(columns=["channels", "image_size", "latent_dim"])) for f in frames):
+            continue
+        frames.append(rows.assign(channels=info.channels, image_size=info.image_size, latent_dim=latent))
+        shown = rows.rename(columns={"output_shape": "output"})
+        shown["output"] = shown["output"].str.replace("x", "×")
+        shown.insert(0, "input", "")
+        shown.loc[0, "input"] = f"{info.channels}×{info.image_size}×{info.image_size}, z {latent}"
+        starts.append(sum(len(d) for d in displays))
+        displays.append(shown)
+    caption = (f"The InfoGAN auto-encoder shared by every model, per input shape (z: latent dimension); "
+               f"{provenance_note(config)}.")
+    return write_table(Table(pd.concat(displays, ignore_index=True), caption, "table3",
+                             data=pd.concat(frames, ignore_index=True), rules_before=tuple(starts)), out / "table3")
 
 
 def table5(config: dict, out: Path) -> list[Path]:
     """Measured seconds per training epoch (mean over epochs and seeds)."""
-    rows = []
+    rows, cells = [], []
     datasets = table1_datasets(config)
-    for model in config["table1"]["models"]:
-        row = {"model": _label(config, model)}
+    models, rules = _grouped(config, config["table1"]["models"])
+    for model in models:
+        cell = {"model": _label(config, model)}
         for dataset in datasets:
             logs = [paths.train_log(config, dataset, model, s) for s in config["seeds"]]
             seconds = [pd.read_csv(p)["seconds"].mean() for p in logs if p.exists() and p.stat().st_size > 0
                        and "seconds" in pd.read_csv(p, nrows=0).columns]
-            row[dataset] = f"{np.mean(seconds):.2f}" if seconds else NOT_RUN
-        rows.append(row)
-    return write_table(pd.DataFrame(rows), out / "table5",
-                       f"Table 5: seconds per training epoch (stage 1), measured. preset: {config['preset']}; {provenance_note(config)}")
+            mean = float(np.mean(seconds)) if seconds else np.nan
+            rows.append({"model": model, "label": cell["model"], "dataset": dataset, "seconds_per_epoch": mean,
+                         "n_seeds": len(seconds), "preset": config["preset"]})
+            cell[dataset] = f"{mean:.2f}" if seconds else NOT_RUN
+        cells.append(cell)
+    caption = (f"Seconds per training epoch (stage 1), measured, mean over epochs and seeds; preset {config['preset']}; "
+               f"{provenance_note(config)}.")
+    return write_table(Table(pd.DataFrame(cells), caption, "table5", data=pd.DataFrame(rows), rules_before=rules),
+                       out / "table5")
 
 
 def paper_vs_ours(config: dict, out: Path) -> list[Path]:
@@ -215,7 +300,7 @@ def paper_vs_ours(config: dict, out: Path) -> list[Path]:
                      "difference": ours["fid_mean"] - ref["fid_mean"] if ok and same else np.nan,
                      "our_kid_mean": ours["kid_mean"] if ok else np.nan, "our_kid_std": ours["kid_std"] if ok else np.nan,
                      "our_status": NOT_RUN if ours is None else ours["status"],
-                     "features": config["evaluation"]["features"], "paper_features": REFERENCE_FEATURES,
+                     "features": paths.feature_space(config), "paper_features": REFERENCE_FEATURES,
                      "note": "" if same else _not_comparable_note(config), "source": ref["source"]})
     df = pd.DataFrame(rows)
     stem = out / "paper_vs_ours"
@@ -223,8 +308,20 @@ def paper_vs_ours(config: dict, out: Path) -> list[Path]:
     return [stem.with_suffix(".csv")]
 
 
+def perf(config: dict, out: Path) -> list[Path]:
+    """The committed speed measurements (``results/perf*.csv`` of ``python -m benchmark.perf``) as
+    one HTML table for the report."""
+    measured = pd.concat([pd.read_csv(p) for p in sorted(PERF_DIR.glob("perf*.csv"))], ignore_index=True)
+    shown = measured.round(2).astype(str)
+    caption = ("Measured speed of the suite against a naive training/evaluation loop in the same process "
+               "(medians of interleaved repeats; see README, Performance). Preset " + config["preset"] + ".")
+    target = out / "perf.html"
+    atomic_write_text(target, to_html(Table(shown, caption, "perf")))
+    return [target]
+
+
 TABLES = {"table1": table1, "table2": table2, "table3": table3, "table4": table4, "table5": table5,
-          "table6": table6, "paper_vs_ours": paper_vs_ours}
+          "table6": table6, "paper_vs_ours": paper_vs_ours, "perf": perf}
 
 
 @reports_errors

@@ -1,9 +1,10 @@
 import json
+import shutil
 
 import pandas as pd
 import pytest
 
-from benchmark import figures, paths, tables
+from benchmark import check_outputs, figures, paths, table_format, tables
 from benchmark.config import validate_config
 from benchmark.provenance import preset_hash
 
@@ -43,32 +44,68 @@ def _log(config, dataset, model, seed, rows, diverged_at=None):
     path.with_name("train_status.json").write_text(json.dumps(status))
 
 
+def _md_table(path):
+    """The Markdown table of ``path`` (after its caption) as a frame of strings, bold marks kept."""
+    lines = [line for line in path.read_text().splitlines() if line.startswith("|")]
+    rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in lines]
+    return pd.DataFrame(rows[2:], columns=rows[0]).set_index(rows[0][0])
+
+
 def test_table1_mean_std_missing_and_diverged(config, tmp_path):
     _metrics(config, "fashion", "glf", 0, fid=20.0)
     _metrics(config, "fashion", "glf", 1, fid=22.0)
+    _metrics(config, "fashion", "glf_b10", 0, fid=30.0)
     _metrics(config, "fashion", "reg", 0, status="diverged")
-    tables.table1(config, tmp_path / "results")
-    table = pd.read_csv(tmp_path / "results" / "table1.csv").set_index("model")
-    assert table.loc["GLF", "fashion"] == "21.0 ± 1.4"  # sample std of (20, 22)
-    assert table.loc["Reg GLF", "fashion"] == "diverged"
-    assert table.loc["GLF b10", "fashion"] == "not run" and table.loc["GLF", "synthetic32"] == "not run"
-    markdown = (tmp_path / "results" / "table1.md").read_text()
+    out = tmp_path / "results"
+    tables.table1(config, out)
+    shown = _md_table(out / "table1.md")
+    assert shown.loc["GLF (ours)", "fashion"] == "**21.0 ± 1.4**"  # sample std of (20, 22), best FID in bold
+    assert shown.loc["GLF b10 (ours)", "fashion"] == "30.0 ± 0.0"
+    assert shown.loc["Reg GLF", "fashion"] == "diverged"
+    assert shown.loc["GLF (ours)", "synthetic32"] == "not run"
+    markdown = (out / "table1.md").read_text()
     assert "offline classifier" in markdown and "500 generated samples" in markdown
-    assert "\\begin{tabular}" in (tmp_path / "results" / "table1.tex").read_text()
-    long = pd.read_csv(tmp_path / "results" / "table1_long.csv")
-    assert long.loc[(long.model == "glf") & (long.dataset == "fashion"), "fid_mean"].item() == 21.0
-    assert long.loc[(long.model == "glf_b10") & (long.dataset == "fashion"), "fid_mean"].isna().all()
+    latex = (out / "table1.tex").read_text()
+    assert "\\centering" in latex and "\\label{tab:table1}" in latex and "\\begin{tabular}{lrr}" in latex
+    assert "\\bfseries 21.0 $\\pm$ 1.4" in latex and "Table 1:" not in latex
+    numbers = pd.read_csv(out / "table1.csv")
+    glf = numbers[(numbers.model == "glf") & (numbers.dataset == "fashion")].iloc[0]
+    assert glf.fid_mean == 21.0 and glf.fid_std == pytest.approx(2 ** 0.5) and glf.n_seeds == 2
+    assert (glf.features, glf.num_samples, glf.preset) == ("classifier", 500, "unit")
+    long = pd.read_csv(out / "table1_long.csv")
+    assert long.loc[(long.model == "glf_b10") & (long.dataset == "synthetic32"), "fid_mean"].isna().all()
     assert long["kid_mean"].isna().all()  # metrics files written before KID existed
+
+
+def test_latex_escapes_captions_and_cells_and_sets_groups_apart():
+    display = pd.DataFrame({"model": ["A_1", "B & C", "D (perceptual)"], "x": ["1.0 ± 0.1", "2 -> 3", "50%"]})
+    latex = table_format.to_latex(table_format.Table(display, "F_8, F_1/8 & 100% of $x", "t", rules_before=(2,)))
+    assert "\\caption{F\\_8, F\\_1/8 \\& 100\\% of \\$x}" in latex
+    assert "A\\_1 & 1.0 $\\pm$ 0.1" in latex and "B \\& C & 2 $\\rightarrow$ 3" in latex
+    body = latex.split("\\midrule\n", 1)[1]
+    assert body.index("B \\& C") < body.index("\\midrule") < body.index("D (perceptual)")
+
+
+def test_perceptual_models_come_last_after_a_rule(config, tmp_path):
+    config["models"]["glann"] = {"method": "glann", "label": "GLANN"}
+    config["table1"]["models"] = ["glann", "glf", "reg"]
+    out = tmp_path / "results"
+    tables.table1(config, out)
+    assert list(_md_table(out / "table1.md").index) == ["GLF (ours)", "Reg GLF", "GLANN"]
+    body = (out / "table1.tex").read_text().split("\\midrule\n", 1)[1]
+    assert body.index("Reg GLF") < body.index("\\midrule") < body.index("GLANN")
 
 
 def test_table4_appends_gan_rows_and_paper_vs_ours_differences(config, tmp_path):
     config = {**config, "evaluation": {**config["evaluation"], "features": "inception"}}
     _metrics(config, "fashion", "glf", 0, fid=25.3, kid=0.02)
     tables.table4(config, tmp_path / "results")
-    table4 = pd.read_csv(tmp_path / "results" / "table4.csv").set_index("model")
-    assert table4.loc["WGAN GP (Lucic et al. 2018)", "fashion"] == "24.5 ± 2.1"
-    assert table4.loc["GLF", "fashion"] == "25.3 ± 0.0"
-    assert not any(name.startswith("GANs") for name in table4.index)
+    shown = _md_table(tmp_path / "results" / "table4.md")
+    assert shown.loc["WGAN GP (Lucic et al. 2018)", "fashion"] == "24.5 ± 2.1"
+    assert shown.loc["GLF (ours)", "fashion"] == "25.3 ± 0.0"
+    numbers = pd.read_csv(tmp_path / "results" / "table4.csv")
+    assert numbers.loc[numbers.label == "WGAN GP (Lucic et al. 2018)", "fid_std"].item() == 2.1
+    assert not any(name.startswith("GANs") for name in shown.index)
     tables.paper_vs_ours(config, tmp_path / "results")
     versus = pd.read_csv(tmp_path / "results" / "paper_vs_ours.csv")
     row = versus[(versus.model == "GLF") & (versus.dataset == "fashion")].iloc[0]
@@ -109,20 +146,38 @@ def test_every_caption_names_the_commit_and_preset_hash(config, tmp_path):
 def test_tables_2_3_5_6(config, tmp_path):
     out = tmp_path / "results"
     tables.table2(config, out)
-    assert pd.read_csv(out / "table2.csv").set_index("model").loc["GLF", "fashion"] == 4
+    assert _md_table(out / "table2.md").loc["GLF (ours)", "fashion"] == "4"
     tables.table3(config, out)
     table3 = pd.read_csv(out / "table3.csv")
-    fashion = table3[table3.input == "1x28x28, latent 20"]
-    small = table3[table3.input == "3x32x32, latent 8"]
+    fashion = table3[table3.image_size == 28]
+    small = table3[table3.image_size == 32]
     assert len(fashion) == len(small) == 22
     assert fashion.layer.iloc[0] == "Conv(1->64, k4, s2, p1)" and small.layer.iloc[0] == "Conv(3->64, k4, s2, p1)"
     assert fashion.output_shape.iloc[-1] == "1x28x28" and small.output_shape.iloc[9] == "8"
+    shown = pd.read_csv(out / "table3.csv")  # the input shape heads each group once in the display
+    assert (_md_table(out / "table3.md").index != "").sum() == 2 and len(shown) == 44
     _log(config, "fashion", "glf", 0, [{"epoch": 1, "loss": 1.0, "seconds": 2.0}, {"epoch": 2, "loss": 0.5, "seconds": 4.0}])
     tables.table5(config, out)
-    assert pd.read_csv(out / "table5.csv").set_index("model").loc["GLF", "fashion"] == "3.00"
+    assert _md_table(out / "table5.md").loc["GLF (ours)", "fashion"] == "3.00"
     _metrics(config, "fashion", "glf", 0, fid=20.0)
     tables.table6(config, out)
-    assert pd.read_csv(out / "table6.csv").set_index("model").loc["GLF", "fashion"] == "(0.90, 0.80)"
+    shown = _md_table(out / "table6.md")
+    assert shown.loc["GLF (ours)", "fashion F8"] == "**0.90**" and shown.loc["GLF (ours)", "fashion F1/8"] == "**0.80**"
+
+
+def test_every_table_csv_reads_as_numbers(config, tmp_path):
+    _metrics(config, "fashion", "glf", 0, fid=20.0)
+    _log(config, "fashion", "glf", 0, [{"epoch": 1, "loss": 1.0, "seconds": 2.0}])
+    out = tmp_path / "results"
+    numeric = {"table1": ["fid_mean", "fid_std", "n_seeds", "num_samples"], "table1_long": ["fid_mean", "n_seeds"],
+               "table2": ["stage1_epochs", "stage2_epochs"], "table3": ["channels", "image_size", "latent_dim"],
+               "table4": ["fid_mean", "fid_std"], "table5": ["seconds_per_epoch", "n_seeds"],
+               "table6": ["prd_f8_mean", "prd_f8_std", "prd_f1_8_mean", "n_seeds", "num_samples"]}
+    for name in tables.TABLES:
+        tables.TABLES[name](config, out)
+    for name, columns in numeric.items():
+        frame = pd.read_csv(out / f"{name}.csv")
+        assert all(pd.api.types.is_numeric_dtype(frame[c]) for c in columns), (name, frame.dtypes.to_dict())
 
 
 def test_figures_draw_diverged_runs_up_to_divergence(config, tmp_path):
@@ -133,8 +188,9 @@ def test_figures_draw_diverged_runs_up_to_divergence(config, tmp_path):
     out = tmp_path / "results"
     for name in ("figure3", "figure4"):
         written = figures.training_curves(config, name, out)
-        assert [p.suffix for p in written] == [".png", ".pdf"]
+        assert [p.name for p in written] == [f"{name}.png", f"{name}.pdf", f"{name}_column.png", f"{name}_column.pdf"]
         assert written[0].read_bytes()[:4] == b"\x89PNG" and written[1].read_bytes()[:4] == b"%PDF"
+        assert not any(check_outputs.type3_fonts(p) for p in written if p.suffix == ".pdf")
     curves, diverged = figures._run_curves(config, "fashion", "reg")
     assert diverged == 2 and curves["epoch"].tolist() == [1]
 
@@ -164,5 +220,42 @@ def test_table2_counts_the_rae_penalty_search(tmp_path):
         "models": {"rae": {"method": "rae_gmm", "label": "RAE", "z_penalty_grid": [0.1, 1.0, 10.0]}},
         "table1": {"models": ["rae"]}, "evaluation": {"features": "classifier", "num_samples": 500}})
     tables.table2(config, tmp_path)
-    assert pd.read_csv(tmp_path / "table2.csv").set_index("model").loc["RAE", "fashion"] == \
-        "4 + GMM fit (+ z_penalty search: 3 x (4 + GMM fit))"
+    assert _md_table(tmp_path / "table2.md").loc["RAE", "fashion"] == "4 + GMM fit (+ z_penalty search: 3 x (4 + GMM fit))"
+    assert pd.read_csv(tmp_path / "table2.csv").set_index("model").loc["rae", "z_penalty_candidates"] == 3
+
+
+def _figure_texts(fig):
+    return [ax.get_title(loc="left") for ax in fig.axes] + [t.get_text() for t in fig.legends[0].texts]
+
+
+def test_figure_labels_betas_missing_panels_and_diverged_marker(config):
+    for model in ("glf", "glf_b10"):
+        _log(config, "fashion", model, 0, [{"epoch": e, "fid": 50.0 - e, "nll": 1.0 / e} for e in (1, 2, 3)])
+    curves = {m: figures._run_curves(config, "fashion", m) for m in ("glf", "glf_b10")}
+    fig = figures._draw_curves(config, "figure3", curves, width=3.3)
+    texts = _figure_texts(fig)
+    assert "GLF b10 (β=10)" in texts and "GLF" in texts
+    assert "no value: GLF, GLF b10 (β=10)" in texts  # neither logs an entropy
+    assert "x: diverged" not in texts  # nothing diverged
+    assert fig.axes[0].get_ylabel() == "FID (classifier features)"
+    assert all(tick == int(tick) for tick in fig.axes[0].get_xticks())
+    assert fig.get_size_inches()[0] == pytest.approx(3.3)
+    curves["glf"] = (curves["glf"][0], 3)
+    assert "x: diverged" in _figure_texts(figures._draw_curves(config, "figure3", curves, width=7.0))
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="needs pdflatex (texlive-latex-recommended)")
+def test_every_table_compiles_and_fits_its_column(config, tmp_path):
+    for model in ("glf", "glf_b10"):
+        _metrics(config, "fashion", model, 0, fid=123.456)
+        _metrics(config, "synthetic32", model, 1, fid=99.0)
+    out = tmp_path / "results"
+    for name in tables.TABLES:
+        tables.TABLES[name](config, out)
+    texs = sorted(out.glob("*.tex"))
+    assert len(texs) == 7
+    assert [p for tex in texs for p in check_outputs.latex_problems(tex)] == []
+    (out / "unescaped.tex").write_text("\\begin{tabular}{l}F_8\\end{tabular}\n")
+    assert any("Missing $ inserted" in p for p in check_outputs.latex_problems(out / "unescaped.tex"))
+    (out / "too_wide.tex").write_text("\\begin{tabular}{l}\\rule{10cm}{1pt}\\end{tabular}\n")
+    assert any("overfull box" in p for p in check_outputs.latex_problems(out / "too_wide.tex"))

@@ -106,11 +106,13 @@ FIGURE_NAMES += [f"samples_{d}" for d in TABLE1_DATASETS] if FIGURES["grids"] el
 
 def table_files(name):
     formats = ("csv",) if name == "paper_vs_ours" else paths.TABLE_FORMATS
-    return [str(paths.results(config, f"{name}.{fmt}")) for fmt in formats]
+    stems = (name, "table1_long") if name == "table1" else (name,)
+    return [str(paths.results(config, f"{stem}.{fmt}")) for stem in stems for fmt in formats]
 
 
 def figure_files(name):
-    return [str(paths.results(config, f"{name}.{fmt}")) for fmt in paths.FIGURE_FORMATS]
+    return [str(paths.results(config, f"{name}{variant}.{fmt}"))
+            for variant in paths.FIGURE_VARIANTS for fmt in paths.FIGURE_FORMATS]
 
 
 def figure_inputs(name):
@@ -121,9 +123,30 @@ def figure_inputs(name):
     return logs_of(FIGURES[name]["models"], [FIGURES[name]["dataset"]])
 
 
+PERF_CSVS = sorted(str(p) for p in Path("results").glob("perf*.csv"))
+
+
+def report_table(path):
+    """A table file marked for the report, captioned by workflow/report/<table>.rst."""
+    stem, fmt = Path(path).stem, Path(path).suffix[1:]
+    return report(path, caption=f"../report/{stem}.rst", category="Tables", subcategory=stem,
+                  labels={"table": stem, "format": fmt})
+
+
+def report_figure(path, name):
+    """A figure file marked for the report, captioned by workflow/report/<figure>.rst."""
+    caption = "samples" if name.startswith("samples_") else name
+    width = "column" if Path(path).stem.endswith("_column") else "text"
+    return report(path, caption=f"../report/{caption}.rst", category="Figures", subcategory=name,
+                  labels={"figure": name, "width": width, "format": Path(path).suffix[1:]})
+
+
 def all_results():
     tables = [f for name in (*TABLE_NAMES, "paper_vs_ours") for f in table_files(name)]
-    return tables + [f for name in FIGURE_NAMES for f in figure_files(name)]
+    grids = [str(paths.grid(config, d, m, k)) for d in TABLE1_DATASETS for m in FIGURES.get("grids", [])
+             for k in ("grid", "interpolation")]
+    perf = [str(paths.results(config, "perf.html"))] if PERF_CSVS else []
+    return tables + [f for name in FIGURE_NAMES for f in figure_files(name)] + grids + perf
 
 
 wildcard_constraints:

@@ -1,8 +1,10 @@
-"""Tables 1-6, paper_vs_ours, Figures 3-4 and the sample montages under results/."""
+"""Tables 1-6, paper_vs_ours, Figures 3-4, the sample montages and the perf table under results/,
+each registered in the snakemake report with its caption (workflow/report/)."""
 
 
 localrules:
     copy_grid,
+    perf,
 
 
 for _name in (*TABLE_NAMES, "paper_vs_ours"):
@@ -13,7 +15,7 @@ for _name in (*TABLE_NAMES, "paper_vs_ours"):
         input:
             TABLE_INPUTS[_name],
         output:
-            [report(f, category="Tables") if f.endswith(".csv") else f for f in table_files(_name)],
+            [report_table(f) for f in table_files(_name)],
         params:
             name=_name,
         log:
@@ -30,7 +32,7 @@ for _name in FIGURE_NAMES:
         input:
             figure_inputs(_name),
         output:
-            [report(f, category="Figures") if f.endswith(".png") else f for f in figure_files(_name)],
+            [report_figure(f, _name) for f in figure_files(_name)],
         params:
             name=_name,
         log:
@@ -43,10 +45,32 @@ rule copy_grid:
     input:
         f"{FIRST_SEED_RUN}/{{kind}}.png",
     output:
-        str(paths.results(config, "samples/{dataset}/{model}_{kind}.png")),
+        report(
+            str(paths.results(config, "samples/{dataset}/{model}_{kind}.png")),
+            caption="../report/sample_png.rst",
+            category="Samples",
+            subcategory="{dataset}",
+            labels={"model": "{model}", "image": "{kind}"},
+        ),
     wildcard_constraints:
         kind="grid|interpolation",
     log:
         "logs/copy_grid/{dataset}-{model}-{kind}.log",
     shell:
         'echo "SLURM_JOB_ID=${{SLURM_JOB_ID:-none}}" > {log:q}; cp {input:q} {output:q} 2>> {log:q}'
+
+
+rule perf:
+    input:
+        PERF_CSVS,
+    output:
+        report(
+            str(paths.results(config, "perf.html")),
+            caption="../report/perf.rst",
+            category="Performance",
+            labels={"table": "perf", "format": "html"},
+        ),
+    log:
+        "logs/tables/perf.log",
+    shell:
+        f"{PYTHON} -m benchmark.tables --config {PRESET} perf > {{log:q}} 2>&1"

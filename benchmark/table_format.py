@@ -1,0 +1,138 @@
+"""One table, four renderings: numeric CSV, LaTeX (booktabs), Markdown and HTML.
+
+A :class:`Table` is a display frame of strings (first column: the row names), a caption, a label,
+an optional boolean mask of the cells to set in bold and the row positions preceded by a rule.
+The CSV holds the numbers behind the table (``data``) so that pandas reads them as numbers.
+"""
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from benchmark.atomic import atomic_write_text
+from benchmark.paths import TABLE_FORMATS
+
+_LATEX_SPECIALS = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+                   "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+_LATEX_SYMBOLS = {"±": r"$\pm$", "->": r"$\rightarrow$", "β": r"$\beta$", "×": r"$\times$"}
+PLACEHOLDERS = ("", "--", "not run", "diverged")
+_NUMBER = re.compile(r"^\(?[-+]?\d[\d.]*\)?(\s*[±+]\s*.*)?$")
+COLUMN_PT, TEXT_PT = 229.0, 469.0  # \columnwidth and \textwidth of a two-column 10 pt article
+_PT_PER_CHAR, _PT_PER_COLUMN = 4.8, 12.0  # Computer Modern at 10 pt, measured on these tables
+_SIZES = ((1.0, ""), (0.9, "\\small"), (0.8, "\\footnotesize"), (0.7, "\\scriptsize"))
+
+
+@dataclass
+class Table:
+    """A table to write: ``display`` (strings), ``caption`` (plain text, no "Table N:" prefix),
+    ``label`` (LaTeX label without ``tab:``), ``data`` (numbers for the CSV; ``display`` if None),
+    ``bold`` (same shape as ``display``; True where the cell is set in bold), ``rules_before``
+    (row positions that start a new group), ``wide`` (True: ``table*`` spanning both columns of
+    a two-column page; None: decided from the estimated width)."""
+
+    display: pd.DataFrame
+    caption: str
+    label: str
+    data: pd.DataFrame | None = None
+    bold: pd.DataFrame | None = None
+    rules_before: tuple[int, ...] = ()
+    wide: bool | None = None
+
+
+def latex_escape(text: str) -> str:
+    """``text`` with LaTeX's special characters escaped and ±, ->, β, × as math symbols."""
+    escaped = "".join(_LATEX_SPECIALS.get(char, char) for char in str(text))
+    for symbol, latex in _LATEX_SYMBOLS.items():
+        escaped = escaped.replace(symbol, latex)
+    return escaped
+
+
+def _numeric_columns(display: pd.DataFrame) -> list[bool]:
+    """Whether each column holds numbers (every cell a number or a placeholder like "not run")."""
+    return [len(col) > 0 and all(_NUMBER.match(str(v)) or v in PLACEHOLDERS for v in col)
+            for _, col in display.items()]
+
+
+def _bold_mask(table: Table) -> pd.DataFrame:
+    if table.bold is None:
+        return pd.DataFrame(False, index=table.display.index, columns=table.display.columns)
+    return table.bold.reindex_like(table.display).fillna(False).astype(bool)
+
+
+def estimated_width_pt(display: pd.DataFrame) -> float:
+    """A generous estimate of the table's width in pt at 10 pt (longest cell of each column)."""
+    widths = [max([len(str(column))] + [len(str(v)) for v in values]) for column, values in display.items()]
+    return sum(widths) * _PT_PER_CHAR + len(widths) * _PT_PER_COLUMN
+
+
+def to_latex(table: Table) -> str:
+    """The table as a booktabs ``table`` (``table*`` when it is wider than a column) with
+    \\centering, an escaped caption, ``\\label{tab:...}``, right-aligned number columns, the bold
+    cells in bold, and a smaller font when even the text width is too narrow for it."""
+    display = table.display.reset_index(drop=True)
+    bold = _bold_mask(table).reset_index(drop=True)
+    align = "".join("r" if numeric else "l" for numeric in _numeric_columns(display))
+    width = estimated_width_pt(display)
+    wide = width > COLUMN_PT if table.wide is None else table.wide
+    scale, size = next(((s, n) for s, n in _SIZES if width * s <= (TEXT_PT if wide else COLUMN_PT)), _SIZES[-1])
+    styler = display.style.set_uuid(table.label).hide(axis="index").format(latex_escape).format_index(latex_escape, axis=1)
+    styler = styler.apply(lambda _: bold.replace({True: "bfseries: ;", False: ""}), axis=None)
+    latex = styler.to_latex(column_format=align, hrules=True, position_float="centering",
+                            caption=latex_escape(table.caption), label=f"tab:{table.label}",
+                            environment="table*" if wide else "table")
+    if size:
+        latex = latex.replace("\\centering\n", f"\\centering\n{size}\n", 1)
+    return _insert_group_rules(latex, table.rules_before)
+
+
+def _insert_group_rules(latex: str, rules_before: tuple[int, ...]) -> str:
+    """Insert ``\\midrule`` before the given data rows (0-based) of a booktabs tabular."""
+    lines = latex.splitlines()
+    first_row = lines.index(r"\midrule") + 1
+    for row in sorted(rules_before, reverse=True):
+        if row > 0:
+            lines.insert(first_row + row, r"\midrule")
+    return "\n".join(lines) + "\n"
+
+
+def to_html(table: Table) -> str:
+    """A standalone HTML page with the table, its caption and the bold cells in bold."""
+    display = table.display.reset_index(drop=True)
+    bold = _bold_mask(table).reset_index(drop=True)
+    numeric = dict(zip(display.columns, _numeric_columns(display)))
+    styler = display.style.set_uuid(table.label).hide(axis="index").format(escape="html")
+    styler = styler.set_caption(html.escape(table.caption))
+    styler = styler.apply(lambda _: bold.replace({True: "font-weight: bold", False: ""}), axis=None)
+    for column, is_number in numeric.items():
+        styler = styler.set_properties(subset=[column], **{"text-align": "right" if is_number else "left"})
+    for row in table.rules_before:
+        styler = styler.set_properties(subset=pd.IndexSlice[row, :], **{"border-top": "1px solid black"})
+    styler = styler.set_table_styles([
+        {"selector": "", "props": "border-collapse: collapse; border-top: 2px solid black; "
+                                  "border-bottom: 2px solid black; font-family: sans-serif;"},
+        {"selector": "caption", "props": "caption-side: top; text-align: left; padding-bottom: 6px;"},
+        {"selector": "th", "props": "border-bottom: 1px solid black; padding: 3px 10px;"},
+        {"selector": "td", "props": "padding: 2px 10px;"},
+    ])
+    return (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{table.label}</title></head>\n"
+            f"<body>\n{styler.to_html()}\n</body></html>\n")
+
+
+def to_markdown(table: Table) -> str:
+    """The caption, then the table as Markdown with the bold cells in ``**bold**``."""
+    display = table.display.astype(str).where(~_bold_mask(table), "**" + table.display.astype(str) + "**")
+    return f"{table.caption}\n\n{display.to_markdown(index=False)}\n"
+
+
+def write_table(table: Table, stem: Path) -> list[Path]:
+    """Write ``stem.csv`` (numbers), ``.tex``, ``.md`` and ``.html``; return the four paths."""
+    outputs = [stem.with_suffix(f".{fmt}") for fmt in TABLE_FORMATS]
+    data = table.display if table.data is None else table.data
+    texts = (data.to_csv(index=False), to_latex(table), to_markdown(table), to_html(table))
+    for path, text in zip(outputs, texts):
+        atomic_write_text(path, text)
+    return outputs
