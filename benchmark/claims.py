@@ -10,15 +10,18 @@
   difference is within the noise.
 
 How noise is judged.  A comparison of a metric between two models uses the seeds of each: the
-means differ "beyond the noise" when the gap exceeds ``NOISE_SIGMAS`` (2) standard errors of the
-difference, ``sqrt(s_a^2/n_a + s_b^2/n_b)`` with ``s`` the seeds' standard deviation (ddof 1).
-When one model has a single seed, the other's spread stands in for it; when neither has two
-seeds the spread is unknown, and only a gap larger than ``SINGLE_SEED_MARGIN`` (10 %) of the
-larger mean counts (the paper's seed-to-seed FID spread is 1-8 % of the mean).  A gap never
-counts below ``MIN_MARGIN`` (1 %) of the larger mean.  A run that diverged loses every comparison
-with a finished one.  Trajectory claims (a curve that falls, rises, over-fits or fluctuates) are
-judged per seed; the verdict is the seeds' common verdict, ``not enough evidence`` when they
-disagree.  The thresholds of those trajectories are the module constants below.
+means differ "beyond the noise" when the gap exceeds the two-sided 95 % Student-t critical value
+(degrees of freedom: the seeds' count minus one, summed over the models with 2+ seeds) times the
+standard error of the difference, ``sqrt(s_a^2/n_a + s_b^2/n_b)`` with ``s`` the seeds' standard
+deviation (ddof 1): 4.3 standard errors with 2 seeds each, 2.8 with 3.  When one model has a
+single seed, the other's spread stands in for it; when neither has two seeds the spread is
+unknown, and only a gap larger than ``SINGLE_SEED_MARGIN`` (10 %) of the larger mean counts (the
+paper's seed-to-seed FID spread is 1-8 % of the mean).  A gap never counts below ``MIN_MARGIN``
+(1 %) of the larger mean.  A run that diverged loses every comparison with a finished one.
+Trajectory claims (a curve that falls, rises, over-fits or fluctuates) need ``MIN_CURVE_POINTS``
+(4) logged points per run and are judged per seed; the verdict is the seeds' common verdict,
+``not enough evidence`` when they disagree.  The thresholds of those trajectories are the module
+constants below.
 """
 from __future__ import annotations
 
@@ -29,13 +32,15 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy.stats import t as student_t
 
 from benchmark import paths
 from benchmark.config import table1_datasets
 from models import MODELS
 
 HOLDS, FAILS, UNKNOWN = "holds", "fails", "not enough evidence"
-NOISE_SIGMAS = 2.0
+CONFIDENCE = 0.95
+MIN_CURVE_POINTS = 4
 SINGLE_SEED_MARGIN = 0.10
 MIN_MARGIN = 0.01
 SHRINK = 0.9            # latents "shrink": final z_norm below 0.9 x its first-epoch value
@@ -171,8 +176,10 @@ def noise_band(a: Sample, b: Sample) -> tuple[float, str]:
     sa = a.std if len(a.values) > 1 else pooled
     sb = b.std if len(b.values) > 1 else pooled
     se = math.sqrt(sa ** 2 / len(a.values) + sb ** 2 / len(b.values))
-    band = max(NOISE_SIGMAS * se, MIN_MARGIN * scale)
-    return band, f"noise {band:.2f} = max({NOISE_SIGMAS:g} x std err of the difference, {MIN_MARGIN:.0%})"
+    dof = sum(len(s.values) - 1 for s in (a, b) if len(s.values) > 1)
+    critical = float(student_t.ppf(0.5 + CONFIDENCE / 2, dof))
+    band = max(critical * se, MIN_MARGIN * scale)
+    return band, f"noise {band:.2f} = max({critical:.2f} x std err {se:.2f} (t, {dof} dof), {MIN_MARGIN:.0%})"
 
 
 def compare_lower(a: Sample, b: Sample, higher_is_better: bool = False, digits: int = 2) -> Finding:
@@ -223,7 +230,7 @@ def _column(run: Run, key: str) -> np.ndarray | None:
     if run.log is None or key not in run.log.columns:
         return None
     values = run.log[key].dropna().to_numpy(dtype=float)
-    return values if len(values) >= 2 else None
+    return values if len(values) >= MIN_CURVE_POINTS else None
 
 
 def falls(key: str, factor: float = SHRINK):
@@ -231,7 +238,7 @@ def falls(key: str, factor: float = SHRINK):
     def check(run: Run):
         values = _column(run, key)
         if values is None:
-            return None, f"no '{key}' column with 2+ epochs"
+            return None, f"no '{key}' column with 4+ epochs"
         return bool(values[-1] < factor * values[0]), f"{key} {values[0]:.3g} -> {values[-1]:.3g}"
     return check
 
@@ -241,7 +248,7 @@ def rises(key: str):
     def check(run: Run):
         values = _column(run, key)
         if values is None:
-            return None, f"no '{key}' column with 2+ epochs"
+            return None, f"no '{key}' column with 4+ epochs"
         return bool(values[-1] > values[0]), f"{key} {values[0]:.3g} -> {values[-1]:.3g}"
     return check
 
@@ -252,7 +259,7 @@ def nll_overfits(latent_dim: int):
     def check(run: Run):
         values = _column(run, "nll")
         if values is None:
-            return None, "no 'nll' column with 2+ epochs"
+            return None, "no 'nll' column with 4+ epochs"
         drop = values[len(values) // 2] - values[-1]
         return bool(drop > OVERFIT_NATS_PER_DIM * latent_dim), (
             f"nll {values[len(values) // 2]:.3g} -> {values[-1]:.3g} over the second half "
@@ -267,7 +274,7 @@ def fid_unstable(run: Run):
         return True, "run diverged"
     values = _column(run, "fid")
     if values is None:
-        return None, "no tracked 'fid' with 2+ evaluations"
+        return None, "no tracked 'fid' with 4+ evaluations"
     low = values.min()
     tail = values[len(values) // 4:]
     rise = float(np.max(np.diff(tail))) if len(tail) > 1 else 0.0

@@ -16,10 +16,12 @@ from benchmark.joblog import announce
 from benchmark.provenance import provenance_note
 
 NOISE_RULE = (f"Verdicts: `{claims.HOLDS}`, `{claims.FAILS}`, `{claims.UNKNOWN}`. A difference between two models "
-              f"counts when it exceeds {claims.NOISE_SIGMAS:g} standard errors of the difference of the seeds' means "
+              f"counts when it exceeds the {claims.CONFIDENCE:.0%} Student-t critical value times the standard error of the "
+              f"difference of the seeds' means "
               f"(with one seed on both sides: {claims.SINGLE_SEED_MARGIN:.0%} of the larger mean); a missing "
               f"model or a difference within that noise gives `{claims.UNKNOWN}`. Curves (latent norm, log-det, "
-              f"NLL, tracked FID) are judged per seed; seeds that disagree give `{claims.UNKNOWN}`.")
+              f"NLL, tracked FID) need {claims.MIN_CURVE_POINTS} points and are judged per seed; seeds that disagree give "
+              f"`{claims.UNKNOWN}`.")
 
 
 def claims_markdown(config: dict, table: pd.DataFrame) -> str:
