@@ -35,8 +35,7 @@ import pandas as pd
 from scipy.stats import t as student_t
 
 from benchmark import paths
-from benchmark.config import table1_datasets
-from models import MODELS
+from benchmark.config import model_param, table1_datasets, uses_perceptual
 
 HOLDS, FAILS, UNKNOWN = "holds", "fails", "not enough evidence"
 CONFIDENCE = 0.95
@@ -291,12 +290,6 @@ def _negated(check):
 
 # ---------------------------------------------------------------- which model is which
 
-def uses_perceptual(config: dict, model: str) -> bool:
-    """Whether a model trains with the VGG perceptual loss (GLF+perceptual, GLANN by default)."""
-    spec = config["models"][model]
-    return spec["method"] == "glf_perceptual" or (spec["method"] == "glann" and spec.get("params", {}).get("perceptual", True))
-
-
 def table1_model(config: dict, method: str) -> str | None:
     """The first Table 1 model of ``method`` (e.g. the GLF row), None when absent."""
     return next((m for m in config["table1"]["models"] if config["models"][m]["method"] == method), None)
@@ -304,16 +297,14 @@ def table1_model(config: dict, method: str) -> str | None:
 
 def beta_of(config: dict, model: str) -> float | str:
     """The decoder's beta of a model (``"learned"`` with a learnable variance)."""
-    spec = config["models"][model]
-    params = spec.get("params", {})
-    if params.get("learn_variance"):
+    if model_param(config, model, "learn_variance"):
         return "learned"
-    return float(params.get("beta", getattr(MODELS[spec["method"]], "default_beta", 1.0)))
+    return float(model_param(config, model, "beta"))
 
 
 def figure_models(config: dict, figure: str, method: str) -> list[str]:
     """The models of ``figure`` whose method is ``method``."""
-    fig = config.get("figures", {}).get(figure)
+    fig = config["figures"].get(figure)
     return [m for m in fig["models"] if config["models"][m]["method"] == method] if fig else []
 
 
@@ -537,7 +528,7 @@ def check_claims(results: Results) -> pd.DataFrame:
             plans += [(claim, d, TABLE1_CLAIMS[claim]) for d in table1_datasets(config)]
         else:
             figure, check = FIGURE_CLAIMS[claim]
-            fig = config.get("figures", {}).get(figure)
+            fig = config["figures"].get(figure)
             plans.append((claim, fig["dataset"] if fig else "", check))
     rows = []
     for claim, dataset, check in plans:

@@ -104,9 +104,8 @@ def _check_model_params(config: dict, name: str, model: dict, source: str) -> No
     """The model's params (and its per-dataset params) against its method's declaration; the
     datasets named by its per_dataset and lr_schedule entries against the preset's."""
     declared = MODELS[model["method"]].declared_params
-    checks = [(model.get("params", {}), f"models.{name}.params")]
-    checks += [(over.get("params", {}), f"models.{name}.per_dataset.{ds}.params")
-               for ds, over in model.get("per_dataset", {}).items()]
+    checks = [(model["params"], f"models.{name}.params")]
+    checks += [(over["params"], f"models.{name}.per_dataset.{ds}.params") for ds, over in model["per_dataset"].items()]
     try:
         for values, where in checks:
             check_params(declared, values, where)
@@ -115,7 +114,7 @@ def _check_model_params(config: dict, name: str, model: dict, source: str) -> No
     if "z_penalty_grid" in model and "z_penalty" not in declared:
         raise ConfigError(f"{source}: 'models.{name}.z_penalty_grid' needs a method with the param z_penalty "
                           f"(e.g. rae_gmm); method {model['method']!r} has none: remove the key")
-    keyed = [("per_dataset", model.get("per_dataset", {})), ("lr_schedule", model.get("lr_schedule", {})),
+    keyed = [("per_dataset", model["per_dataset"]), ("lr_schedule", model.get("lr_schedule", {})),
              ("second_stage.lr_schedule", model.get("second_stage", {}).get("lr_schedule", {}))]
     for key, mapping in keyed:
         for dataset in mapping:
@@ -138,6 +137,20 @@ def _check_names(config: dict, source: str) -> None:
             if name not in defined:
                 raise ConfigError(f"{source}: '{key}' names {name!r}, which is not defined; "
                                   f"defined: {sorted(defined)}")
+
+
+def model_param(config: dict, model: str, name: str) -> Any:
+    """The value of param ``name`` of the preset's model ``model``: its ``params`` entry, else its
+    method's declared default; ``None`` when the method declares no such param."""
+    settings = config["models"][model]
+    declared = MODELS[settings["method"]].declared_params
+    return settings["params"].get(name, declared[name].default) if name in declared else None
+
+
+def uses_perceptual(config: dict, model: str) -> bool:
+    """Whether the preset's model trains with the VGG perceptual loss (GLF+perceptual; GLANN
+    unless its param ``perceptual`` is false)."""
+    return config["models"][model]["method"] == "glf_perceptual" or bool(model_param(config, model, "perceptual"))
 
 
 def table1_datasets(config: dict) -> list[str]:
@@ -201,7 +214,7 @@ def resolve_run(config: dict, model: str, dataset: str, seed: int) -> RunConfig:
     if dataset not in config["datasets"]:
         raise ConfigError(f"unknown dataset {dataset!r}; datasets in this preset: {sorted(config['datasets'])}")
     m, d = config["models"][model], config["datasets"][dataset]
-    override = m.get("per_dataset", {}).get(dataset, {})
+    override = m["per_dataset"].get(dataset, {"params": {}})
     info = DATASETS[dataset]
     factor = m["epochs_factor"]
     epochs = _epochs(m.get("epochs"), dataset, math.ceil(d["epochs"] * factor))
@@ -217,7 +230,7 @@ def resolve_run(config: dict, model: str, dataset: str, seed: int) -> RunConfig:
                                lr=stage.get("lr", train.lr), seed=seed,
                                **_schedule([], stage.get("lr_schedule", {}), dataset, stage_epochs))
     spec = ModelSpec(channels=info.channels, image_size=info.image_size, latent_dim=d["latent_dim"],
-                     flow_width=d["flow_width"], params={**m["params"], **override.get("params", {})})
+                     flow_width=d["flow_width"], params={**m["params"], **override["params"]})
     return RunConfig(model=model, method=m["method"], dataset=dataset, seed=seed, spec=spec, train=train,
                      second_stage=second, max_train_images=d["max_train_images"], crop=d["crop"])
 

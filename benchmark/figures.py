@@ -19,7 +19,7 @@ from PIL import Image  # noqa: E402
 from benchmark import paths  # noqa: E402
 from benchmark.atomic import atomic_path  # noqa: E402
 from benchmark.cli import reports_errors
-from benchmark.config import load_config  # noqa: E402
+from benchmark.config import load_config, model_param  # noqa: E402
 from benchmark.joblog import announce
 
 PANELS = {
@@ -65,10 +65,13 @@ def _run_curves(config: dict, dataset: str, model: str) -> tuple[pd.DataFrame | 
 
 
 def model_label(config: dict, model: str) -> str:
-    """The model's label with its beta when the preset sets one and the label does not say it."""
+    """The model's label with its decoder beta (the preset's, else its method's default; "learned"
+    with a learned variance) when the method has one and the label does not say it."""
     label = config["models"][model].get("label", model)
-    beta = config["models"][model].get("params", {}).get("beta")
-    return label if beta is None or "beta" in label.lower() or "β" in label else f"{label} (β={beta:g})"
+    beta = "learned" if model_param(config, model, "learn_variance") else model_param(config, model, "beta")
+    if beta is None or "beta" in label.lower() or "β" in label or "learned" in label:
+        return label
+    return f"{label} (β={beta})" if isinstance(beta, str) else f"{label} (β={beta:g})"
 
 
 def _panel_axes(count: int, width: float) -> tuple[plt.Figure, list[plt.Axes]]:

@@ -115,7 +115,7 @@ def provenance(config: dict, datasets: list[str] | None = None) -> dict:
     return {
         "git": git_state(),
         "versions": package_versions(),
-        "device": device_name(config.get("device", "auto")),
+        "device": device_name(config["device"]),
         "preset": {"name": config["preset"], "sha256": preset_hash(config)},
         "features": config["evaluation"]["features"],
         "data": {d: data_checksums(config, d) for d in datasets},

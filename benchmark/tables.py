@@ -19,7 +19,7 @@ import pandas as pd
 from benchmark import paths
 from benchmark.atomic import atomic_write_text
 from benchmark.cli import reports_errors
-from benchmark.config import load_config, resolve_run, table1_datasets
+from benchmark.config import load_config, resolve_run, table1_datasets, uses_perceptual
 from benchmark.data import dataset_info
 from benchmark.joblog import announce
 from benchmark.metrics.registry import FEATURES
@@ -37,7 +37,6 @@ REFERENCE_FEATURES = "inception"  # every FID in workflow/reference/ is an Incep
 
 
 OURS = {"glf", "glf_perceptual"}
-PERCEPTUAL_BY_DEFAULT = {"glf_perceptual", "glann"}
 
 
 def _label(config: dict, model: str) -> str:
@@ -46,16 +45,10 @@ def _label(config: dict, model: str) -> str:
     return f"{label} (ours)" if config["models"][model]["method"] in OURS else label
 
 
-def _perceptual(config: dict, model: str) -> bool:
-    """Whether the model trains with the perceptual loss (the paper sets these rows apart)."""
-    settings = config["models"][model]
-    return bool(settings["params"].get("perceptual", settings["method"] in PERCEPTUAL_BY_DEFAULT))
-
-
 def _grouped(config: dict, models: list[str]) -> tuple[list[str], tuple[int, ...]]:
     """``models`` with the perceptual-loss models last, and the row where that group starts."""
-    plain = [m for m in models if not _perceptual(config, m)]
-    ordered = plain + [m for m in models if _perceptual(config, m)]
+    plain = [m for m in models if not uses_perceptual(config, m)]
+    ordered = plain + [m for m in models if uses_perceptual(config, m)]
     return ordered, (len(plain),) if 0 < len(plain) < len(ordered) else ()
 
 

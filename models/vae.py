@@ -5,7 +5,7 @@ import torch
 
 from models.architecture import Decoder, Encoder
 from models.base import GenerativeModel, ModelSpec, adam, flow_optimizer_group
-from models.flow import FLOW_PARAMS, flow_from_spec
+from models.flow import flow_from_spec
 from models.gaussian import (
     GaussianLikelihood,
     kl_to_standard_normal,

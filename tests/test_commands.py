@@ -126,7 +126,7 @@ def test_fid_tracker_prints_no_progress_bars_when_told(tmp_path, monkeypatch, ca
     class Model:
         device = torch.device("cpu")
 
-        def sample(self, n, generator):
+        def sample(self, n, generator, protocol):
             return torch.rand(n, 3, 64, 64, generator=generator)
 
     monkeypatch.setattr("benchmark.runs.load_dataset", lambda *a, **k: ImageSet(

@@ -87,7 +87,7 @@ def test_latex_escapes_captions_and_cells_and_sets_groups_apart():
 
 
 def test_perceptual_models_come_last_after_a_rule(config, tmp_path):
-    config["models"]["glann"] = {"method": "glann", "label": "GLANN"}
+    config["models"]["glann"] = {"method": "glann", "label": "GLANN", "params": {}}
     config["table1"]["models"] = ["glann", "glf", "reg"]
     out = tmp_path / "results"
     tables.table1(config, out)
@@ -127,12 +127,15 @@ def test_paper_vs_ours_never_subtracts_across_feature_kinds(config, tmp_path):
 def test_table4_sets_inception_gan_rows_apart_under_classifier_features(config, tmp_path):
     _metrics(config, "fashion", "glf", 0, fid=25.3)
     tables.table4(config, tmp_path / "results")
-    models = list(pd.read_csv(tmp_path / "results" / "table4.csv").model)
+    models = list(_md_table(tmp_path / "results" / "table4.md").index)
     heading = next(i for i, name in enumerate(models) if name.startswith("GANs"))
     assert "not comparable" in models[heading]
     assert all("Lucic" not in name for name in models[:heading])
-    assert all("Lucic" in name for name in models[heading:])
+    assert all("Lucic" in name for name in models[heading + 1:])
     assert "not compared" in (tmp_path / "results" / "table4.md").read_text().splitlines()[0]
+    numbers = pd.read_csv(tmp_path / "results" / "table4.csv")
+    gans = numbers.label.str.contains("Lucic")
+    assert set(numbers.features[gans]) == {"inception"} and set(numbers.features[~gans]) == {"classifier"}
 
 
 def test_every_caption_names_the_commit_and_preset_hash(config, tmp_path):
@@ -234,8 +237,8 @@ def test_figure_labels_betas_missing_panels_and_diverged_marker(config):
     curves = {m: figures._run_curves(config, "fashion", m) for m in ("glf", "glf_b10")}
     fig = figures._draw_curves(config, "figure3", curves, width=3.3)
     texts = _figure_texts(fig)
-    assert "GLF b10 (β=10)" in texts and "GLF" in texts
-    assert "no value: GLF, GLF b10 (β=10)" in texts  # neither logs an entropy
+    assert "GLF b10 (β=10)" in texts and "GLF (β=1)" in texts  # the preset's beta, else the method's default
+    assert "no value: GLF (β=1), GLF b10 (β=10)" in texts  # neither logs an entropy
     assert "x: diverged" not in texts  # nothing diverged
     assert fig.axes[0].get_ylabel() == "FID (classifier features)"
     assert all(tick == int(tick) for tick in fig.axes[0].get_xticks())

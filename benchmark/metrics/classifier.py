@@ -20,7 +20,7 @@ from torch import nn
 from tqdm import tqdm
 
 from benchmark.atomic import atomic_torch_save
-from benchmark.data import load_dataset, to_float
+from benchmark.data import to_float
 from benchmark.device import pick_device
 from benchmark.metrics.features import FeatureExtractor
 from benchmark.metrics.fid import content_sha256, sha256_file, verify_sha256

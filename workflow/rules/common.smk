@@ -143,7 +143,7 @@ def report_figure(path, name):
 
 def all_results():
     tables = [f for name in (*TABLE_NAMES, "paper_vs_ours") for f in table_files(name)]
-    grids = [str(paths.grid(config, d, m, k)) for d in TABLE1_DATASETS for m in FIGURES.get("grids", [])
+    grids = [str(paths.grid(config, d, m, k)) for d in TABLE1_DATASETS for m in FIGURES["grids"]
              for k in ("grid", "interpolation")]
     perf = [str(paths.results(config, "perf.html"))] if PERF_CSVS else []
     return tables + [f for name in FIGURE_NAMES for f in figure_files(name)] + grids + perf
