@@ -306,7 +306,7 @@ def evaluate_rows(samples: int, device: torch.device, repeats: int = 3, min_seco
     def seconds() -> float:
         started = time.perf_counter()
         evaluate_samples(generate(model, samples, seed=0, batch_size=max(batch_size, 1000)), real, extractor,
-                         batch_size=batch_size)
+                         None, batch_size)
         return time.perf_counter() - started
 
     def naive_seconds() -> float:

@@ -42,7 +42,8 @@ def setup(tmp_path_factory):
     noise = torch.randint(0, 256, (300, 1, 28, 28), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
     for name, images, status in (("good", real[:300].flip(0).clone(), "completed"), ("noise", noise, "completed"),
                                  ("diverged", None, "diverged")):
-        torch.save({"images": images, "status": status, "meta": {}}, root / f"{name}.pt")
+        torch.save({"images": images, "status": status, "meta": {}, "sampling": "authors",
+                    "images_by_sampling": {"authors": images, "eval": images}}, root / f"{name}.pt")
     return root, preset
 
 
@@ -59,6 +60,7 @@ def test_command_writes_metrics_and_curve(setup):
     assert good["features"] == "classifier" and good["fid_label"] == "FID (classifier)"
     assert good["fid_variant"] == "legacy" and good["status"] == "completed"
     assert good["num_samples"] == 200 and len(good["features_sha256"]) == 64
+    assert good["fid_authors"] == good["fid_eval"] == good["fid"]  # both protocols' images are the same here
     assert noise["fid"] > 10 * good["fid"] and noise["kid"] > 10 * abs(good["kid"])
     assert good["prd_f8"] > noise["prd_f8"] and good["prd_f1_8"] > noise["prd_f1_8"]
     curve = np.loadtxt(root / "good-metrics_prd.csv", delimiter=",", skiprows=1)

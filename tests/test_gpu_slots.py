@@ -11,8 +11,12 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
+
+from benchmark.config import SCHEMA_PATH
 
 ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SLOTS = yaml.safe_load(SCHEMA_PATH.read_text())["properties"]["resources"]["properties"]["gpu_slots"]["default"]
 TOY = f'''
 include: "{ROOT}/workflow/rules/gpu_slots.smk"
 rule all:
@@ -26,10 +30,10 @@ rule job:
 
 def most_jobs_at_once(tmp_path: Path, slots: int | None, *args: str) -> int:
     """Run the toy workflow with the local profile, a preset with ``resources.gpu_slots: slots``
-    (none: the key left out) and ``args``; return the largest number of jobs whose
+    (none: the schema's default, which the workflow's validation fills in) and ``args``; return the largest number of jobs whose
     [start, end] intervals overlap."""
     (tmp_path / "Snakefile").write_text(TOY)
-    (tmp_path / "preset.yaml").write_text("resources: {}\n" if slots is None else f"resources: {{gpu_slots: {slots}}}\n")
+    (tmp_path / "preset.yaml").write_text(f"resources: {{gpu_slots: {DEFAULT_SLOTS if slots is None else slots}}}\n")
     args = ("--configfile", "preset.yaml", *args)
     subprocess.run([sys.executable, "-m", "snakemake", "--profile", str(ROOT / "workflow/profiles/local"),
                     "--cores", "4", "--quiet", *args], cwd=tmp_path, check=True, capture_output=True)
