@@ -29,7 +29,7 @@ SELECTION_FILE = "selection.json"
 def load_run(args: argparse.Namespace) -> tuple[dict, RunConfig, Path]:
     """Validate the preset and resolve the run; return (config, run, run_dir).  A model with a
     ``z_penalty_grid`` gets the value chosen in ``<run_dir>/selection.json``
-    (:mod:`benchmark.select_penalty`), which must exist."""
+    (:mod:`benchmark.commands.select_penalty`), which must exist."""
     config = load_config(args.config)
     run = resolve_run(config, args.model, args.dataset, args.seed)
     run_dir = args.run_dir or paths.run_dir(config, args.dataset, args.model, args.seed)
@@ -37,7 +37,7 @@ def load_run(args: argparse.Namespace) -> tuple[dict, RunConfig, Path]:
         selection = Path(run_dir) / SELECTION_FILE
         if not selection.exists():
             raise FileNotFoundError(f"{selection} is missing: model {args.model!r} has a z_penalty_grid; run "
-                                    f"`python -m benchmark.select_penalty` with the same arguments first")
+                                    f"`python -m benchmark.commands.select_penalty` with the same arguments first")
         chosen = json.loads(selection.read_text())["chosen"]
         run = with_params(run, z_penalty=chosen)
     return config, run, run_dir

@@ -9,7 +9,7 @@ The VGG is frozen and held *outside* the module's registered children, and loade
 first call: it never enters optimisers or ``state_dict`` (checkpoints stay small, and resuming a
 checkpoint just reloads and re-verifies the weights file).
 
-``python -m benchmark.vgg_weights [--path P] [--download]`` checks (or fetches) the weights file,
+``python -m benchmark.commands.vgg_weights [--path P] [--download]`` checks (or fetches) the weights file,
 e.g. on a submit host with internet before jobs run on compute nodes without it.
 """
 from __future__ import annotations

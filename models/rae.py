@@ -83,7 +83,7 @@ class RAEGMM(GenerativeModel):
         mean + L eps with L the Cholesky factor of its covariance."""
         if not bool(self.gmm_fitted):
             raise RuntimeError("RAE+GMM has no fitted GMM yet: run its second stage "
-                               "(python -m benchmark.second_stage, i.e. fit_second_stage) before sampling")
+                               "(python -m benchmark.commands.second_stage, i.e. fit_second_stage) before sampling")
         component = torch.multinomial(self.gmm_weights, n, replacement=True, generator=generator)
         eps = torch.randn(n, self.spec.latent_dim, 1, generator=generator, device=self.gmm_means.device)
         scale_tril = torch.linalg.cholesky(self.gmm_covariances.double()).to(self.gmm_means.dtype)

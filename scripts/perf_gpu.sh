@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The GPU check of the speed work, in one run: benchmark.perf on CUDA at real sizes (writes
+# The GPU check of the speed work, in one run: benchmark.commands.perf on CUDA at real sizes (writes
 # results/perf_gpu.csv with the device name), then the validation-quick preset through the
 # local profile (several runs per GPU via resources.gpu_slots), timed.
 # Sizes come from the environment so that the same script is tried on CPU first, e.g.
@@ -11,7 +11,7 @@ OUT_DIR=${OUT_DIR:-results}
 PRESET=${PRESET:-workflow/config/validation-quick.yaml}
 mkdir -p "$OUT_DIR"
 command -v nvidia-smi >/dev/null && nvidia-smi -L
-"$PYTHON" -m benchmark.perf --device "${DEVICE:-cuda}" --images "${IMAGES:-8192}" --batch-size "${BATCH:-256}" \
+"$PYTHON" -m benchmark.commands.perf --device "${DEVICE:-cuda}" --images "${IMAGES:-8192}" --batch-size "${BATCH:-256}" \
   --min-steps "${MIN_STEPS:-50}" --min-seconds "${MIN_SECONDS:-2}" --repeats "${REPEATS:-3}" \
   --classifier-images "${CLASSIFIER_IMAGES:-10000}" --inception-images "${INCEPTION_IMAGES:-2048}" \
   --prd-features "${PRD_FEATURES:-10000}" --evaluate-samples "${EVAL_SAMPLES:-10000}" --out-dir "$OUT_DIR"

@@ -7,7 +7,7 @@ import pytest
 from benchmark import claims, paths
 from benchmark.claims import FAILS, HOLDS, UNKNOWN, Sample, compare_lower
 from benchmark.config import validate_config
-from benchmark.write_claims import write_claims
+from benchmark.commands.write_claims import write_claims
 
 SEEDS = [0, 1, 2]
 

@@ -13,7 +13,8 @@ import pytest
 import torch
 import yaml
 
-from benchmark import evaluation, train_classifier
+from benchmark import evaluation
+from benchmark.commands import train_classifier
 from benchmark.config import SCHEMA_PATH, load_config, validate_config
 from benchmark.data import ImageSet
 
@@ -48,14 +49,16 @@ COMMANDS = {name for name, tree in TREES.items() if defines_main(tree)}
 
 
 def test_no_module_imports_a_command():
-    assert {"benchmark.evaluate", "benchmark.sample", "benchmark.train", "benchmark.train_classifier"} <= COMMANDS
+    assert {"benchmark.commands.evaluate", "benchmark.commands.sample", "benchmark.commands.train",
+            "benchmark.commands.train_classifier"} <= COMMANDS
+    assert {name for name in COMMANDS if not name.startswith("benchmark.commands.")} == set()  # seen at a glance
     offenders = {name: sorted(imported_modules(tree) & COMMANDS) for name, tree in TREES.items()}
     assert {name: found for name, found in offenders.items() if found} == {}
 
 
 def test_metrics_is_a_library_and_evaluate_is_the_one_evaluation_command():
     assert not [name for name in COMMANDS if name.startswith("benchmark.metrics")]
-    assert [name for name in COMMANDS if "evaluat" in name] == ["benchmark.evaluate"]
+    assert [name for name in COMMANDS if "evaluat" in name] == ["benchmark.commands.evaluate"]
 
 
 def celeba_preset(tmp_path, crop: int) -> str:

@@ -1,5 +1,5 @@
 """The one evaluation command and the classifier command, driven by a preset: metrics JSON
-(FID, KID, PRD) and PRD curve of a samples file as ``benchmark.sample`` writes it, and errors."""
+(FID, KID, PRD) and PRD curve of a samples file as ``benchmark.commands.sample`` writes it, and errors."""
 from __future__ import annotations
 
 import json
@@ -10,7 +10,7 @@ import torch
 import yaml
 from metrics_helpers import save_random_inception
 
-from benchmark import evaluate, train_classifier
+from benchmark.commands import evaluate, train_classifier
 from benchmark.data import load_dataset
 from benchmark.metrics.classifier import load_classifier, read_recipe
 from benchmark.metrics.fid import INCEPTION_WEIGHTS_SHA256, WeightsError
@@ -86,7 +86,7 @@ def test_classifier_command_trains_once_per_recipe(setup, capsys):
     assert read_recipe(weights).epochs == 1
     assert train_classifier.main(["--config", preset, "--dataset", "synthetic28"]) == 0
     assert "already holds" in capsys.readouterr().out
-    with pytest.raises(FileNotFoundError, match="benchmark.train_classifier --config"):
+    with pytest.raises(FileNotFoundError, match="benchmark.commands.train_classifier --config"):
         load_classifier(root / "missing.pt")
 
 

@@ -5,7 +5,7 @@ import pytest
 import torch
 import yaml
 
-from benchmark import sample, train
+from benchmark.commands import sample, train
 from benchmark.data import load_dataset, to_float
 from benchmark.model_io import load_model
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 import torchvision
 
-from benchmark.vgg_weights import main
+from benchmark.commands.vgg_weights import main
 from models.perceptual import (
     VGG16_SHA256,
     VGG16_URL,

@@ -1,11 +1,12 @@
-"""benchmark.perf on tiny sizes: the rows, the CSV columns and the suite/naive ratios (no timing asserts)."""
+"""benchmark.commands.perf on tiny sizes: the rows, the CSV columns and the suite/naive ratios (no timing asserts)."""
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 import torch
 
-from benchmark import paths, perf
+from benchmark import paths
+from benchmark.commands import perf
 from benchmark.config import validate_config
 from models import build_model
 from models.base import ModelSpec, adam

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import torch
 
-from benchmark import evaluate, paths, provenance
+from benchmark import paths, provenance
+from benchmark.commands import evaluate
 from benchmark.config import load_config
 
 REPO = Path(__file__).resolve().parent.parent

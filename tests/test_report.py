@@ -4,7 +4,7 @@ import sys
 import pandas as pd
 import pytest
 
-from benchmark.check_outputs import report_problems, table_text
+from benchmark.commands.check_outputs import report_problems, table_text
 from benchmark.table_format import Table, to_html
 
 SNAKEFILE = '''

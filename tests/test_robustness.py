@@ -13,11 +13,11 @@ from benchmark import paths
 from benchmark.atomic import atomic_write_text
 from benchmark.config import ConfigError, resolve_run, validate_config
 from benchmark.data import cache_path, load_dataset
-from benchmark.evaluate import read_samples
-from benchmark.figures import training_curves
+from benchmark.commands.evaluate import read_samples
+from benchmark.commands.figures import training_curves
 from benchmark.model_io import load_model
 from benchmark.run_lock import RunBusyError, run_lock
-from benchmark.tables import table1, table5
+from benchmark.commands.tables import table1, table5
 from benchmark.torch_files import UnreadableFileError
 from benchmark.stages import second_stage_run, train_run
 from benchmark.trainer import Trainer, TrainSettings

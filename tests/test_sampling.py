@@ -10,9 +10,9 @@ import torch
 from benchmark import paths
 from benchmark.config import validate_config
 from benchmark.data import load_dataset
-from benchmark.evaluate import evaluate_file
+from benchmark.commands.evaluate import evaluate_file
 from benchmark.metrics.classifier import make_recipe, save_classifier, train_classifier
-from benchmark.sample import generate
+from benchmark.sampling import generate
 from models import build_model
 from models.base import ModelSpec
 from models.sampling import stretch_to_unit

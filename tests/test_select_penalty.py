@@ -8,7 +8,8 @@ import json
 import pytest
 import torch
 
-from benchmark import data, paths, select_penalty
+from benchmark import data, paths
+from benchmark.commands import select_penalty
 from benchmark.config import ConfigError, validate_config
 from benchmark.metrics.classifier import make_recipe, save_classifier, train_classifier
 from benchmark.runs import load_run

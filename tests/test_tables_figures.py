@@ -4,7 +4,8 @@ import shutil
 import pandas as pd
 import pytest
 
-from benchmark import check_outputs, figures, paths, table_format, tables
+from benchmark import paths, table_format
+from benchmark.commands import check_outputs, figures, tables
 from benchmark.config import validate_config
 from benchmark.provenance import preset_hash
 

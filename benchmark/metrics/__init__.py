@@ -1,5 +1,5 @@
 """Sample-quality metrics: FID (Inception or the dataset's own classifier features), KID and PRD.
-A library: no module here is a command (``python -m benchmark.evaluate`` is the one that evaluates).
+A library: no module here is a command (``python -m benchmark.commands.evaluate`` is the one that evaluates).
 
 - :mod:`frechet`: Gaussian statistics and the Frechet distance (float64).
 - :mod:`features`: the :class:`FeatureExtractor` interface.

@@ -6,7 +6,7 @@ self-supervised one, 4-way rotation prediction (each image rotated by 0, 90, 180
 the network predicts which), so the features still describe image content.  Training is seeded;
 the saved file records how it was made (its "recipe", including a content hash of the training
 images), and its SHA-256 identifies the features in every metrics file.  The command that trains
-it for a preset is ``python -m benchmark.train_classifier``.
+it for a preset is ``python -m benchmark.commands.train_classifier``.
 """
 from __future__ import annotations
 
@@ -170,7 +170,7 @@ def load_classifier(path: str | os.PathLike, device: str | torch.device = "auto"
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"classifier weights not found at {path}; train them with "
-                                f"`python -m benchmark.train_classifier --config PRESET --dataset DATASET`")
+                                f"`python -m benchmark.commands.train_classifier --config PRESET --dataset DATASET`")
     digest = verify_sha256(path, expected_sha256) if expected_sha256 else sha256_file(path)
     payload = torch.load(path, map_location="cpu", weights_only=True)
     recipe = ClassifierRecipe(**payload["recipe"])

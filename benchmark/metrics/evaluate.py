@@ -1,5 +1,5 @@
 """FID, KID and PRD of generated samples against as many real images (a library; the command
-is ``python -m benchmark.evaluate``).
+is ``python -m benchmark.commands.evaluate``).
 
 The metrics dict names the features (and their weights' SHA-256) that produced it: "FID" for
 Inception, "FID (classifier)" for the dataset's own classifier (labels from the registry).

@@ -28,7 +28,7 @@ rule claims:
     log:
         "logs/claims.log",
     shell:
-        f"{PYTHON} -m benchmark.write_claims --config {PRESET} > {{log:q}} 2>&1"
+        f"{PYTHON} -m benchmark.commands.write_claims --config {PRESET} > {{log:q}} 2>&1"
 
 
 rule provenance:
@@ -40,4 +40,4 @@ rule provenance:
     log:
         "logs/provenance.log",
     shell:
-        f"{PYTHON} -m benchmark.write_provenance --config {PRESET} --out {{output:q}} > {{log:q}} 2>&1"
+        f"{PYTHON} -m benchmark.commands.write_provenance --config {PRESET} --out {{output:q}} > {{log:q}} 2>&1"

@@ -12,4 +12,4 @@ rule prepare_data:
     log:
         "logs/prepare_data/{dataset}.log",
     shell:
-        f"{PYTHON} -m benchmark.prepare_data --config {PRESET} --dataset {{wildcards.dataset:q}} > {{log:q}} 2>&1"
+        f"{PYTHON} -m benchmark.commands.prepare_data --config {PRESET} --dataset {{wildcards.dataset:q}} > {{log:q}} 2>&1"

@@ -12,7 +12,7 @@ rule inception_weights:
     log:
         "logs/features/inception.log",
     shell:
-        f"{PYTHON} -m benchmark.evaluate --config {PRESET} fetch-inception > {{log:q}} 2>&1"
+        f"{PYTHON} -m benchmark.commands.evaluate --config {PRESET} fetch-inception > {{log:q}} 2>&1"
 
 
 rule classifier:
@@ -31,7 +31,7 @@ rule classifier:
         mem_mb=EVAL_MEM_MB,
         runtime=EVAL_RUNTIME,
     shell:
-        f"{PYTHON} -m benchmark.train_classifier --config {PRESET} --dataset {{wildcards.dataset:q}} > {{log:q}} 2>&1"
+        f"{PYTHON} -m benchmark.commands.train_classifier --config {PRESET} --dataset {{wildcards.dataset:q}} > {{log:q}} 2>&1"
 
 
 rule reference_stats:
@@ -48,7 +48,7 @@ rule reference_stats:
         mem_mb=EVAL_MEM_MB,
         runtime=EVAL_RUNTIME,
     shell:
-        f"{PYTHON} -m benchmark.evaluate --config {PRESET} reference --dataset {{wildcards.dataset:q}} > {{log:q}} 2>&1"
+        f"{PYTHON} -m benchmark.commands.evaluate --config {PRESET} reference --dataset {{wildcards.dataset:q}} > {{log:q}} 2>&1"
 
 
 rule evaluate:
@@ -70,5 +70,5 @@ rule evaluate:
         mem_mb=EVAL_MEM_MB,
         runtime=EVAL_RUNTIME,
     shell:
-        f"{PYTHON} -m benchmark.evaluate --config {PRESET} samples --dataset {{wildcards.dataset:q}}"
+        f"{PYTHON} -m benchmark.commands.evaluate --config {PRESET} samples --dataset {{wildcards.dataset:q}}"
         " --samples {input.samples:q} --out {output:q} > {log:q} 2>&1"

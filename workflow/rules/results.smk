@@ -21,7 +21,7 @@ for _name in (*TABLE_NAMES, "paper_vs_ours"):
         log:
             f"logs/tables/{_name}.log",
         shell:
-            f"{PYTHON} -m benchmark.tables --config {PRESET} {{params.name:q}} > {{log:q}} 2>&1"
+            f"{PYTHON} -m benchmark.commands.tables --config {PRESET} {{params.name:q}} > {{log:q}} 2>&1"
 
 
 for _name in FIGURE_NAMES:
@@ -38,7 +38,7 @@ for _name in FIGURE_NAMES:
         log:
             f"logs/figures/{_name}.log",
         shell:
-            f"{PYTHON} -m benchmark.figures --config {PRESET} {{params.name:q}} > {{log:q}} 2>&1"
+            f"{PYTHON} -m benchmark.commands.figures --config {PRESET} {{params.name:q}} > {{log:q}} 2>&1"
 
 
 rule copy_grid:
@@ -73,4 +73,4 @@ rule perf:
     log:
         "logs/tables/perf.log",
     shell:
-        f"{PYTHON} -m benchmark.tables --config {PRESET} perf > {{log:q}} 2>&1"
+        f"{PYTHON} -m benchmark.commands.tables --config {PRESET} perf > {{log:q}} 2>&1"

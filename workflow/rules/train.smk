@@ -25,7 +25,7 @@ rule train:
         mem_mb=TRAIN_MEM_MB,
         runtime=TRAIN_RUNTIME,
     shell:
-        f"{PYTHON} -m benchmark.train --config {PRESET} --model {{wildcards.model:q}} --dataset {{wildcards.dataset:q}}"
+        f"{PYTHON} -m benchmark.commands.train --config {PRESET} --model {{wildcards.model:q}} --dataset {{wildcards.dataset:q}}"
         f" --seed {{wildcards.seed:q}} {{params.eval_args}} --no-progress > {{log:q}} 2>&1"
 
 
@@ -46,7 +46,7 @@ rule select_penalty:
         mem_mb=TRAIN_MEM_MB,
         runtime=TRAIN_RUNTIME,
     shell:
-        f"{PYTHON} -m benchmark.select_penalty --config {PRESET} --model {{wildcards.model:q}}"
+        f"{PYTHON} -m benchmark.commands.select_penalty --config {PRESET} --model {{wildcards.model:q}}"
         f" --dataset {{wildcards.dataset:q}} --seed {{wildcards.seed:q}} --no-progress > {{log:q}} 2>&1"
 
 
@@ -69,7 +69,7 @@ rule second_stage:
         mem_mb=TRAIN_MEM_MB,
         runtime=TRAIN_RUNTIME,
     shell:
-        f"{PYTHON} -m benchmark.second_stage --config {PRESET} --model {{wildcards.model:q}}"
+        f"{PYTHON} -m benchmark.commands.second_stage --config {PRESET} --model {{wildcards.model:q}}"
         f" --dataset {{wildcards.dataset:q}} --seed {{wildcards.seed:q}} --no-progress > {{log:q}} 2>&1"
 
 
@@ -92,5 +92,5 @@ rule sample:
         mem_mb=EVAL_MEM_MB,
         runtime=EVAL_RUNTIME,
     shell:
-        f"{PYTHON} -m benchmark.sample --config {PRESET} --model {{wildcards.model:q}} --dataset {{wildcards.dataset:q}}"
+        f"{PYTHON} -m benchmark.commands.sample --config {PRESET} --model {{wildcards.model:q}} --dataset {{wildcards.dataset:q}}"
         f" --seed {{wildcards.seed:q}} --no-progress > {{log:q}} 2>&1"

@@ -1,8 +1,8 @@
-"""``python -m benchmark.evaluate``: the workflow's evaluation steps, driven by a preset.
+"""``python -m benchmark.commands.evaluate``: the workflow's evaluation steps, driven by a preset.
 
-    python -m benchmark.evaluate --config P fetch-inception          # verify / download weights
-    python -m benchmark.evaluate --config P reference --dataset D    # real test-split statistics
-    python -m benchmark.evaluate --config P samples --dataset D --samples S --out M.json
+    python -m benchmark.commands.evaluate --config P fetch-inception          # verify / download weights
+    python -m benchmark.commands.evaluate --config P reference --dataset D    # real test-split statistics
+    python -m benchmark.commands.evaluate --config P samples --dataset D --samples S --out M.json
 
 The features (a registry entry: Inception-v3 pool3 or the offline classifier), the FID variant,
 the number of samples, the sampling protocol and the PRD settings come from the preset's
@@ -85,7 +85,7 @@ def read_samples(dataset: str, samples_path: Path) -> dict:
 
 
 def evaluate_file(config: dict, dataset: str, samples_path: Path, out: Path) -> dict:
-    """FID and PRD of a samples file (see :mod:`benchmark.sample`) against the test split, under
+    """FID and PRD of a samples file (see :mod:`benchmark.commands.sample`) against the test split, under
     the preset's sampling protocol, plus the FID of every protocol; write and return the metrics."""
     payload = read_samples(dataset, samples_path)
     evaluation = config["evaluation"]
@@ -97,7 +97,7 @@ def evaluate_file(config: dict, dataset: str, samples_path: Path, out: Path) -> 
         by_sampling = payload.get("images_by_sampling")
         if by_sampling is None or set(by_sampling) != set(SAMPLING_PROTOCOLS):
             raise ValueError(f"samples file {samples_path} lacks the images of the sampling protocols "
-                             f"{SAMPLING_PROTOCOLS}; rerun `python -m benchmark.sample` (the workflow's sample rule)")
+                             f"{SAMPLING_PROTOCOLS}; rerun `python -m benchmark.commands.sample` (the workflow's sample rule)")
         extractor = extractor_for(config, dataset)
         batch_size = evaluation["batch_size"]
         samples = {p: first_n(images, evaluation["num_samples"], f"samples file {samples_path} ({p})")
@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     samples.add_argument("--samples", type=Path, required=True)
     samples.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
-    announce(f"benchmark.evaluate {args.step}")
+    announce(f"benchmark.commands.evaluate {args.step}")
     config = load_config(args.config)
     if args.step == "fetch-inception":
         print(f"verified {fetch_inception(config)}")

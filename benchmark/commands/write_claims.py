@@ -1,4 +1,4 @@
-"""``python -m benchmark.write_claims --config P``: check the paper's claims on a preset's runs and
+"""``python -m benchmark.commands.write_claims --config P``: check the paper's claims on a preset's runs and
 write ``<results_dir>/claims.csv`` and ``claims.md`` (see :mod:`benchmark.claims`)."""
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", required=True)
     args = parser.parse_args(argv)
-    announce("benchmark.write_claims")
+    announce("benchmark.commands.write_claims")
     for path in write_claims(load_config(args.config)):
         print(path)
     return 0

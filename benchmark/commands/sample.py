@@ -1,4 +1,4 @@
-"""``python -m benchmark.sample``: generated images, sample grids and interpolations of a model.
+"""``python -m benchmark.commands.sample``: generated images, sample grids and interpolations of a model.
 
 Reads the run's final model (after its second stage, if any) from the run folder and writes
 ``samples.pt`` (``evaluation.num_samples`` images), ``grid.png`` and ``interpolation.png`` there.
@@ -58,7 +58,7 @@ def save_png(images: torch.Tensor, path: Path, nrow: int, caption: str) -> None:
 @reports_errors
 def main(argv: list[str] | None = None) -> int:
     args = run_arguments(__doc__.splitlines()[0]).parse_args(argv)
-    announce("benchmark.sample")
+    announce("benchmark.commands.sample")
     config, run, run_dir = load_run(args)
     torch.manual_seed(run.seed)
     model_file = run_dir / paths.final_model(config, run.dataset, run.model, run.seed).name

@@ -1,7 +1,7 @@
-"""``python -m benchmark.train_classifier``: train the offline feature classifier of one dataset
+"""``python -m benchmark.commands.train_classifier``: train the offline feature classifier of one dataset
 of a preset (skipped when its file already holds the same recipe).
 
-    python -m benchmark.train_classifier --config PRESET --dataset D
+    python -m benchmark.commands.train_classifier --config PRESET --dataset D
 
 It reads the training split as every other command does (the preset's ``crop`` included) and
 takes ``evaluation.classifier_epochs`` and ``evaluation.classifier_max_images`` from the preset;
@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", required=True, help="workflow preset, e.g. workflow/config/smoke.yaml")
     parser.add_argument("--dataset", required=True, help="dataset name in the preset's 'datasets'")
     args = parser.parse_args(argv)
-    announce("benchmark.train_classifier")
+    announce("benchmark.commands.train_classifier")
     config = load_config(args.config)
     if args.dataset not in config["datasets"]:
         raise ConfigError(f"dataset {args.dataset!r} is not in the preset; it has {sorted(config['datasets'])}")

@@ -1,4 +1,4 @@
-"""``python -m benchmark.train``: train one (model, dataset, seed) run of a preset.
+"""``python -m benchmark.commands.train``: train one (model, dataset, seed) run of a preset.
 
 Writes into the run directory: ``train_checkpoint.pt`` each epoch, ``train_log.csv``,
 ``train_status.json`` and ``model.pt`` (the last finite model; for a diverged run the model of
@@ -21,7 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--track-fid", action="store_true",
                         help="log an FID every evaluation.eval_every epochs (Figures 3 and 4)")
     args = parser.parse_args(argv)
-    announce("benchmark.train")
+    announce("benchmark.commands.train")
     config, run, run_dir = load_run(args)
     progress = config["progress"] and not args.no_progress
     callbacks = (fid_tracker(config, run.dataset, run.seed, progress),) if args.track_fid else ()

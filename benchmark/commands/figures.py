@@ -1,4 +1,4 @@
-"""``python -m benchmark.figures``: Figures 3 and 4 (losses and FID over epochs) and the
+"""``python -m benchmark.commands.figures``: Figures 3 and 4 (losses and FID over epochs) and the
 sample-grid montages, as PNG and PDF, each at text width and at column width (``_column``)."""
 from __future__ import annotations
 
@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", required=True)
     parser.add_argument("figures", nargs="+", help="figure3, figure4, or samples_<dataset>")
     args = parser.parse_args(argv)
-    announce("benchmark.figures")
+    announce("benchmark.commands.figures")
     config = load_config(args.config)
     out = Path(config["results_dir"])
     for name in args.figures:

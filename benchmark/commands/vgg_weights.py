@@ -1,4 +1,4 @@
-"""``python -m benchmark.vgg_weights [--path P] [--download]``: check (or download) the pinned
+"""``python -m benchmark.commands.vgg_weights [--path P] [--download]``: check (or download) the pinned
 VGG16 weights of the perceptual loss, e.g. on a submit host with internet before jobs run on
 compute nodes without it."""
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""``python -m benchmark.write_provenance --config P --out results/provenance.json``: record the
+"""``python -m benchmark.commands.write_provenance --config P --out results/provenance.json``: record the
 commit, library versions, device, preset hash, data checksums and feature weights of a preset."""
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", required=True)
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
-    announce("benchmark.write_provenance")
+    announce("benchmark.commands.write_provenance")
     record = provenance(load_config(args.config))
     atomic_write_text(args.out, json.dumps(record, indent=2) + "\n")
     print(f"written {args.out}")

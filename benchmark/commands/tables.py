@@ -1,4 +1,4 @@
-"""``python -m benchmark.tables``: Tables 1-6 and paper_vs_ours from the runs of a preset.
+"""``python -m benchmark.commands.tables``: Tables 1-6 and paper_vs_ours from the runs of a preset.
 
 Each table is written as CSV (the numbers), LaTeX, Markdown and HTML (see
 :mod:`benchmark.table_format`).  A table says which features and how many samples produced it,
@@ -29,8 +29,8 @@ from models import MODELS
 from models.architecture import architecture_rows
 from models.sampling import SAMPLING_PROTOCOLS
 
-REFERENCE = Path(__file__).resolve().parent.parent / "workflow" / "reference"
-PERF_DIR = Path(__file__).resolve().parent.parent / "results"
+REFERENCE = Path(__file__).resolve().parents[2] / "workflow" / "reference"
+PERF_DIR = Path(__file__).resolve().parents[2] / "results"
 PAPER_NAMES = {"GLF": "glf", "GLF+perceptual": "glf_perceptual", "Two-Stage VAE (original paper)": "two_stage_vae"}
 NOT_RUN, DIVERGED = "not run", "diverged"
 REFERENCE_FEATURES = "inception"  # every FID in workflow/reference/ is an Inception-v3 (pool3) FID
@@ -302,7 +302,7 @@ def paper_vs_ours(config: dict, out: Path) -> list[Path]:
 
 
 def perf(config: dict, out: Path) -> list[Path]:
-    """The committed speed measurements (``results/perf*.csv`` of ``python -m benchmark.perf``) as
+    """The committed speed measurements (``results/perf*.csv`` of ``python -m benchmark.commands.perf``) as
     one HTML table for the report."""
     measured = pd.concat([pd.read_csv(p) for p in sorted(PERF_DIR.glob("perf*.csv"))], ignore_index=True)
     shown = measured.round(2).astype(str)
@@ -323,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", required=True)
     parser.add_argument("tables", nargs="+", choices=sorted(TABLES))
     args = parser.parse_args(argv)
-    announce("benchmark.tables")
+    announce("benchmark.commands.tables")
     config = load_config(args.config)
     out = Path(config["results_dir"])
     for name in args.tables:

@@ -1,4 +1,4 @@
-"""``python -m benchmark.prepare_data``: verify a dataset's original files (downloading them when
+"""``python -m benchmark.commands.prepare_data``: verify a dataset's original files (downloading them when
 the preset allows) and cache its train and test splits as uint8 tensors."""
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", required=True)
     parser.add_argument("--dataset", required=True)
     args = parser.parse_args(argv)
-    announce("benchmark.prepare_data")
+    announce("benchmark.commands.prepare_data")
     config = load_config(args.config)
     if args.dataset not in config["datasets"]:
         raise ConfigError(f"dataset {args.dataset!r} is not in the preset; it has {sorted(config['datasets'])}")

@@ -1,4 +1,4 @@
-"""``python -m benchmark.select_penalty``: pick a model's z_penalty from its ``z_penalty_grid``.
+"""``python -m benchmark.commands.select_penalty``: pick a model's z_penalty from its ``z_penalty_grid``.
 
 For each grid value, trains the model (both stages) on its training split less the last
 ``evaluation.holdout_images`` images, in ``<run_dir>/grid/z_penalty=<value>``, samples as many
@@ -69,7 +69,7 @@ def select(config: dict, model: str, dataset: str, seed: int, run_dir: Path, pro
 @reports_errors
 def main(argv: list[str] | None = None) -> int:
     args = run_arguments(__doc__.splitlines()[0]).parse_args(argv)
-    announce("benchmark.select_penalty")
+    announce("benchmark.commands.select_penalty")
     config = load_config(args.config)
     if "z_penalty_grid" not in config["models"].get(args.model, {}):
         raise ValueError(f"model {args.model!r} has no z_penalty_grid in {args.config}; add one to search z_penalty")

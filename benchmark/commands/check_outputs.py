@@ -1,4 +1,4 @@
-"""``python -m benchmark.check_outputs``: check the results as reviewers would use them.
+"""``python -m benchmark.commands.check_outputs``: check the results as reviewers would use them.
 
 Every ``.tex`` table must compile with pdflatex inside a minimal two-column article (booktabs only)
 with no LaTeX error and no overfull box over 5 pt; every figure PDF must embed no Type 3 font; the

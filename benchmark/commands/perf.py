@@ -1,4 +1,4 @@
-"""``python -m benchmark.perf``: how fast the suite trains and evaluates, against a naive loop.
+"""``python -m benchmark.commands.perf``: how fast the suite trains and evaluates, against a naive loop.
 
 For GLF and VAE on each paper image shape (28x28x1, 32x32x3, 64x64x3) it measures training
 images per second through the suite's trainer (data resident on the device, no per-batch host
@@ -137,7 +137,7 @@ def naive_epoch_seconds(model, images: torch.Tensor, batch_size: int, device: to
 
 def suite_epoch_seconds(model, images: torch.Tensor, batch_size: int, device: torch.device,
                         step=None) -> float:
-    """Seconds of one epoch through the suite's trainer (what ``benchmark.train`` runs), with the
+    """Seconds of one epoch through the suite's trainer (what ``benchmark.commands.train`` runs), with the
     training ``step`` it would use (None: eager)."""
     with tempfile.TemporaryDirectory() as tmp:
         trainer = Trainer(model, images, TrainSettings(1, batch_size, 1e-3), Path(tmp), device=device,
@@ -362,7 +362,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out-dir", type=Path, default=Path("results"))
     parser.add_argument("--paper-config", default="workflow/config/paper.yaml")
     args = parser.parse_args(argv)
-    announce("benchmark.perf")
+    announce("benchmark.commands.perf")
     if args.images < 2 * args.batch_size:
         parser.error("--images must be at least twice --batch-size")
     device = pick_device(args.device)
