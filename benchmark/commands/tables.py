@@ -207,28 +207,38 @@ def table6(config: dict, out: Path) -> list[Path]:
     return write_table(Table(table, caption, "table6", data=long, bold=bold, rules_before=rules), out / "table6")
 
 
-def table2(config: dict, out: Path) -> list[Path]:
-    """Training epochs of each method and stage, per dataset, as the preset sets them."""
+def _per_model_and_dataset(config: dict, measure) -> tuple[pd.DataFrame, pd.DataFrame, tuple[int, ...]]:
+    """Table 1's models (perceptual-loss models last) by its datasets: ``measure(model, dataset)``
+    returns (data row, shown cell).  Returns the shown table (models x datasets), the data (one
+    row per model and dataset, with model, label, dataset and preset) and the group rules."""
     rows, cells = [], []
-    datasets = table1_datasets(config)
     models, rules = _grouped(config, config["table1"]["models"])
     for model in models:
         cell = {"model": _label(config, model)}
-        for dataset in datasets:
-            run = resolve_run(config, model, dataset, 0)
-            kind = MODELS[run.method].second_stage
-            second = (run.second_stage.epochs if run.second_stage else 0) if kind == "train" else np.nan
-            rows.append({"model": model, "label": cell["model"], "dataset": dataset, "stage1_epochs": run.train.epochs,
-                         "stage2": kind or "none", "stage2_epochs": second, "preset": config["preset"]})
-            grid = config["models"][model].get("z_penalty_grid", [])
-            rows[-1]["z_penalty_candidates"] = len(grid)
-            stages = f"{run.train.epochs}" + {None: "", "fit": " + GMM fit", "train": f" + {second:g}"}[kind]
-            cell[dataset] = stages + (f" (+ z_penalty search: {len(grid)} x ({stages}))" if grid else "")
+        for dataset in table1_datasets(config):
+            row, cell[dataset] = measure(model, dataset)
+            rows.append({"model": model, "label": cell["model"], "dataset": dataset, **row, "preset": config["preset"]})
         cells.append(cell)
+    return pd.DataFrame(cells), pd.DataFrame(rows), rules
+
+
+def table2(config: dict, out: Path) -> list[Path]:
+    """Training epochs of each method and stage, per dataset, as the preset sets them."""
+
+    def epochs(model: str, dataset: str) -> tuple[dict, str]:
+        run = resolve_run(config, model, dataset, 0)
+        kind = MODELS[run.method].second_stage
+        second = (run.second_stage.epochs if run.second_stage else 0) if kind == "train" else np.nan
+        grid = config["models"][model].get("z_penalty_grid", [])
+        stages = f"{run.train.epochs}" + {None: "", "fit": " + GMM fit", "train": f" + {second:g}"}[kind]
+        row = {"stage1_epochs": run.train.epochs, "stage2": kind or "none", "stage2_epochs": second,
+               "z_penalty_candidates": len(grid)}
+        return row, stages + (f" (+ z_penalty search: {len(grid)} x ({stages}))" if grid else "")
+
+    shown, data, rules = _per_model_and_dataset(config, epochs)
     caption = (f"Training epochs (stage 1 + stage 2) as preset {config['preset']} sets them; "
                f"{provenance_note(config)}.")
-    return write_table(Table(pd.DataFrame(cells), caption, "table2", data=pd.DataFrame(rows), rules_before=rules),
-                       out / "table2")
+    return write_table(Table(shown, caption, "table2", data=data, rules_before=rules), out / "table2")
 
 
 def table3(config: dict, out: Path) -> list[Path]:
@@ -256,24 +266,18 @@ def table3(config: dict, out: Path) -> list[Path]:
 
 def table5(config: dict, out: Path) -> list[Path]:
     """Measured seconds per training epoch (mean over epochs and seeds)."""
-    rows, cells = [], []
-    datasets = table1_datasets(config)
-    models, rules = _grouped(config, config["table1"]["models"])
-    for model in models:
-        cell = {"model": _label(config, model)}
-        for dataset in datasets:
-            logs = [paths.train_log(config, dataset, model, s) for s in config["seeds"]]
-            seconds = [pd.read_csv(p)["seconds"].mean() for p in logs if p.exists() and p.stat().st_size > 0
-                       and "seconds" in pd.read_csv(p, nrows=0).columns]
-            mean = float(np.mean(seconds)) if seconds else np.nan
-            rows.append({"model": model, "label": cell["model"], "dataset": dataset, "seconds_per_epoch": mean,
-                         "n_seeds": len(seconds), "preset": config["preset"]})
-            cell[dataset] = f"{mean:.2f}" if seconds else NOT_RUN
-        cells.append(cell)
+
+    def seconds_per_epoch(model: str, dataset: str) -> tuple[dict, str]:
+        logs = [paths.train_log(config, dataset, model, s) for s in config["seeds"]]
+        seconds = [pd.read_csv(p)["seconds"].mean() for p in logs if p.exists() and p.stat().st_size > 0
+                   and "seconds" in pd.read_csv(p, nrows=0).columns]
+        mean = float(np.mean(seconds)) if seconds else np.nan
+        return {"seconds_per_epoch": mean, "n_seeds": len(seconds)}, f"{mean:.2f}" if seconds else NOT_RUN
+
+    shown, data, rules = _per_model_and_dataset(config, seconds_per_epoch)
     caption = (f"Seconds per training epoch (stage 1), measured, mean over epochs and seeds; preset {config['preset']}; "
                f"{provenance_note(config)}.")
-    return write_table(Table(pd.DataFrame(cells), caption, "table5", data=pd.DataFrame(rows), rules_before=rules),
-                       out / "table5")
+    return write_table(Table(shown, caption, "table5", data=data, rules_before=rules), out / "table5")
 
 
 def paper_vs_ours(config: dict, out: Path) -> list[Path]:
