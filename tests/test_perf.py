@@ -123,3 +123,15 @@ def test_paper_gpu_hours_counts_a_trained_second_stage():
     rows = pd.DataFrame([{"method": "glf", "shape": "28x28x1", "suite": 100.0},
                          {"method": "vae", "shape": "28x28x1", "suite": 50.0}])
     assert perf.paper_gpu_hours(config, rows) == pytest.approx((4 + 3) * 60_000 / 100 / 3600)
+
+
+def test_paper_gpu_hours_counts_the_penalty_search():
+    config = validate_config({
+        "preset": "t", "data_root": ".", "seeds": [0],
+        "datasets": {"fashion": {"latent_dim": 20, "flow_width": 64, "epochs": 4}},
+        "models": {"rae": {"method": "rae_gmm", "z_penalty_grid": [0.1, 1.0, 10.0]}},
+        "table1": {"models": ["rae"], "datasets": ["fashion"]},
+        "evaluation": {"features": "classifier", "num_samples": 10}})
+    rows = pd.DataFrame([{"method": "glf", "shape": "28x28x1", "suite": 100.0}])
+    one_run = 4 * 60_000 / 100 + 7.0 * 10 / 1000
+    assert perf.paper_gpu_hours(config, rows, 7.0, 1000) == pytest.approx((1 + 3) * one_run / 3600)

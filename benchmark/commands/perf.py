@@ -328,8 +328,10 @@ def paper_gpu_hours(config: dict, train_rows: pd.DataFrame, evaluate_seconds: fl
     """Estimated hours of every run the preset plans (all seeds), from the measured throughputs:
     first-stage training (VAE-like methods at the VAE figure, the others at GLF's), a trained
     second stage (its epochs over the training set at GLF's figure: an upper bound, its network
-    is a flow on latents) and one evaluation per run (``evaluate_seconds`` for
-    ``evaluated_samples`` samples, scaled to the preset's ``evaluation.num_samples``)."""
+    is a flow on latents), one evaluation per run (``evaluate_seconds`` for
+    ``evaluated_samples`` samples, scaled to the preset's ``evaluation.num_samples``), and for a
+    model with a ``z_penalty_grid`` one more training (both stages) and evaluation per candidate
+    (an upper bound: candidates train without the held-out images)."""
     seconds = 0.0
     per_evaluation = evaluate_seconds * config["evaluation"]["num_samples"] / evaluated_samples
     for model, dataset in paths.planned_runs(config):
@@ -337,9 +339,10 @@ def paper_gpu_hours(config: dict, train_rows: pd.DataFrame, evaluate_seconds: fl
         run = resolve_run(config, model, dataset, 0)
         rate = train_rows[(train_rows.method == kind) & (train_rows["shape"] == PAPER_SHAPES[dataset])]["suite"].item()
         glf_rate = train_rows[(train_rows.method == "glf") & (train_rows["shape"] == PAPER_SHAPES[dataset])]["suite"].item()
-        seconds += run.train.epochs * PAPER_TRAIN_SIZES[dataset] / rate + per_evaluation
+        trainings = 1 + len(config["models"][model].get("z_penalty_grid", []))
+        seconds += trainings * (run.train.epochs * PAPER_TRAIN_SIZES[dataset] / rate + per_evaluation)
         if run.second_stage is not None:
-            seconds += run.second_stage.epochs * PAPER_TRAIN_SIZES[dataset] / glf_rate
+            seconds += trainings * run.second_stage.epochs * PAPER_TRAIN_SIZES[dataset] / glf_rate
     return seconds * len(config["seeds"]) / 3600
 
 
