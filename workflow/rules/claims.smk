@@ -36,7 +36,7 @@ rule provenance:
         [str(paths.data_ready(config, d)) for d in config["datasets"]],
         list(dict.fromkeys(str(paths.feature_weights(config, d)) for d in TABLE1_DATASETS)),
     output:
-        report(PROVENANCE_FILE, category="Provenance"),
+        report(PROVENANCE_FILE, category="Provenance", caption="../report/provenance.rst"),
     log:
         "logs/provenance.log",
     shell:
