@@ -122,24 +122,21 @@ class GenerativeModel(Trainable):
     @torch.no_grad()
     def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
         """Return reconstructions ``(B, C, S, S)`` of ``x`` (eval mode)."""
-        was_training = self.training
-        self.eval()
-        try:
-            return self.decode(self.encode(x)).clamp(0, 1)
-        finally:
-            self.train(was_training)
+        with protocol_mode(self, "eval"):
+            return finish(self.decode(self.encode(x)), "eval")
 
     @torch.no_grad()
     def training_latents(self, images: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
         """Latents ``(N, latent_dim)`` of the training images (uint8 ``(N, C, S, S)``) that a
         second stage is fitted on; default: the encoder's codes, in eval mode."""
-        was_training = self.training
-        self.eval()
-        try:
-            return torch.cat([self.encode(chunk.to(self.device).float() / 255.0)
-                              for chunk in images.split(batch_size)])
-        finally:
-            self.train(was_training)
+        return self.map_images(self.encode, images, batch_size)
+
+    @torch.no_grad()
+    def map_images(self, function, images: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
+        """``function`` of uint8 images ``(N, C, S, S)`` (as floats in [0, 1], ``batch_size`` at a
+        time, eval mode), concatenated along the first dimension."""
+        with protocol_mode(self, "eval"):
+            return torch.cat([function(chunk.to(self.device).float() / 255.0) for chunk in images.split(batch_size)])
 
     def fit_second_stage(self, latents: torch.Tensor, seed: int) -> dict[str, float]:
         """Closed-form second stage on training latents ``(N, latent_dim)``; returns logged values."""

@@ -111,13 +111,7 @@ class TwoStageVAE(VAE):
         ``(N, latent_dim)`` (eval mode)."""
         if not self.latent_vae.sampled_input:
             return super().training_latents(images, batch_size)
-        was_training = self.training
-        self.eval()
-        try:
-            return torch.cat([self.encoder(chunk.to(self.device).float() / 255.0)
-                              for chunk in images.split(batch_size)])
-        finally:
-            self.train(was_training)
+        return self.map_images(self.encoder, images, batch_size)
 
     def noise_to_latent(self, eps: torch.Tensor) -> torch.Tensor:
         if self.latent_vae.steps_trained == 0:
