@@ -142,7 +142,7 @@ class Trainer:
         self.bf16 = bf16
         self.step = step or self.module.train_step
         self.optimizers = module.configure_optimizers(settings.lr)
-        self.schedulers = [torch.optim.lr_scheduler.LambdaLR(opt, lambda e: settings.lr_factor(e))
+        self.schedulers = [torch.optim.lr_scheduler.LambdaLR(opt, settings.lr_factor)
                            for opt in self.optimizers]
         self.shuffle = torch.Generator().manual_seed(settings.seed)
         self.rows: list[dict] = []
