@@ -230,6 +230,11 @@ def test_finite_but_exploding_loss_counts_as_diverged(tmp_path):
      "trained on 'mnist', not 'synthetic28'"),
     ({"images": torch.zeros(2, 1, 28, 28, dtype=torch.int64), "status": "completed", "meta": {}}, "found torch.int64"),
     ({"images": None, "status": "completed", "meta": {}}, "found NoneType"),
+    ({"images": torch.zeros(2, 1, 28, 28, dtype=torch.uint8), "status": "completed", "meta": {}},
+     "lacks the images of the sampling protocols"),
+    ({"images": torch.zeros(2, 1, 28, 28, dtype=torch.uint8), "status": "completed", "meta": {},
+      "images_by_sampling": {"authors": torch.zeros(2, 1, 28, 28, dtype=torch.uint8), "eval": None}},
+     r"images_by_sampling\['eval'\] must be uint8 \(N, 1, 28, 28\), found NoneType"),
 ])
 def test_bad_samples_files_are_named(tmp_path, payload, message):
     path = tmp_path / "samples.pt"

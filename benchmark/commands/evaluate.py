@@ -73,14 +73,20 @@ def read_samples(dataset: str, samples_path: Path) -> dict:
         raise ValueError(f"samples file {samples_path} holds samples of a model trained on {made_for!r}, "
                          f"not {dataset!r}; pass --dataset {made_for} or the samples of a {dataset} model")
     if payload["status"] == "completed":
-        images = payload.get("images")
+        by_sampling = payload.get("images_by_sampling")
+        sets = [("images", payload.get("images"))]
+        sets += [(f"images_by_sampling[{p!r}]", i) for p, i in by_sampling.items()] if isinstance(by_sampling, dict) else []
         shape = dataset_info(dataset).shape
-        if not (isinstance(images, torch.Tensor) and images.dtype == torch.uint8 and images.dim() == 4
-                and tuple(images.shape[1:]) == shape):
-            found = (f"{images.dtype} {tuple(images.shape)}" if isinstance(images, torch.Tensor)
-                     else type(images).__name__)
-            raise ValueError(f"samples file {samples_path}: images must be uint8 (N, {', '.join(map(str, shape))}), "
-                             f"found {found}. {fix}")
+        for name, images in sets:
+            if not (isinstance(images, torch.Tensor) and images.dtype == torch.uint8 and images.dim() == 4
+                    and tuple(images.shape[1:]) == shape):
+                found = (f"{images.dtype} {tuple(images.shape)}" if isinstance(images, torch.Tensor)
+                         else type(images).__name__)
+                raise ValueError(f"samples file {samples_path}: {name} must be uint8 "
+                                 f"(N, {', '.join(map(str, shape))}), found {found}. {fix}")
+        if not isinstance(by_sampling, dict) or set(by_sampling) != set(SAMPLING_PROTOCOLS):
+            raise ValueError(f"samples file {samples_path} lacks the images of the sampling protocols "
+                             f"{SAMPLING_PROTOCOLS}. {fix}")
     return payload
 
 
@@ -94,14 +100,10 @@ def evaluate_file(config: dict, dataset: str, samples_path: Path, out: Path) -> 
                "fid_variant": evaluation["fid_variant"], "fid_label": FEATURES[evaluation["features"]].label,
                "num_samples": evaluation["num_samples"], "sampling": chosen}
     if payload["status"] == "completed":
-        by_sampling = payload.get("images_by_sampling")
-        if by_sampling is None or set(by_sampling) != set(SAMPLING_PROTOCOLS):
-            raise ValueError(f"samples file {samples_path} lacks the images of the sampling protocols "
-                             f"{SAMPLING_PROTOCOLS}; rerun `python -m benchmark.commands.sample` (the workflow's sample rule)")
         extractor = extractor_for(config, dataset)
         batch_size = evaluation["batch_size"]
         samples = {p: first_n(images, evaluation["num_samples"], f"samples file {samples_path} ({p})")
-                   for p, images in by_sampling.items()}
+                   for p, images in payload["images_by_sampling"].items()}
         numbers, prd = evaluate_samples(samples[chosen], real_images(config, dataset), extractor, config["cache_dir"],
                                         batch_size, prd_runs=evaluation["prd_runs"])
         metrics.update(numbers)
