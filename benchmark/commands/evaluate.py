@@ -86,7 +86,8 @@ def read_samples(dataset: str, samples_path: Path) -> dict:
                                  f"(N, {', '.join(map(str, shape))}), found {found}. {fix}")
         if not isinstance(by_sampling, dict) or set(by_sampling) != set(SAMPLING_PROTOCOLS):
             raise ValueError(f"samples file {samples_path} lacks the images of the sampling protocols "
-                             f"{SAMPLING_PROTOCOLS}. {fix}")
+                             f"{SAMPLING_PROTOCOLS}; rerun `python -m benchmark.commands.sample` (the workflow's "
+                             f"sample rule). {fix}")
     return payload
 
 
