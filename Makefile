@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CORES ?= 2
 
-.PHONY: setup smoke test paper-dryrun clean-results
+.PHONY: setup smoke test validate-cpu paper-dryrun clean-results
 
 setup: $(STAMP)
 
@@ -22,6 +22,11 @@ smoke: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# The real-data validation on this machine's 2 cores (about 90 minutes): two single-threaded jobs
+# at a time, results in results/validation-cpu/.
+validate-cpu: $(STAMP)
+	OMP_NUM_THREADS=1 $(BIN)/snakemake --cores 2 --configfile workflow/config/validation-cpu.yaml --profile workflow/profiles/local
 
 paper-dryrun: $(STAMP)
 	$(BIN)/snakemake -n results/table1.csv --configfile workflow/config/paper.yaml
