@@ -1,51 +1,38 @@
 """The paper's claims (../shared/PAPER.md, "The paper's claims") as predicates over run results.
 
-:func:`load_results` reads every run of a preset (metrics JSON, train logs, status files) into a
-:class:`Results`; :func:`check_claims` evaluates each claim on it and returns one row per
-(claim, part, dataset, subject) with the evidence and a verdict:
+:func:`check_claims` evaluates each claim on a preset's :class:`benchmark.results.Results` and
+returns one row per (claim, part, dataset, subject) with the evidence and a verdict:
 
 - ``holds``: the evidence supports the claim beyond the noise;
 - ``fails``: the evidence contradicts it beyond the noise;
 - ``not enough evidence``: a model the claim needs was not run (or not finished), or a
-  difference is within the noise.
+  difference is within the noise;
+- ``by protocol``: a statement the preset makes true (claim 6's epochs), reported, not judged.
 
-How noise is judged.  A comparison of a metric between two models uses the seeds of each: the
-means differ "beyond the noise" when the gap exceeds the two-sided 95 % Student-t critical value
-(degrees of freedom: the seeds' count minus one, summed over the models with 2+ seeds) times the
-standard error of the difference, ``sqrt(s_a^2/n_a + s_b^2/n_b)`` with ``s`` the seeds' standard
-deviation (ddof 1): 4.3 standard errors with 2 seeds each, 2.8 with 3.  When one model has a
-single seed, the other's spread stands in for it; when neither has two seeds the spread is
-unknown, and only a gap larger than ``SINGLE_SEED_MARGIN`` (10 %) of the larger mean counts (the
-paper's seed-to-seed FID spread is 1-8 % of the mean).  A gap never counts below ``MIN_MARGIN``
-(1 %) of the larger mean.  A run that diverged loses every comparison with a finished one.
-Trajectory claims (a curve that falls, rises, over-fits or fluctuates) need ``MIN_CURVE_POINTS``
-(4) logged points per run and are judged per seed; the verdict is the seeds' common verdict,
-``not enough evidence`` when they disagree.  The thresholds of those trajectories are the module
-constants below.
+When a difference between two models counts is the noise rule of
+:mod:`benchmark.claim_statistics` (Welch's t-test, Holm–Bonferroni over each claim's
+comparisons, a margin when neither model has two seeds).  Trajectory claims (a curve that falls,
+rises, over-fits or fluctuates) need ``MIN_CURVE_POINTS`` (4) logged points per run and are judged
+per seed; the verdict is the seeds' common verdict, ``not enough evidence`` when they disagree.
+The thresholds of those trajectories are the module constants below.
 """
 from __future__ import annotations
 
-import json
 import math
-from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.stats import t as student_t
 
-from benchmark import paths
-from benchmark.config import model_param, table1_datasets, uses_perceptual
+from benchmark.claim_statistics import BY_PROTOCOL, FAILS, HOLDS, UNKNOWN, Finding, all_of, compare_lower, holm
+from benchmark.config import model_param, resolve_run, table1_datasets, uses_perceptual
+from benchmark.results import DIVERGED, Results, Run, Summary
 
-HOLDS, FAILS, UNKNOWN = "holds", "fails", "not enough evidence"
-CONFIDENCE = 0.95
 MIN_CURVE_POINTS = 4
-SINGLE_SEED_MARGIN = 0.10
-MIN_MARGIN = 0.01
 SHRINK = 0.9            # latents "shrink": final z_norm below 0.9 x its first-epoch value
-OVERFIT_NATS_PER_DIM = 1.0  # NLL over-fits: it falls > 1 nat per latent dim over the second half
+OVERFIT_NATS_PER_DIM = 1.0  # NLL over-fits: at some epoch it is > 1 nat per latent dim below its first epoch's
 FLUCTUATION = 0.2       # FID fluctuates: a rise > 20 % of the curve's minimum after the first quarter
 DIVERGENCE = 1.5        # FID diverges: final tracked FID > 1.5 x its minimum (or the run diverged)
+PLATEAU = 0.10          # converged: tracked FID within 10 % of the run's final tracked FID
 CLAIMS = {
     "1": "GLF has a lower FID than every baseline without perceptual loss (Table 1)",
     "2": "A perceptual loss lowers GLF's FID further (GLF+perceptual < GLF, Table 1)",
@@ -56,156 +43,9 @@ CLAIMS = {
     "5": "Regularized GLF: latents shrink, log-det grows, NLL over-fits; FID fluctuates or diverges "
          "and ends worse than GLF's (Section 3.3, Fig 4)",
     "6": "GLF needs fewer epochs and less time than Two-Stage VAE and GLANN (Table 2, Table 5)",
-    "7": "GLF has the best (F_8, F_1/8) among the non-perceptual models (Table 6)",
+    "7": "GLF has the best (F_8, F_1/8) among the non-perceptual models (Table 6); the suite's own "
+         "comparison, not a claim of the paper",
 }
-
-
-@dataclass
-class Run:
-    """One (model, dataset, seed): its metrics dict (None = not evaluated), its stage-1 and
-    stage-2 per-epoch logs (None = absent) and its status (completed / diverged / not run)."""
-
-    seed: int
-    metrics: dict | None
-    log: pd.DataFrame | None
-    stage2_log: pd.DataFrame | None
-    status: str
-
-
-@dataclass
-class Results:
-    """Every run of a preset found on disk, keyed by (model, dataset), plus the preset itself."""
-
-    config: dict
-    runs: dict[tuple[str, str], list[Run]] = field(default_factory=dict)
-
-    def of(self, model: str, dataset: str) -> list[Run]:
-        """The runs found of ``model`` on ``dataset`` (one per seed on disk, possibly none)."""
-        return self.runs.get((model, dataset), [])
-
-    def label(self, model: str) -> str:
-        return self.config["models"][model].get("label", model)
-
-
-@dataclass
-class Finding:
-    """One checked statement: a verdict and the numbers behind it."""
-
-    verdict: str
-    evidence: str
-    within_noise: bool = False
-
-
-def _read_csv(path: Path) -> pd.DataFrame | None:
-    if not path.exists() or path.stat().st_size == 0:
-        return None
-    return pd.read_csv(path)
-
-
-def _read_run(config: dict, dataset: str, model: str, seed: int) -> Run | None:
-    run_dir = paths.run_dir(config, dataset, model, seed)
-    metrics_path = paths.metrics(config, dataset, model, seed)
-    metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else None
-    log, stage2 = _read_csv(run_dir / "train_log.csv"), _read_csv(run_dir / "stage2_log.csv")
-    status_path = run_dir / "train_status.json"
-    if metrics is not None:
-        status = metrics.get("status", "completed")
-    elif status_path.exists():
-        status = json.loads(status_path.read_text())["status"]
-    else:
-        status = "not run"
-    if metrics is None and log is None and status == "not run":
-        return None
-    return Run(seed, metrics, log, stage2, status)
-
-
-def load_results(config: dict) -> Results:
-    """Read every (model, dataset, seed) of the preset that left a metrics file, a log or a
-    status file under ``runs_dir``."""
-    results = Results(config)
-    for model in config["models"]:
-        for dataset in config["datasets"]:
-            found = [_read_run(config, dataset, model, seed) for seed in config["seeds"]]
-            if any(found):
-                results.runs[(model, dataset)] = [r for r in found if r is not None]
-    return results
-
-
-# ---------------------------------------------------------------- comparing numbers over seeds
-
-@dataclass
-class Sample:
-    """A metric of one model over seeds: finished seeds' values and how many seeds diverged."""
-
-    name: str
-    values: list[float]
-    diverged: int = 0
-
-    @property
-    def mean(self) -> float:
-        return float(np.mean(self.values))
-
-    @property
-    def std(self) -> float:
-        return float(np.std(self.values, ddof=1)) if len(self.values) > 1 else math.nan
-
-    def describe(self, digits: int = 2) -> str:
-        if not self.values:
-            return f"{self.name}: {'diverged' if self.diverged else 'not run'}"
-        spread = f" ± {self.std:.{digits}f}" if len(self.values) > 1 else ""
-        seeds = f"{len(self.values)} seed{'s' if len(self.values) > 1 else ''}"
-        extra = f", {self.diverged} diverged" if self.diverged else ""
-        return f"{self.name}: {self.mean:.{digits}f}{spread} ({seeds}{extra})"
-
-
-def metric_sample(results: Results, model: str, dataset: str, key: str) -> Sample:
-    """The final metric ``key`` of ``model`` on ``dataset`` over the seeds that were evaluated."""
-    runs = [r for r in results.of(model, dataset) if r.metrics is not None]
-    values = [float(r.metrics[key]) for r in runs if r.status == "completed" and key in r.metrics]
-    return Sample(results.label(model), values, sum(r.status == "diverged" for r in runs))
-
-
-def noise_band(a: Sample, b: Sample) -> tuple[float, str]:
-    """The gap between the two means that counts as real, and how it was obtained."""
-    scale = max(abs(a.mean), abs(b.mean))
-    spreads = [s.std for s in (a, b) if len(s.values) > 1]
-    if not spreads:
-        return SINGLE_SEED_MARGIN * scale, f"one seed each: margin {SINGLE_SEED_MARGIN:.0%} of the larger mean"
-    pooled = float(np.mean(spreads))
-    sa = a.std if len(a.values) > 1 else pooled
-    sb = b.std if len(b.values) > 1 else pooled
-    se = math.sqrt(sa ** 2 / len(a.values) + sb ** 2 / len(b.values))
-    dof = sum(len(s.values) - 1 for s in (a, b) if len(s.values) > 1)
-    critical = float(student_t.ppf(0.5 + CONFIDENCE / 2, dof))
-    band = max(critical * se, MIN_MARGIN * scale)
-    return band, f"noise {band:.2f} = max({critical:.2f} x std err {se:.2f} (t, {dof} dof), {MIN_MARGIN:.0%})"
-
-
-def compare_lower(a: Sample, b: Sample, higher_is_better: bool = False, digits: int = 2) -> Finding:
-    """Whether ``a`` is better than ``b`` (lower, or higher with ``higher_is_better``) beyond noise."""
-    text = f"{a.describe(digits)} vs {b.describe(digits)}"
-    if not a.values or not b.values:
-        if a.values and b.diverged:
-            return Finding(HOLDS, f"{text}; {b.name} diverged")
-        if b.values and a.diverged:
-            return Finding(FAILS, f"{text}; {a.name} diverged")
-        return Finding(UNKNOWN, f"{text}; a run is missing")
-    gap = (a.mean - b.mean) * (-1 if higher_is_better else 1)
-    band, how = noise_band(a, b)
-    if gap < -band:
-        return Finding(HOLDS, f"{text}; gap {abs(gap):.{digits}f} > {how}")
-    if gap > band:
-        return Finding(FAILS, f"{text}; gap {abs(gap):.{digits}f} the wrong way > {how}")
-    return Finding(UNKNOWN, f"{text}; gap {abs(gap):.{digits}f} within {how}", within_noise=True)
-
-
-def all_of(findings: list[Finding]) -> Finding:
-    """``fails`` when any part fails, ``holds`` when all hold, else ``not enough evidence``."""
-    if not findings:
-        return Finding(UNKNOWN, "nothing to compare: the models are not in this preset")
-    verdicts = {f.verdict for f in findings}
-    verdict = FAILS if FAILS in verdicts else HOLDS if verdicts == {HOLDS} else UNKNOWN
-    return Finding(verdict, "; ".join(f.evidence for f in findings))
 
 
 def per_seed(results: Results, model: str, dataset: str, check, what: str) -> Finding:
@@ -253,16 +93,17 @@ def rises(key: str):
 
 
 def nll_overfits(latent_dim: int):
-    """A check: the training NLL falls by more than ``OVERFIT_NATS_PER_DIM`` x ``latent_dim`` nats
-    over the second half of training (it keeps shrinking instead of settling)."""
+    """A check: at some epoch the training NLL is below its first epoch's by more than
+    ``OVERFIT_NATS_PER_DIM`` x ``latent_dim`` nats (a curve that reaches its floor early and
+    stays there counts too)."""
     def check(run: Run):
         values = _column(run, "nll")
         if values is None:
             return None, "no 'nll' column with 4+ epochs"
-        drop = values[len(values) // 2] - values[-1]
-        return bool(drop > OVERFIT_NATS_PER_DIM * latent_dim), (
-            f"nll {values[len(values) // 2]:.3g} -> {values[-1]:.3g} over the second half "
-            f"(over-fit threshold {OVERFIT_NATS_PER_DIM * latent_dim:g} nats)")
+        threshold = OVERFIT_NATS_PER_DIM * latent_dim
+        drop = float(values[0] - values.min())
+        return bool(drop > threshold), (f"nll {values[0]:.3g} at the first epoch, lowest {values.min():.3g} "
+                                        f"(drop {drop:.3g}; over-fit threshold {threshold:g} nats)")
     return check
 
 
@@ -329,8 +170,8 @@ def claim1(results: Results, dataset: str) -> list[tuple[str, str, Finding]]:
         return [("", "GLF", Finding(UNKNOWN, "GLF is not a Table 1 model of this preset"))]
     baselines = [m for m in config["table1"]["models"] if m != glf and config["models"][m]["method"] != "glf"
                  and not uses_perceptual(config, m)]
-    ours = metric_sample(results, glf, dataset, "fid")
-    return [("", f"GLF vs {results.label(b)}", compare_lower(ours, metric_sample(results, b, dataset, "fid")))
+    ours = results.summary(glf, dataset, "fid")
+    return [("", f"GLF vs {results.label(b)}", compare_lower(ours, results.summary(b, dataset, "fid")))
             for b in baselines]
 
 
@@ -340,14 +181,29 @@ def claim2(results: Results, dataset: str) -> list[tuple[str, str, Finding]]:
     glf, perceptual = table1_model(config, "glf"), table1_model(config, "glf_perceptual")
     if glf is None or perceptual is None:
         return [("", "GLF+perceptual vs GLF", Finding(UNKNOWN, "GLF+perceptual or GLF is not a Table 1 model of this preset"))]
-    return [("", "GLF+perceptual vs GLF", compare_lower(metric_sample(results, perceptual, dataset, "fid"),
-                                                       metric_sample(results, glf, dataset, "fid")))]
+    return [("", "GLF+perceptual vs GLF", compare_lower(results.summary(perceptual, dataset, "fid"),
+                                                       results.summary(glf, dataset, "fid")))]
 
 
-def _mean_tracked_fid(results: Results, model: str, dataset: str) -> Sample:
-    runs = results.of(model, dataset)
-    values = [float(np.mean(v)) for v in (_column(r, "fid") for r in runs if r.status == "completed") if v is not None]
-    return Sample(f"{results.label(model)} mean tracked FID", values, sum(r.status == "diverged" for r in runs))
+def _tracked_fid(run: Run) -> pd.Series | None:
+    """The run's tracked FID by epoch, ``None`` without 4+ points."""
+    if run.log is None or "fid" not in run.log.columns:
+        return None
+    curve = run.log.dropna(subset=["fid"]).set_index("epoch")["fid"]
+    return curve if len(curve) >= MIN_CURVE_POINTS else None
+
+
+def mean_tracked_fids(results: Results, models: list[str], dataset: str) -> list[Summary]:
+    """Per model, each finished seed's mean tracked FID over the epochs that every run of
+    ``models`` tracked (so that a longer run's late, lower FIDs do not count for it)."""
+    curves = {m: [(r, _tracked_fid(r)) for r in results.of(m, dataset) if r.status != DIVERGED] for m in models}
+    found = [c for pairs in curves.values() for _, c in pairs if c is not None]
+    common = sorted(set.intersection(*(set(c.index) for c in found))) if found else []
+    label = f"epochs {common[0]}-{common[-1]}" if common else "no common epochs"
+    return [Summary(f"{results.label(m)} mean tracked FID ({label})",
+                    [float(c.loc[common].mean()) for _, c in curves[m] if c is not None and len(common) >= MIN_CURVE_POINTS],
+                    sum(r.status == DIVERGED for r in results.of(m, dataset)))
+            for m in models]
 
 
 def claim3(results: Results, dataset: str) -> list[tuple[str, str, Finding]]:
@@ -363,11 +219,10 @@ def claim3(results: Results, dataset: str) -> list[tuple[str, str, Finding]]:
         if beta not in glfs:
             continue
         subject = f"beta={beta:g}"
-        glf_fid, prior_fid = (metric_sample(results, m, dataset, "fid") for m in (glfs[beta], prior))
+        glf_fid, prior_fid = (results.summary(m, dataset, "fid") for m in (glfs[beta], prior))
         rows.append(("lower final FID", subject, compare_lower(glf_fid, prior_fid)))
-        rows.append(("faster convergence (lower mean FID over training)", subject,
-                     compare_lower(_mean_tracked_fid(results, glfs[beta], dataset),
-                                   _mean_tracked_fid(results, prior, dataset))))
+        rows.append(("faster convergence (lower mean FID over the epochs both tracked)", subject,
+                     compare_lower(*mean_tracked_fids(results, [glfs[beta], prior], dataset))))
         gap = _paired_gap(results, glfs[beta], prior, dataset)
         if gap.values:
             gaps.append((beta, gap))
@@ -381,10 +236,10 @@ def claim3(results: Results, dataset: str) -> list[tuple[str, str, Finding]]:
         rows.append(("gap closes as beta grows", "", Finding(UNKNOWN, "fewer than two betas with both models finished")))
     learned = [m for m in priors if beta_of(config, m) == "learned"]
     if learned and fixed:
-        best = min(fixed.values(), key=lambda m: metric_sample(results, m, dataset, "fid").mean
-                   if metric_sample(results, m, dataset, "fid").values else math.inf)
-        not_better = compare_lower(metric_sample(results, learned[0], dataset, "fid"),
-                                   metric_sample(results, best, dataset, "fid"))
+        best = min(fixed.values(), key=lambda m: results.summary(m, dataset, "fid").mean
+                   if results.summary(m, dataset, "fid").values else math.inf)
+        not_better = compare_lower(results.summary(learned[0], dataset, "fid"),
+                                   results.summary(best, dataset, "fid"))
         verdict = {HOLDS: FAILS, FAILS: HOLDS, UNKNOWN: HOLDS if not_better.within_noise else UNKNOWN}[not_better.verdict]
         rows.append(("learnable variance not effective (no better than the best fixed beta)",
                      results.label(learned[0]), Finding(verdict, not_better.evidence)))
@@ -393,13 +248,13 @@ def claim3(results: Results, dataset: str) -> list[tuple[str, str, Finding]]:
     return rows
 
 
-def _paired_gap(results: Results, glf: str, prior: str, dataset: str) -> Sample:
+def _paired_gap(results: Results, glf: str, prior: str, dataset: str) -> Summary:
     """VAE+flow prior's FID minus GLF's, per seed that both finished."""
     def fids(model):
         return {r.seed: float(r.metrics["fid"]) for r in results.of(model, dataset)
                 if r.metrics is not None and r.status == "completed" and "fid" in r.metrics}
     ours, theirs = fids(glf), fids(prior)
-    return Sample(f"FID gap {results.label(prior)} - {results.label(glf)}",
+    return Summary(f"FID gap {results.label(prior)} - {results.label(glf)}",
                   [theirs[s] - ours[s] for s in sorted(ours.keys() & theirs.keys())])
 
 
@@ -412,9 +267,9 @@ def entropy_loss(run: Run, latent_dim: int) -> np.ndarray | None:
     return values
 
 
-def _final_entropy_loss(results: Results, model: str, dataset: str, latent_dim: int) -> Sample:
+def _final_entropy_loss(results: Results, model: str, dataset: str, latent_dim: int) -> Summary:
     curves = [entropy_loss(r, latent_dim) for r in results.of(model, dataset)]
-    return Sample(f"{results.label(model)} final entropy loss", [float(v[-1]) for v in curves if v is not None])
+    return Summary(f"{results.label(model)} final entropy loss", [float(v[-1]) for v in curves if v is not None])
 
 
 def claim4(results: Results, dataset: str) -> list[tuple[str, str, Finding]]:
@@ -460,26 +315,40 @@ def claim5(results: Results, dataset: str) -> list[tuple[str, str, Finding]]:
         if glf is None:
             rows.append(("final FID above GLF's", label, Finding(UNKNOWN, "no GLF model in this preset")))
             continue
-        rows.append(("final FID above GLF's", label, compare_lower(metric_sample(results, glf, dataset, "fid"),
-                                                                    metric_sample(results, model, dataset, "fid"))))
+        rows.append(("final FID above GLF's", label, compare_lower(results.summary(glf, dataset, "fid"),
+                                                                    results.summary(model, dataset, "fid"))))
     return rows or [("", "", Finding(UNKNOWN, "no regularized GLF model in figure4"))]
 
 
-def _training_cost(results: Results, model: str, dataset: str, key: str) -> Sample:
-    values = []
-    for run in results.of(model, dataset):
-        if run.log is None:
-            continue
-        logs = [log for log in (run.log, run.stage2_log) if log is not None]
-        if key == "seconds" and any("seconds" not in log.columns for log in logs):
-            continue
-        values.append(float(sum(len(log) if key == "epochs" else log["seconds"].sum() for log in logs)))
-    return Sample(f"{results.label(model)} {key}", values)
+def epochs_to_plateau(run: Run) -> tuple[int | None, str]:
+    """The first epoch whose tracked FID is within ``PLATEAU`` of the run's final tracked FID,
+    and what was found (``None`` without a tracked curve of 4+ points)."""
+    curve = _tracked_fid(run)
+    if curve is None:
+        return None, "no tracked FID with 4+ points"
+    final = float(curve.iloc[-1])
+    epoch = int(curve.index[(curve <= final * (1 + PLATEAU)).to_numpy().argmax()])
+    return epoch, f"within {PLATEAU:.0%} of its final {final:.3g} at epoch {epoch}"
+
+
+def _plateau(results: Results, model: str, dataset: str) -> Summary:
+    epochs = [epochs_to_plateau(r)[0] for r in results.of(model, dataset) if r.status != DIVERGED]
+    return Summary(f"{results.label(model)} epochs to within {PLATEAU:.0%} of final FID",
+                   [float(e) for e in epochs if e is not None])
+
+
+def _set_epochs(results: Results, model: str, dataset: str) -> str:
+    """The epochs the preset sets for ``model`` (both stages), as the protocol states them."""
+    run = resolve_run(results.config, model, dataset, results.config["seeds"][0])
+    second = f" + {run.second_stage.epochs}" if run.second_stage else ""
+    return f"{results.label(model)}: {run.train.epochs}{second} epochs"
 
 
 def claim6(results: Results, dataset: str) -> list[tuple[str, str, Finding]]:
-    """Claim 6 on ``dataset``: GLF's total epochs (both stages' logs) and training seconds vs
-    Two-Stage VAE's and GLANN's."""
+    """Claim 6 on ``dataset``, GLF vs Two-Stage VAE and GLANN: the epochs each is given (set by
+    the preset: reported as the protocol's statement, not judged), the epochs each run needed to
+    come within ``PLATEAU`` of its final tracked FID, and the measured seconds per epoch.  Only a
+    GLANN trained here has logs; the cited GLANN (Hoshen et al. 2019) has none."""
     config = results.config
     glf = table1_model(config, "glf")
     rows = []
@@ -487,12 +356,17 @@ def claim6(results: Results, dataset: str) -> list[tuple[str, str, Finding]]:
         other = table1_model(config, method)
         subject = f"GLF vs {results.label(other) if other else method}"
         if glf is None or other is None:
-            rows.append(("", subject, Finding(UNKNOWN, f"{'GLF' if glf is None else method} is not a Table 1 model of this preset")))
+            missing = "GLF" if glf is None else ("GLANN (re-trained here)" if method == "glann" else method)
+            note = "; the cited GLANN (Table 1) has no training logs" if method == "glann" else ""
+            rows.append(("", subject, Finding(UNKNOWN, f"{missing} is not a Table 1 model of this preset{note}")))
             continue
-        rows.append(("fewer epochs", subject, compare_lower(_training_cost(results, glf, dataset, "epochs"),
-                                                            _training_cost(results, other, dataset, "epochs"), digits=0)))
-        rows.append(("less training time", subject, compare_lower(_training_cost(results, glf, dataset, "seconds"),
-                                                                  _training_cost(results, other, dataset, "seconds"), digits=1)))
+        rows.append(("fewer epochs", subject, Finding(BY_PROTOCOL, f"set by preset {config['preset']}: "
+                     f"{_set_epochs(results, glf, dataset)}; {_set_epochs(results, other, dataset)}")))
+        rows.append(("fewer epochs to reach its final FID", subject,
+                     compare_lower(_plateau(results, glf, dataset), _plateau(results, other, dataset), digits=1)))
+        rows.append(("less time per epoch", subject,
+                     compare_lower(results.seconds_per_epoch(glf, dataset), results.seconds_per_epoch(other, dataset),
+                                   digits=1)))
     return rows
 
 
@@ -508,8 +382,8 @@ def claim7(results: Results, dataset: str) -> list[tuple[str, str, Finding]]:
             continue
         for key in ("prd_f8", "prd_f1_8"):
             rows.append((key, f"GLF vs {results.label(other)}",
-                         compare_lower(metric_sample(results, glf, dataset, key),
-                                       metric_sample(results, other, dataset, key), higher_is_better=True, digits=3)))
+                         compare_lower(results.summary(glf, dataset, key),
+                                       results.summary(other, dataset, key), higher_is_better=True, digits=3)))
     return rows
 
 
@@ -520,7 +394,8 @@ COLUMNS = ["claim", "part", "dataset", "subject", "evidence", "verdict"]
 
 def check_claims(results: Results) -> pd.DataFrame:
     """One row per checked part (columns :data:`COLUMNS`), plus one row per (claim, dataset)
-    with part ``overall`` combining its parts (see :func:`all_of`), claims in order 1-7."""
+    with part ``overall`` combining its parts (see :func:`all_of`), claims in order 1-7.  The
+    comparisons of one claim, over all its datasets, are one Holm–Bonferroni family."""
     config = results.config
     plans = []
     for claim in CLAIMS:
@@ -531,11 +406,15 @@ def check_claims(results: Results) -> pd.DataFrame:
             fig = config["figures"].get(figure)
             plans.append((claim, fig["dataset"] if fig else "", check))
     rows = []
-    for claim, dataset, check in plans:
-        parts = check(results, dataset) if dataset else [("", "", Finding(UNKNOWN, "the preset has no such figure"))]
-        overall = all_of([finding for _, _, finding in parts])
-        rows.append({"claim": claim, "part": "overall", "dataset": dataset, "subject": CLAIMS[claim],
-                     "evidence": "", "verdict": overall.verdict})
-        rows += [{"claim": claim, "part": part, "dataset": dataset, "subject": subject,
-                  "evidence": finding.evidence, "verdict": finding.verdict} for part, subject, finding in parts]
+    for claim in CLAIMS:
+        checked = [(dataset, part, subject, finding) for c, dataset, check in plans if c == claim
+                   for part, subject, finding in (check(results, dataset) if dataset else
+                                                  [("", "", Finding(UNKNOWN, "the preset has no such figure"))])]
+        adjusted = holm([finding for *_, finding in checked])
+        for dataset in dict.fromkeys(d for d, *_ in checked):
+            parts = [(part, subject, f) for (d, part, subject, _), f in zip(checked, adjusted) if d == dataset]
+            rows.append({"claim": claim, "part": "overall", "dataset": dataset, "subject": CLAIMS[claim],
+                         "evidence": "", "verdict": all_of([f for *_, f in parts]).verdict})
+            rows += [{"claim": claim, "part": part, "dataset": dataset, "subject": subject,
+                      "evidence": f.evidence, "verdict": f.verdict} for part, subject, f in parts]
     return pd.DataFrame(rows, columns=COLUMNS)

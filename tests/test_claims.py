@@ -4,8 +4,9 @@ import json
 import pandas as pd
 import pytest
 
-from benchmark import claims, paths
-from benchmark.claims import FAILS, HOLDS, UNKNOWN, Sample, compare_lower
+from benchmark import claims, paths, results
+from benchmark.claim_statistics import FAILS, HOLDS, UNKNOWN, compare_lower
+from benchmark.results import Summary as Sample
 from benchmark.config import validate_config
 from benchmark.commands.write_claims import write_claims
 
@@ -54,18 +55,21 @@ def logs(config, model, columns, seeds=SEEDS, stage2=None):
     except a tiny seed-dependent jitter of ``seconds``."""
     for seed in seeds:
         frame = pd.DataFrame(columns)
+        if "epoch" not in frame:
+            frame.insert(0, "epoch", range(1, len(frame) + 1))
         if "seconds" in frame:
             frame["seconds"] += 0.01 * seed
         path = paths.train_log(config, "fashion", model, seed)
         path.parent.mkdir(parents=True, exist_ok=True)
         frame.to_csv(path, index=False)
         if stage2 is not None:
-            pd.DataFrame(stage2).to_csv(path.with_name("stage2_log.csv"), index=False)
+            pd.DataFrame({"epoch": range(1, len(next(iter(stage2.values()))) + 1), **stage2}).to_csv(
+                path.with_name("stage2_log.csv"), index=False)
 
 
 def verdicts(config, claim):
     """``(overall verdict, {part/subject: verdict})`` of one claim on the runs on disk."""
-    table = claims.check_claims(claims.load_results(config))
+    table = claims.check_claims(results.load(config))
     rows = table[table.claim == claim]
     overall = rows[rows.part == "overall"].verdict.item()
     return overall, {f"{r.part}|{r.subject}": r.verdict for r in rows[rows.part != "overall"].itertuples()}
@@ -139,7 +143,23 @@ def test_claim3_glf_beats_vae_flow_prior_gap_closes_learned_variance_useless(con
     assert verdicts(config, "3")[0] == FAILS
     _figure3(config, glf_curve=(95.0, 80.0, 72.0, 70.0))  # GLF converges more slowly
     overall, parts = verdicts(config, "3")
-    assert overall == FAILS and parts["faster convergence (lower mean FID over training)|beta=1"] == FAILS
+    assert overall == FAILS and parts[f"{FASTER}|beta=1"] == FAILS
+
+
+FASTER = "faster convergence (lower mean FID over the epochs both tracked)"
+
+
+def test_claim3_convergence_compares_only_the_epochs_both_runs_tracked(config):
+    _figure3(config)
+    # VAE+flow prior runs twice as long and ends far lower: over its own length its mean FID
+    # would be the lower one, over the 4 epochs GLF has it is the higher one
+    for model in ("vfp_b1", "vfp_b10", "vfp_learned"):
+        logs(config, model, {"fid": [90.0, 70.0, 62.0, 60.0, 5.0, 5.0, 5.0, 5.0]})
+    overall, parts = verdicts(config, "3")
+    assert parts[f"{FASTER}|beta=1"] == HOLDS
+    table = claims.check_claims(results.load(config))
+    evidence = table[(table.part == FASTER) & (table.subject == "beta=1")].evidence.item()
+    assert "(epochs 1-4)" in evidence
 
 
 # ------------------------------------------------------------------------------ claim 4
@@ -169,7 +189,7 @@ def test_claim4_vae_flow_prior_entropy_rises_with_beta_nll_and_fid_stable(config
 
 def test_entropy_loss_is_derived_from_the_posterior_entropy_when_not_logged(config):
     logs(config, "vfp_b1", {"entropy": [30.0, 28.0, 27.0, 26.0]}, seeds=[0])
-    run = claims.load_results(config).of("vfp_b1", "fashion")[0]
+    run = results.load(config).of("vfp_b1", "fashion")[0]
     constant = 0.5 * 20 * (1 + 1.8378770664093453)
     assert claims.entropy_loss(run, 20) == pytest.approx([constant - v for v in (30.0, 28.0, 27.0, 26.0)])
 
@@ -199,17 +219,39 @@ def test_claim5_regularized_glf_shrinks_overfits_and_ends_worse(config):
     assert verdicts(config, "5")[1]["latents shrink|Reg GLF"] == UNKNOWN  # seeds disagree
 
 
+def test_nll_that_reaches_its_floor_at_epoch_two_still_overfits(config):
+    logs(config, "reg", {"nll": [0.0, -100.0, -100.0, -100.0, -100.0, -100.0]}, seeds=[0])
+    run = results.load(config).of("reg", "fashion")[0]
+    overfits, evidence = claims.nll_overfits(20)(run)
+    assert overfits is True and "drop 100" in evidence
+    logs(config, "reg", {"nll": [0.0, -10.0, -15.0, -19.0]}, seeds=[0])
+    assert claims.nll_overfits(20)(results.load(config).of("reg", "fashion")[0])[0] is False
+
+
 # ------------------------------------------------------------------------------ claim 6
 
-def test_claim6_glf_needs_fewer_epochs_and_less_time(config):
-    logs(config, "glf", {"epoch": [1, 2], "seconds": [1.0, 1.0]})
-    logs(config, "two_stage", {"epoch": [1, 2, 3, 4], "seconds": [2.0] * 4}, stage2={"epoch": [1, 2], "seconds": [0.1, 0.1]})
+def test_claim6_reports_set_epochs_and_tests_plateau_and_seconds_per_epoch(config):
+    logs(config, "glf", {"fid": [40.0, 22.0, 21.0, 20.0], "seconds": [1.0] * 4})
+    logs(config, "two_stage", {"fid": [90.0, 70.0, 50.0, 40.0, 30.0, 25.0, 21.0, 20.0], "seconds": [2.0] * 8},
+         stage2={"seconds": [0.1, 0.1]})
     overall, parts = verdicts(config, "6")
-    assert overall == UNKNOWN and parts["fewer epochs|GLF vs Two-Stage VAE"] == HOLDS  # GLANN not run
-    logs(config, "glann", {"epoch": [1, 2, 3], "seconds": [3.0] * 3})
+    assert parts["fewer epochs|GLF vs Two-Stage VAE"] == "by protocol"
+    assert parts["fewer epochs to reach its final FID|GLF vs Two-Stage VAE"] == HOLDS  # epoch 2 vs epoch 7
+    assert parts["less time per epoch|GLF vs Two-Stage VAE"] == HOLDS
+    assert overall == UNKNOWN  # GLANN not run
+    logs(config, "glann", {"fid": [60.0, 50.0, 40.0, 30.0, 25.0], "seconds": [3.0] * 5})
     assert verdicts(config, "6")[0] == HOLDS
-    logs(config, "glf", {"epoch": list(range(1, 9)), "seconds": [5.0] * 8})
+    logs(config, "glf", {"fid": [90.0, 80.0, 70.0, 60.0, 50.0, 40.0, 30.0, 20.0], "seconds": [5.0] * 8})
     assert verdicts(config, "6")[0] == FAILS
+    table = claims.check_claims(results.load(config))
+    protocol = table[table.part == "fewer epochs"].evidence.iloc[0]
+    assert "set by preset unit" in protocol and "GLF: 4 epochs" in protocol
+
+
+def test_epochs_to_plateau_is_the_first_epoch_within_ten_percent_of_the_final_fid(config):
+    logs(config, "glf", {"fid": [50.0, 21.5, 25.0, 20.0]}, seeds=[0])
+    run = results.load(config).of("glf", "fashion")[0]
+    assert claims.epochs_to_plateau(run)[0] == 2  # 21.5 <= 1.1 x 20
 
 
 # ------------------------------------------------------------------------------ claim 7
@@ -240,3 +282,4 @@ def test_claims_files_list_every_claim_with_its_evidence(config):
     text = md_path.read_text()
     assert "GLF: 20.50 ± 0.50 (3 seeds) vs VAE: 51.00 ± 1.00 (3 seeds)" in text
     assert "preset sha256" in text and "## Claim 5" in text
+    assert "the suite's own comparison, not a claim of the paper" in text.split("## Claim 7")[1].splitlines()[0]

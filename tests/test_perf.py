@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from benchmark import paths
-from benchmark.commands import perf
+from benchmark import perf
+from benchmark.commands import perf as perf_command
 from benchmark.config import validate_config
 from models import build_model
 from models.base import ModelSpec, adam
@@ -81,7 +82,7 @@ def test_main_writes_the_csv_with_every_task(tmp_path, monkeypatch):
         perf.make_synthetic(perf.dataset_info("synthetic32"), "test", 1).images, tmp_path, device))
     monkeypatch.setattr(perf, "PAPER_SHAPES", {"fashion": "28x28x1"})
     monkeypatch.setattr(perf, "paper_gpu_hours", lambda config, train, seconds, samples: 1.5)
-    assert perf.main(["--device", "cpu", "--images", "16", "--batch-size", "8", "--repeats", "1",
+    assert perf_command.main(["--device", "cpu", "--images", "16", "--batch-size", "8", "--repeats", "1",
                       "--classifier-images", "8", "--inception-images", "4", "--prd-features", "40",
                       "--evaluate-samples", "40", "--min-steps", "2", "--min-seconds", "0",
                       "--shapes", "28x28x1", "--out-dir", str(tmp_path)]) == 0

@@ -14,10 +14,11 @@ from benchmark.atomic import atomic_write_text
 from benchmark.config import ConfigError, resolve_run, validate_config
 from benchmark.data import cache_path, load_dataset
 from benchmark.commands.evaluate import read_samples
-from benchmark.commands.figures import training_curves
+from benchmark import results
+from benchmark.figures import training_curves
 from benchmark.model_io import load_model
 from benchmark.run_lock import RunBusyError, run_lock
-from benchmark.commands.tables import table1, table5
+from benchmark.tables import table1, table5
 from benchmark.torch_files import UnreadableFileError
 from benchmark.stages import second_stage_run, train_run
 from benchmark.trainer import Trainer, TrainSettings
@@ -211,9 +212,9 @@ def test_epoch1_divergence_still_renders_every_table_and_figure(tmp_path):
     assert result.diverged_at_epoch == 1
     atomic_write_text(paths.metrics(config, "synthetic28", "glf", 0), json.dumps({"status": "diverged"}))
     out = tmp_path / "results"
-    table5(config, out)
-    table1(config, out)
-    training_curves(config, "figure3", out)
+    table5(results.load(config), out)
+    table1(results.load(config), out)
+    training_curves(results.load(config), "figure3", out)
     assert "not run" in (out / "table5.md").read_text() and "diverged" in (out / "table1.csv").read_text()
     assert (out / "figure3.png").stat().st_size > 0
 

@@ -5,7 +5,8 @@ import pandas as pd
 import pytest
 
 from benchmark import paths, table_format
-from benchmark.commands import check_outputs, figures, tables
+from benchmark import figures, results, tables
+from benchmark.commands import check_outputs
 from benchmark.config import validate_config
 from benchmark.provenance import preset_hash
 
@@ -58,14 +59,15 @@ def test_table1_mean_std_missing_and_diverged(config, tmp_path):
     _metrics(config, "fashion", "glf_b10", 0, fid=30.0)
     _metrics(config, "fashion", "reg", 0, status="diverged")
     out = tmp_path / "results"
-    tables.table1(config, out)
+    tables.table1(results.load(config), out)
     shown = _md_table(out / "table1.md")
     assert shown.loc["GLF (ours)", "fashion"] == "**21.0 ± 1.4**"  # sample std of (20, 22), best FID in bold
-    assert shown.loc["GLF b10 (ours)", "fashion"] == "30.0 ± 0.0"
+    assert shown.loc["GLF b10 (ours)", "fashion"] == "30.0"  # one seed: its spread is unknown, not zero
     assert shown.loc["Reg GLF", "fashion"] == "diverged"
     assert shown.loc["GLF (ours)", "synthetic32"] == "not run"
     markdown = (out / "table1.md").read_text()
     assert "offline classifier" in markdown and "500 generated samples" in markdown
+    assert "1-2 seeds per cell (n_seeds in the CSV); a cell of one seed shows its value alone" in markdown
     latex = (out / "table1.tex").read_text()
     assert "\\centering" in latex and "\\label{tab:table1}" in latex and "\\begin{tabular}{lrr}" in latex
     assert "\\bfseries 21.0 $\\pm$ 1.4" in latex and "Table 1:" not in latex
@@ -76,6 +78,8 @@ def test_table1_mean_std_missing_and_diverged(config, tmp_path):
     long = pd.read_csv(out / "table1_long.csv")
     assert long.loc[(long.model == "glf_b10") & (long.dataset == "synthetic32"), "fid_mean"].isna().all()
     assert long["kid_mean"].isna().all()  # metrics files written before KID existed
+    b10 = long[(long.model == "glf_b10") & (long.dataset == "fashion")].iloc[0]
+    assert b10.n_seeds == 1 and pd.isna(b10.fid_std)
 
 
 def test_latex_escapes_captions_and_cells_and_sets_groups_apart():
@@ -91,7 +95,7 @@ def test_perceptual_models_come_last_after_a_rule(config, tmp_path):
     config["models"]["glann"] = {"method": "glann", "label": "GLANN", "params": {}}
     config["table1"]["models"] = ["glann", "glf", "reg"]
     out = tmp_path / "results"
-    tables.table1(config, out)
+    tables.table1(results.load(config), out)
     assert list(_md_table(out / "table1.md").index) == ["GLF (ours)", "Reg GLF", "GLANN"]
     body = (out / "table1.tex").read_text().split("\\midrule\n", 1)[1]
     assert body.index("Reg GLF") < body.index("\\midrule") < body.index("GLANN")
@@ -100,14 +104,14 @@ def test_perceptual_models_come_last_after_a_rule(config, tmp_path):
 def test_table4_appends_gan_rows_and_paper_vs_ours_differences(config, tmp_path):
     config = {**config, "evaluation": {**config["evaluation"], "features": "inception"}}
     _metrics(config, "fashion", "glf", 0, fid=25.3, kid=0.02)
-    tables.table4(config, tmp_path / "results")
+    tables.table4(results.load(config), tmp_path / "results")
     shown = _md_table(tmp_path / "results" / "table4.md")
     assert shown.loc["WGAN GP (Lucic et al. 2018)", "fashion"] == "24.5 ± 2.1"
     assert shown.loc["GLF (ours)", "fashion"] == "25.3 ± 0.0"
     numbers = pd.read_csv(tmp_path / "results" / "table4.csv")
     assert numbers.loc[numbers.label == "WGAN GP (Lucic et al. 2018)", "fid_std"].item() == 2.1
     assert not any(name.startswith("GANs") for name in shown.index)
-    tables.paper_vs_ours(config, tmp_path / "results")
+    tables.paper_vs_ours(results.load(config), tmp_path / "results")
     versus = pd.read_csv(tmp_path / "results" / "paper_vs_ours.csv")
     row = versus[(versus.model == "GLF") & (versus.dataset == "fashion")].iloc[0]
     assert row.paper_fid_mean == 21.3 and row.difference == pytest.approx(4.0) and row.our_kid_mean == 0.02
@@ -117,7 +121,7 @@ def test_table4_appends_gan_rows_and_paper_vs_ours_differences(config, tmp_path)
 def test_paper_vs_ours_never_subtracts_across_feature_kinds(config, tmp_path):
     for seed, fid in ((0, 25.3), (1, 26.3)):
         _metrics(config, "fashion", "glf", seed, fid=fid)
-    tables.paper_vs_ours(config, tmp_path / "results")
+    tables.paper_vs_ours(results.load(config), tmp_path / "results")
     versus = pd.read_csv(tmp_path / "results" / "paper_vs_ours.csv")
     assert versus.difference.isna().all()
     row = versus[(versus.model == "GLF") & (versus.dataset == "fashion")].iloc[0]
@@ -127,7 +131,7 @@ def test_paper_vs_ours_never_subtracts_across_feature_kinds(config, tmp_path):
 
 def test_table4_sets_inception_gan_rows_apart_under_classifier_features(config, tmp_path):
     _metrics(config, "fashion", "glf", 0, fid=25.3)
-    tables.table4(config, tmp_path / "results")
+    tables.table4(results.load(config), tmp_path / "results")
     models = list(_md_table(tmp_path / "results" / "table4.md").index)
     heading = next(i for i, name in enumerate(models) if name.startswith("GANs"))
     assert "not comparable" in models[heading]
@@ -142,16 +146,16 @@ def test_table4_sets_inception_gan_rows_apart_under_classifier_features(config, 
 def test_every_caption_names_the_commit_and_preset_hash(config, tmp_path):
     out = tmp_path / "results"
     for name in ("table1", "table2", "table3", "table4", "table5", "table6"):
-        tables.TABLES[name](config, out)
+        tables.TABLES[name](results.load(config), out)
         caption = (out / f"{name}.md").read_text().splitlines()[0]
         assert f"preset sha256 {preset_hash(config)[:12]}" in caption and "commit " in caption, name
 
 
 def test_tables_2_3_5_6(config, tmp_path):
     out = tmp_path / "results"
-    tables.table2(config, out)
+    tables.table2(results.load(config), out)
     assert _md_table(out / "table2.md").loc["GLF (ours)", "fashion"] == "4"
-    tables.table3(config, out)
+    tables.table3(results.load(config), out)
     table3 = pd.read_csv(out / "table3.csv")
     fashion = table3[table3.image_size == 28]
     small = table3[table3.image_size == 32]
@@ -161,10 +165,10 @@ def test_tables_2_3_5_6(config, tmp_path):
     shown = pd.read_csv(out / "table3.csv")  # the input shape heads each group once in the display
     assert (_md_table(out / "table3.md").index != "").sum() == 2 and len(shown) == 44
     _log(config, "fashion", "glf", 0, [{"epoch": 1, "loss": 1.0, "seconds": 2.0}, {"epoch": 2, "loss": 0.5, "seconds": 4.0}])
-    tables.table5(config, out)
+    tables.table5(results.load(config), out)
     assert _md_table(out / "table5.md").loc["GLF (ours)", "fashion"] == "3.00"
     _metrics(config, "fashion", "glf", 0, fid=20.0)
-    tables.table6(config, out)
+    tables.table6(results.load(config), out)
     shown = _md_table(out / "table6.md")
     assert shown.loc["GLF (ours)", "fashion F8"] == "**0.90**" and shown.loc["GLF (ours)", "fashion F1/8"] == "**0.80**"
 
@@ -178,7 +182,7 @@ def test_every_table_csv_reads_as_numbers(config, tmp_path):
                "table4": ["fid_mean", "fid_std"], "table5": ["seconds_per_epoch", "n_seeds"],
                "table6": ["prd_f8_mean", "prd_f8_std", "prd_f1_8_mean", "n_seeds", "num_samples"]}
     for name in tables.TABLES:
-        tables.TABLES[name](config, out)
+        tables.TABLES[name](results.load(config), out)
     for name, columns in numeric.items():
         frame = pd.read_csv(out / f"{name}.csv")
         assert all(pd.api.types.is_numeric_dtype(frame[c]) for c in columns), (name, frame.dtypes.to_dict())
@@ -191,11 +195,11 @@ def test_figures_draw_diverged_runs_up_to_divergence(config, tmp_path):
     _log(config, "fashion", "reg", 0, [{"epoch": 1, "fid": 80.0, "nll": -50.0, "recon": 9.0}], diverged_at=2)
     out = tmp_path / "results"
     for name in ("figure3", "figure4"):
-        written = figures.training_curves(config, name, out)
+        written = figures.training_curves(results.load(config), name, out)
         assert [p.name for p in written] == [f"{name}.png", f"{name}.pdf", f"{name}_column.png", f"{name}_column.pdf"]
         assert written[0].read_bytes()[:4] == b"\x89PNG" and written[1].read_bytes()[:4] == b"%PDF"
         assert not any(check_outputs.type3_fonts(p) for p in written if p.suffix == ".pdf")
-    curves, diverged = figures._run_curves(config, "fashion", "reg")
+    curves, diverged = results.load(config).curves("reg", "fashion")
     assert diverged == 2 and curves["epoch"].tolist() == [1]
 
 
@@ -209,7 +213,7 @@ def test_table1_long_holds_the_fid_of_both_sampling_protocols(config, tmp_path):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps({"status": "completed", "sampling": "authors", "fid": authors,
                                     "fid_authors": authors, "fid_eval": evaluated}))
-    tables.table1(config, tmp_path / "results")
+    tables.table1(results.load(config), tmp_path / "results")
     long = pd.read_csv(tmp_path / "results" / "table1_long.csv").set_index(["model", "dataset"])
     row = long.loc[("glf", "fashion")]
     assert (row.fid_mean, row.fid_authors_mean, row.fid_eval_mean) == (21.0, 21.0, 32.0)
@@ -223,7 +227,7 @@ def test_table2_counts_the_rae_penalty_search(tmp_path):
         "datasets": {"fashion": {"latent_dim": 20, "flow_width": 64, "epochs": 4}},
         "models": {"rae": {"method": "rae_gmm", "label": "RAE", "z_penalty_grid": [0.1, 1.0, 10.0]}},
         "table1": {"models": ["rae"]}, "evaluation": {"features": "classifier", "num_samples": 500}})
-    tables.table2(config, tmp_path)
+    tables.table2(results.load(config), tmp_path)
     assert _md_table(tmp_path / "table2.md").loc["RAE", "fashion"] == "4 + GMM fit (+ z_penalty search: 3 x (4 + GMM fit))"
     assert pd.read_csv(tmp_path / "table2.csv").set_index("model").loc["rae", "z_penalty_candidates"] == 3
 
@@ -235,7 +239,7 @@ def _figure_texts(fig):
 def test_figure_labels_betas_missing_panels_and_diverged_marker(config):
     for model in ("glf", "glf_b10"):
         _log(config, "fashion", model, 0, [{"epoch": e, "fid": 50.0 - e, "nll": 1.0 / e} for e in (1, 2, 3)])
-    curves = {m: figures._run_curves(config, "fashion", m) for m in ("glf", "glf_b10")}
+    curves = {m: results.load(config).curves(m, "fashion") for m in ("glf", "glf_b10")}
     fig = figures._draw_curves(config, "figure3", curves, width=3.3)
     texts = _figure_texts(fig)
     assert "GLF b10 (β=10)" in texts and "GLF (β=1)" in texts  # the preset's beta, else the method's default
@@ -255,7 +259,7 @@ def test_every_table_compiles_and_fits_its_column(config, tmp_path):
         _metrics(config, "synthetic32", model, 1, fid=99.0)
     out = tmp_path / "results"
     for name in tables.TABLES:
-        tables.TABLES[name](config, out)
+        tables.TABLES[name](results.load(config), out)
     texs = sorted(out.glob("*.tex"))
     assert len(texs) == 7
     assert [p for tex in texs for p in check_outputs.latex_problems(tex)] == []

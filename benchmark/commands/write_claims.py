@@ -8,20 +8,24 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchmark import claims, paths
+from benchmark import claim_statistics as stats
+from benchmark import claims, paths, results
 from benchmark.atomic import atomic_write_text
 from benchmark.cli import reports_errors
 from benchmark.config import load_config
 from benchmark.joblog import announce
 from benchmark.provenance import provenance_note
 
-NOISE_RULE = (f"Verdicts: `{claims.HOLDS}`, `{claims.FAILS}`, `{claims.UNKNOWN}`. A difference between two models "
-              f"counts when it exceeds the {claims.CONFIDENCE:.0%} Student-t critical value times the standard error of the "
-              f"difference of the seeds' means "
-              f"(with one seed on both sides: {claims.SINGLE_SEED_MARGIN:.0%} of the larger mean); a missing "
-              f"model or a difference within that noise gives `{claims.UNKNOWN}`. Curves (latent norm, log-det, "
-              f"NLL, tracked FID) need {claims.MIN_CURVE_POINTS} points and are judged per seed; seeds that disagree give "
-              f"`{claims.UNKNOWN}`.")
+NOISE_RULE = (f"Verdicts: `{stats.HOLDS}`, `{stats.FAILS}`, `{stats.UNKNOWN}`, `{stats.BY_PROTOCOL}` (true by the "
+              f"preset's settings, not judged). A difference between two models counts when Welch's t-test "
+              f"(Welch–Satterthwaite degrees of freedom) rejects equal means, the comparisons of each claim "
+              f"adjusted together by Holm–Bonferroni to a family-wise error of {stats.ALPHA:.0%} (each row names "
+              f"its threshold), and the gap exceeds {stats.MIN_MARGIN:.0%} of the larger mean; with one seed on "
+              f"both sides the gap must exceed {stats.SINGLE_SEED_MARGIN:.0%} of the larger mean. A model with "
+              f"diverged seeds is judged on its finished ones (the diverged count shown); one whose every seed "
+              f"diverged loses to a finished one. A missing model or a difference within the noise gives "
+              f"`{stats.UNKNOWN}`. Curves (latent norm, log-det, NLL, tracked FID) need {claims.MIN_CURVE_POINTS} "
+              f"points and are judged per seed; seeds that disagree give `{stats.UNKNOWN}`.")
 
 
 def claims_markdown(config: dict, table: pd.DataFrame) -> str:
@@ -39,7 +43,7 @@ def claims_markdown(config: dict, table: pd.DataFrame) -> str:
 
 def write_claims(config: dict) -> list[Path]:
     """Check every claim on the preset's runs; write and return ``claims.csv`` and ``claims.md``."""
-    table = claims.check_claims(claims.load_results(config))
+    table = claims.check_claims(results.load(config))
     csv_path, md_path = paths.results(config, "claims.csv"), paths.results(config, "claims.md")
     atomic_write_text(csv_path, table.to_csv(index=False))
     atomic_write_text(md_path, claims_markdown(config, table))

@@ -1,0 +1,209 @@
+"""The one reader of what runs leave on disk: metrics, per-epoch logs, status and selection files.
+
+:func:`load` reads every (model, dataset, seed) of a preset once into :class:`Results`; tables,
+figures, claims and the report take what it returns and open no run file themselves.
+
+One rule decides a run's status (:func:`run_status`): ``diverged`` when any of its status files
+(stage 1, stage 2) or its metrics file says so, else ``completed`` when its metrics file or its
+stage-1 status file says so, else ``not run``.  A diverged run's metrics are never used as
+numbers.  A file that exists but cannot be read (empty, truncated, not JSON or CSV) raises
+:class:`ResultsFileError` naming the file and the command that redoes it.
+
+Summaries over seeds (:class:`Summary`: the finished seeds' values, the count of diverged ones,
+mean, sample standard deviation with ddof 1, unknown for one seed) are what tables and claims
+both use.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from benchmark import paths
+
+COMPLETED, DIVERGED, NOT_RUN = "completed", "diverged", "not run"
+REFERENCE_DIR = Path(__file__).resolve().parent.parent / "workflow" / "reference"
+SELECTION_FILE = "selection.json"
+
+
+class ResultsFileError(ValueError):
+    """A run's file exists but cannot be read; the message names it and how to redo it."""
+
+
+def _unreadable(path: Path, problem: str) -> ResultsFileError:
+    return ResultsFileError(f"{path} is unreadable ({problem}). {paths.redo_hint(path)}")
+
+
+def read_json(path: Path) -> dict | None:
+    """The JSON object in ``path``; ``None`` when the file does not exist.  Raises
+    :class:`ResultsFileError` when it is empty, not JSON or not an object."""
+    if not path.exists():
+        return None
+    try:
+        value = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise _unreadable(path, "empty file" if path.stat().st_size == 0 else f"not JSON: {err}") from None
+    if not isinstance(value, dict):
+        raise _unreadable(path, f"a JSON {type(value).__name__}, not an object")
+    return value
+
+
+def read_log(path: Path) -> pd.DataFrame | None:
+    """A per-epoch log (one row per epoch, an ``epoch`` column); ``None`` when the file does not
+    exist or holds no epoch yet.  Raises :class:`ResultsFileError` when it is empty (the trainer
+    always writes a header) or not a CSV with an ``epoch`` column."""
+    if not path.exists():
+        return None
+    try:
+        frame = pd.read_csv(path)
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as err:
+        raise _unreadable(path, "empty file" if path.stat().st_size == 0 else f"not a CSV: {err}") from None
+    if "epoch" not in frame.columns:
+        raise _unreadable(path, f"no 'epoch' column (columns: {list(frame.columns)})")
+    return frame if len(frame) else None
+
+
+def run_status(train: dict | None, stage2: dict | None, metrics: dict | None) -> str:
+    """The status of a run from its stage-1 and stage-2 status files and its metrics file (each
+    ``None`` when absent): ``diverged`` if any says so, ``completed`` if the metrics or stage-1
+    status say so, else ``not run``."""
+    found = [d.get("status") for d in (train, stage2, metrics) if d is not None]
+    if DIVERGED in found:
+        return DIVERGED
+    if (metrics is not None and metrics.get("status", COMPLETED) == COMPLETED) or \
+            (train is not None and train.get("status") == COMPLETED):
+        return COMPLETED
+    return NOT_RUN
+
+
+@dataclass(frozen=True)
+class Run:
+    """One (model, dataset, seed) as found on disk.  ``metrics`` is ``None`` until it is
+    evaluated; ``log`` and ``stage2_log`` hold one row per finished epoch (``None`` when absent);
+    ``selection`` is the penalty search's choice (RAE), if any."""
+
+    model: str
+    dataset: str
+    seed: int
+    status: str
+    diverged_at_epoch: int | None
+    metrics: dict | None
+    log: pd.DataFrame | None
+    stage2_log: pd.DataFrame | None
+    selection: dict | None = None
+
+    @property
+    def finished(self) -> bool:
+        """Completed and evaluated: its metrics are numbers to use."""
+        return self.status == COMPLETED and self.metrics is not None
+
+
+def read_run(config: dict, dataset: str, model: str, seed: int) -> Run | None:
+    """The run's files read once; ``None`` when it left nothing on disk."""
+    run_dir = paths.run_dir(config, dataset, model, seed)
+    metrics = read_json(paths.metrics(config, dataset, model, seed))
+    train, stage2 = read_json(run_dir / "train_status.json"), read_json(run_dir / "stage2_status.json")
+    log, stage2_log = read_log(run_dir / "train_log.csv"), read_log(run_dir / "stage2_log.csv")
+    if metrics is None and train is None and stage2 is None and log is None:
+        return None
+    return Run(model, dataset, seed, run_status(train, stage2, metrics), (train or {}).get("diverged_at_epoch"),
+               metrics, log, stage2_log, read_json(run_dir / SELECTION_FILE))
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A metric of one model over seeds: the finished seeds' values and how many seeds diverged."""
+
+    name: str
+    values: list[float]
+    diverged: int = 0
+
+    @property
+    def n(self) -> int:
+        return len(self.values)
+
+    @property
+    def mean(self) -> float:
+        return float(np.mean(self.values)) if self.values else math.nan
+
+    @property
+    def std(self) -> float:
+        """Sample standard deviation (ddof 1); NaN (unknown) with fewer than two seeds."""
+        return float(np.std(self.values, ddof=1)) if self.n > 1 else math.nan
+
+    @property
+    def status(self) -> str:
+        """``ok`` with a finished seed, else ``diverged`` when a seed diverged, else ``not run``."""
+        return "ok" if self.values else DIVERGED if self.diverged else NOT_RUN
+
+    def describe(self, digits: int = 2) -> str:
+        """``name: mean ± std (n seeds, k diverged)``; the spread only with two or more seeds."""
+        if not self.values:
+            return f"{self.name}: {DIVERGED if self.diverged else NOT_RUN}"
+        spread = f" ± {self.std:.{digits}f}" if self.n > 1 else ""
+        extra = f", {self.diverged} diverged" if self.diverged else ""
+        return f"{self.name}: {self.mean:.{digits}f}{spread} ({self.n} seed{'s' if self.n > 1 else ''}{extra})"
+
+
+@dataclass
+class Results:
+    """Every run of a preset found on disk, keyed by (model, dataset), plus the preset itself."""
+
+    config: dict
+    runs: dict[tuple[str, str], list[Run]] = field(default_factory=dict)
+
+    def of(self, model: str, dataset: str) -> list[Run]:
+        """The runs found of ``model`` on ``dataset`` (one per seed on disk, possibly none)."""
+        return self.runs.get((model, dataset), [])
+
+    def label(self, model: str) -> str:
+        """The model's label in the preset (its name when it has none)."""
+        return self.config["models"][model].get("label", model)
+
+    def summary(self, model: str, dataset: str, key: str, name: str | None = None) -> Summary:
+        """The final metric ``key`` over the finished seeds (a seed whose metrics lack ``key``
+        is left out), with the count of diverged seeds."""
+        runs = self.of(model, dataset)
+        values = [float(r.metrics[key]) for r in runs if r.finished and key in r.metrics]
+        return Summary(name or self.label(model), values, sum(r.status == DIVERGED for r in runs))
+
+    def curves(self, model: str, dataset: str) -> tuple[pd.DataFrame | None, int | None]:
+        """The stage-1 log averaged over seeds per epoch (``None`` without one), and the epoch
+        at which a seed diverged (the first one's; ``None`` when none did)."""
+        runs = self.of(model, dataset)
+        logs = [r.log for r in runs if r.log is not None]
+        diverged = next((r.diverged_at_epoch for r in runs if r.status == DIVERGED), None)
+        if not logs:
+            return None, diverged
+        return pd.concat(logs).groupby("epoch", as_index=False).mean(numeric_only=True), diverged
+
+    def seconds_per_epoch(self, model: str, dataset: str) -> Summary:
+        """Each seed's mean seconds per stage-1 epoch (seeds whose log has no ``seconds`` are left out)."""
+        values = [float(r.log["seconds"].mean()) for r in self.of(model, dataset)
+                  if r.log is not None and "seconds" in r.log.columns]
+        return Summary(self.label(model), values)
+
+
+def load(config: dict) -> Results:
+    """Read every (model, dataset, seed) of the preset that left a file under ``runs_dir``."""
+    results = Results(config)
+    for model in config["models"]:
+        for dataset in config["datasets"]:
+            found = [read_run(config, dataset, model, seed) for seed in config["seeds"]]
+            if any(found):
+                results.runs[(model, dataset)] = [r for r in found if r is not None]
+    return results
+
+
+def read_reference(name: str) -> pd.DataFrame:
+    """A table of published numbers, ``workflow/reference/<name>.csv`` (its source in a column)."""
+    return pd.read_csv(REFERENCE_DIR / f"{name}.csv")
+
+
+def read_measurements(folder: str | Path) -> pd.DataFrame:
+    """Every ``perf*.csv`` of ``python -m benchmark.commands.perf`` in ``folder`` as one table."""
+    return pd.concat([pd.read_csv(p) for p in sorted(Path(folder).glob("perf*.csv"))], ignore_index=True)

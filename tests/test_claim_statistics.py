@@ -1,0 +1,66 @@
+"""The noise rule: Welch's test with Welch–Satterthwaite degrees of freedom, Holm–Bonferroni over a
+claim's comparisons, and how diverged seeds count."""
+import json
+
+import pytest
+from scipy import stats
+
+from benchmark import claims, paths, results
+from benchmark.claim_statistics import ALPHA, FAILS, HOLDS, UNKNOWN, compare_lower, holm, welch
+from benchmark.config import validate_config
+from benchmark.results import Summary
+
+
+def test_welch_matches_scipy_and_uses_satterthwaite_dof():
+    a, b = Summary("a", [20.0, 20.2, 19.9, 20.1]), Summary("b", [22.0, 25.0, 19.0])
+    t, dof, p = welch(a, b)
+    reference = stats.ttest_ind(a.values, b.values, equal_var=False)
+    assert t == pytest.approx(reference.statistic) and p == pytest.approx(reference.pvalue)
+    va, vb = a.std ** 2 / a.n, b.std ** 2 / b.n
+    assert dof == pytest.approx((va + vb) ** 2 / (va ** 2 / 3 + vb ** 2 / 2))
+    assert dof < 3 + 2  # the pooled sum would overstate the certainty of the noisy side
+
+
+def test_a_single_seed_borrows_the_other_sides_spread_and_dof():
+    a, b = Summary("a", [20.0]), Summary("b", [22.0, 22.5, 23.0])
+    t, dof, _ = welch(a, b)
+    assert t == pytest.approx(-2.5 / (0.5 * (1 + 1 / 3) ** 0.5))
+    assert dof == pytest.approx((0.25 + 0.25 / 3) ** 2 / (0.25 ** 2 / 2 + (0.25 / 3) ** 2 / 2))
+
+
+def test_holm_adjusts_each_claims_family_and_names_the_threshold():
+    significant = compare_lower(Summary("a", [20.0, 20.1, 20.2]), Summary("b", [20.5, 20.7, 20.9]))
+    assert significant.verdict == HOLDS and ALPHA > significant.p_value > ALPHA / 4
+    strong = compare_lower(Summary("a", [10.0, 10.1, 10.2]), Summary("b", [30.0, 30.1, 30.2]))
+    family = holm([strong, significant, significant, significant])
+    assert family[0].verdict == HOLDS and "Holm threshold, 1 of 4" in family[0].evidence
+    assert [f.verdict for f in family[1:]] == [UNKNOWN] * 3  # p above 0.05/3 once the family is four
+    assert "p >= 0.0167 (Holm threshold, 2 of 4 comparisons)" in family[1].evidence
+    assert holm([significant])[0].verdict == HOLDS
+    alone = holm([compare_lower(Summary("a", [20.0]), Summary("b", [30.0]))])
+    assert alone[0].verdict == HOLDS  # one seed each: the margin rule, no p-value to adjust
+
+
+def test_partly_diverged_seeds_are_judged_on_the_finished_ones_and_counted():
+    a = Summary("GLF", [20.0, 20.5], diverged=1)
+    finding = compare_lower(a, Summary("VAE", [30.0, 30.5, 31.0]))
+    assert finding.verdict == HOLDS and "(2 seeds, 1 diverged)" in finding.evidence
+    everything = compare_lower(Summary("VAE", [30.0, 30.5]), Summary("GLF", [], diverged=3))
+    assert everything.verdict == HOLDS and "GLF: diverged" in everything.evidence and "diverged in every seed" in everything.evidence
+
+
+def test_a_model_diverged_in_one_seed_shows_the_count_in_claim_1(tmp_path):
+    config = validate_config({
+        "preset": "unit", "data_root": ".", "seeds": [0, 1, 2], "runs_dir": str(tmp_path / "runs"),
+        "datasets": {"fashion": {"latent_dim": 20, "flow_width": 64, "epochs": 4}},
+        "models": {"glf": {"method": "glf", "label": "GLF"}, "vae": {"method": "vae", "label": "VAE"}},
+        "table1": {"models": ["vae", "glf"]}, "evaluation": {"features": "classifier", "num_samples": 500}})
+    for model, values in (("glf", [20.0, 20.5, None]), ("vae", [30.0, 31.0, 30.5])):
+        for seed, value in enumerate(values):
+            path = paths.metrics(config, "fashion", model, seed)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps({"status": "diverged"} if value is None else {"status": "completed", "fid": value}))
+    table = claims.check_claims(results.load(config))
+    row = table[(table.claim == "1") & (table.part != "overall")].iloc[0]
+    assert row.verdict == HOLDS and "GLF: 20.25 ± 0.35 (2 seeds, 1 diverged)" in row.evidence
+    assert FAILS not in set(table.verdict)
