@@ -130,7 +130,10 @@ def test_paper_preset_uses_the_authors_protocol_and_searches_the_rae_penalty():
     config = load_config(PRESETS / "paper.yaml")
     assert config["evaluation"]["sampling"] == "authors"
     assert len(config["models"]["rae_gmm"]["z_penalty_grid"]) >= 2
-    assert config["models"]["glf_perceptual"]["params"]["perceptual_reduction"] == "sum"
+    for model in ("glf_perceptual", "glann"):
+        params = config["models"][model]["params"]
+        assert (params["perceptual_reduction"], params["perceptual_activation"], params["perceptual_input"]) == \
+            ("sum", "authors", "authors")
 
 
 def test_model_files_store_plain_spec_values_and_reload_with_declared_defaults(tmp_path):
