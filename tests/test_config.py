@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmark.config import ConfigError, load_config, resolve_run, validate_config
+from benchmark.config import ConfigError, load_config, resolve_run, sampling_protocol, validate_config
 
 PRESETS = Path(__file__).resolve().parent.parent / "workflow" / "config"
 MINIMAL = {
@@ -126,9 +126,10 @@ def test_paper_protocol_settings_resolve_per_dataset():
     assert resolve_run(config, "vae_flow_posterior", "mnist", 0).spec.params == {"beta": 1}
 
 
-def test_paper_preset_uses_the_authors_protocol_and_searches_the_rae_penalty():
+def test_paper_preset_samples_each_method_its_own_way_and_searches_the_rae_penalty():
     config = load_config(PRESETS / "paper.yaml")
-    assert config["evaluation"]["sampling"] == "authors"
+    assert config["evaluation"]["sampling"] == "per_method"
+    assert sampling_protocol(config, "glf_perceptual") == "authors" and sampling_protocol(config, "rae_gmm") == "eval"
     assert len(config["models"]["rae_gmm"]["z_penalty_grid"]) >= 2
     for model in ("glf_perceptual", "glann"):
         params = config["models"][model]["params"]
