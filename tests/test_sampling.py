@@ -8,13 +8,16 @@ from pathlib import Path
 
 import pytest
 import torch
+import yaml
 
 from benchmark import paths
+from benchmark.commands import sample
+from benchmark.commands.evaluate import evaluate_file
 from benchmark.config import sampling_protocol, validate_config
 from benchmark.data import load_dataset
-from benchmark.commands.evaluate import evaluate_file
 from benchmark.metrics.classifier import make_recipe, save_classifier, train_classifier
-from benchmark.sampling import generate
+from benchmark.model_io import save_model
+from benchmark.sampling import generate, interpolation
 from models import MODELS, build_model
 from models.base import ModelSpec
 from models.sampling import stretch_to_unit
@@ -133,3 +136,63 @@ def test_readme_sampling_table_is_what_evaluate_records_for_each_method(tmp_path
     assert recorded == {method: cls.sampling for method, cls in MODELS.items()}
     config["evaluation"]["sampling"] = "authors"
     assert {sampling_protocol(config, method) for method in MODELS} == {"authors"}
+
+
+def test_interpolation_is_drawn_under_the_protocol_it_is_given(glf):
+    before = {k: v.clone() for k, v in glf.state_dict().items()}
+    authors = interpolation(glf, pairs=3, steps=5, seed=4, protocol="authors")
+    evaluated = interpolation(glf, pairs=3, steps=5, seed=4, protocol="eval")
+    assert authors.shape == evaluated.shape == (15, 1, 28, 28)
+    assert (authors - evaluated).abs().max() > 0.05  # the switch changes the pictures
+    flat = authors.flatten(1)
+    assert torch.equal(flat.min(dim=1).values, torch.zeros(15)) and torch.equal(flat.max(dim=1).values, torch.ones(15))
+    gen = torch.Generator().manual_seed(4)  # by hand: the same draws, one batch of 500 in train mode
+    ends = torch.randn(2, 3, 8, generator=gen)
+    t = torch.linspace(0, 1, 5).view(1, 5, 1)
+    walk = ((1 - t) * ends[0, :, None] + t * ends[1, :, None]).reshape(15, 8)
+    batch = torch.cat([walk, torch.randn(485, 8, generator=gen)])
+    with torch.no_grad():
+        torch.testing.assert_close(evaluated, glf.decode(glf.noise_to_latent(walk)).clamp(0, 1))
+        glf.train()
+        by_hand = stretch_to_unit(glf.decode(glf.noise_to_latent(batch)))[:15]
+    glf.load_state_dict(before)
+    glf.eval()
+    torch.testing.assert_close(authors, by_hand)
+    assert not glf.training and all(torch.equal(v, before[k]) for k, v in glf.state_dict().items())
+
+
+def test_rae_interpolation_walks_between_gmm_draws_under_either_protocol():
+    torch.manual_seed(0)
+    rae = build_model("rae_gmm", ModelSpec(1, 28, latent_dim=4, params={"gmm_components": 2}))
+    rae.fit_second_stage(torch.randn(200, 4), seed=0)
+    with torch.no_grad():  # BatchNorm running statistics far from a batch's
+        for module in rae.modules():
+            if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
+                module.running_var.mul_(5.0)
+    rae.eval()
+    authors, evaluated = (interpolation(rae, pairs=2, steps=4, seed=1, protocol=p) for p in ("authors", "eval"))
+    assert authors.shape == evaluated.shape == (8, 1, 28, 28)
+    assert (authors - evaluated).abs().max() > 0.05
+    assert torch.equal(authors.flatten(1).max(dim=1).values, torch.ones(8))
+
+
+def test_sample_command_records_the_methods_protocol_and_draws_both_pictures_under_it(tmp_path, monkeypatch):
+    config = {"preset": "t", "data_root": str(tmp_path), "cache_dir": str(tmp_path / "cache"),
+              "runs_dir": str(tmp_path / "runs"), "device": "cpu", "progress": False, "seeds": [0],
+              "datasets": {"synthetic28": {"latent_dim": 4, "flow_width": 8, "epochs": 1}},
+              "models": {"glf": {"method": "glf"}, "vae": {"method": "vae"}}, "table1": {"models": ["glf"]},
+              "evaluation": {"features": "classifier", "num_samples": 20}}
+    preset = tmp_path / "preset.yaml"
+    preset.write_text(yaml.safe_dump(config))
+    drawn = []
+    monkeypatch.setattr(sample, "interpolation", lambda *args, protocol, **kw: drawn.append(protocol)
+                        or interpolation(*args, protocol=protocol, **kw))
+    for name, protocol in (("glf", "authors"), ("vae", "eval")):
+        torch.manual_seed(0)
+        model = build_model(name, ModelSpec(1, 28, latent_dim=4, flow_width=8))
+        save_model(tmp_path / "runs" / "synthetic28" / name / "seed0" / "model.pt", model, name,
+                   {"model": name, "dataset": "synthetic28", "seed": 0, "status": "completed"})
+        assert sample.main(["--config", str(preset), "--model", name, "--dataset", "synthetic28", "--no-progress"]) == 0
+        payload = torch.load(tmp_path / "runs" / "synthetic28" / name / "seed0" / "samples.pt", weights_only=True)
+        assert payload["sampling"] == protocol and drawn[-1] == protocol
+        assert torch.equal(payload["images"], payload["images_by_sampling"][protocol])

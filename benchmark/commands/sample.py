@@ -1,7 +1,8 @@
 """``python -m benchmark.commands.sample``: generated images, sample grids and interpolations of a model.
 
 Reads the run's final model (after its second stage, if any) from the run folder and writes
-``samples.pt`` (``evaluation.num_samples`` images), ``grid.png`` and ``interpolation.png`` there.
+``samples.pt`` (``evaluation.num_samples`` images), ``grid.png`` and ``interpolation.png`` there,
+the two pictures under the run's sampling protocol, which their captions name.
 
 Samples are saved as ``{"images": uint8 (N, C, S, S) or None, "status", "meta", "sampling",
 "images_by_sampling"}``: ``images`` are those of the run's sampling protocol (named by
@@ -84,8 +85,9 @@ def main(argv: list[str] | None = None) -> int:
         shown = min(100, images.shape[0])
         save_png(to_float(images[:shown]), run_dir / "grid.png", nrow=10,
                  caption=f"seed {run.seed}, {sampling} sampling: {shown} of {images.shape[0]} samples")
-        save_png(interpolation(model, pairs=8, steps=10, seed=run.seed), run_dir / "interpolation.png", nrow=10,
-                 caption=f"seed {run.seed}; each row: two noise samples, 10 steps between")
+        walks = interpolation(model, pairs=8, steps=10, seed=run.seed, protocol=sampling)
+        save_png(walks, run_dir / "interpolation.png", nrow=10,
+                 caption=f"seed {run.seed}, {sampling} sampling; each row: two noise samples, 10 steps between")
     print(f"{out}: {status}" + ("" if images is None else f", {images.shape[0]} samples"))
     return 0
 
