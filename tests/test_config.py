@@ -124,6 +124,11 @@ def test_paper_protocol_settings_resolve_per_dataset():
     assert resolve_run(config, "glf", "celeba", 0).crop == 160
     assert resolve_run(config, "vae", "mnist", 0).spec.params == {"beta": 1}
     assert resolve_run(config, "vae_flow_posterior", "mnist", 0).spec.params == {"beta": 1}
+    for model in ("vae", "vae_flow_prior", "vae_flow_posterior"):  # train_vaeflow.py's StepLR(50, 0.5)
+        celeba, mnist = (resolve_run(config, model, d, 0).train for d in ("celeba", "mnist"))
+        assert (celeba.epochs, celeba.lr_milestones, celeba.lr_factors) == (80, [50], [0.5]), model
+        assert (mnist.epochs, mnist.lr_milestones) == (200, [100]), model  # GLF's, scaled by epochs_factor
+    assert resolve_run(config, "glf", "celeba", 0).train.lr_milestones == []  # 40 epochs: no decay
 
 
 def test_paper_preset_samples_each_method_its_own_way_and_searches_the_rae_penalty():
