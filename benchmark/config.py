@@ -147,6 +147,15 @@ def model_param(config: dict, model: str, name: str) -> Any:
     return settings["params"].get(name, declared[name].default) if name in declared else None
 
 
+def sampling_protocol(config: dict, model: str) -> str:
+    """The sampling protocol ("authors" or "eval") of the preset's model: its method's own
+    (``sampling`` of the method class) under ``evaluation.sampling: per_method``, else the override."""
+    if model not in config["models"]:
+        raise ConfigError(f"unknown model {model!r}; models in this preset: {sorted(config['models'])}")
+    chosen = config["evaluation"]["sampling"]
+    return MODELS[config["models"][model]["method"]].sampling if chosen == "per_method" else chosen
+
+
 def uses_perceptual(config: dict, model: str) -> bool:
     """Whether the preset's model trains with the VGG perceptual loss (GLF+perceptual; GLANN
     unless its param ``perceptual`` is false)."""

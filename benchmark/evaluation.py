@@ -6,6 +6,7 @@ import numpy as np
 import torch
 
 from benchmark import paths
+from benchmark.config import sampling_protocol
 from benchmark.metrics.evaluate import first_n
 from benchmark.metrics.features import FeatureExtractor
 from benchmark.metrics.fid import fid_from_features, real_features_and_statistics
@@ -37,19 +38,20 @@ def reference_statistics(config: dict, dataset: str, extractor: FeatureExtractor
                                         config["evaluation"]["batch_size"])
 
 
-def fid_tracker(config: dict, dataset: str, seed: int, progress: bool = True):
+def fid_tracker(config: dict, model_name: str, dataset: str, seed: int, progress: bool = True):
     """An epoch callback ``(model, epoch) -> {"fid": float}`` that logs an FID every
-    ``evaluation.eval_every`` epochs from ``evaluation.eval_samples`` samples (Figures 3 and 4);
-    ``progress=False`` keeps its feature progress bars out of job logs."""
+    ``evaluation.eval_every`` epochs from ``evaluation.eval_samples`` samples of the preset's model
+    ``model_name`` under its sampling protocol (Figures 3 and 4); ``progress=False`` keeps its
+    feature progress bars out of job logs."""
     evaluation = config["evaluation"]
+    protocol = sampling_protocol(config, model_name)
     extractor = extractor_for(config, dataset, progress)
     _, mu, sigma = reference_statistics(config, dataset, extractor)
 
     def track(model: GenerativeModel, epoch: int) -> dict[str, float]:
         if epoch % evaluation["eval_every"]:
             return {}
-        images = generate(model, evaluation["eval_samples"], seed, evaluation["batch_size"],
-                          protocol=evaluation["sampling"])
+        images = generate(model, evaluation["eval_samples"], seed, evaluation["batch_size"], protocol=protocol)
         return {"fid": fid_from_features(extractor.features(images, evaluation["batch_size"]), mu, sigma)}
 
     return track

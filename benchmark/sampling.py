@@ -1,11 +1,12 @@
-"""Drawing images from a trained model: batched uint8 samples and latent interpolations."""
+"""Drawing images from a trained model: batched uint8 samples and latent interpolations, both
+under a sampling protocol of :mod:`models.sampling`."""
 from __future__ import annotations
 
 import torch
 from tqdm import tqdm
 
 from models.base import GenerativeModel
-from models.sampling import AUTHORS_BATCH_SIZE
+from models.sampling import AUTHORS_BATCH_SIZE, finish, protocol_mode
 
 
 def _generator(model: GenerativeModel, seed: int) -> torch.Generator:
@@ -29,18 +30,29 @@ def generate(model: GenerativeModel, n: int, seed: int, batch_size: int = 1000,
     return torch.cat(chunks)
 
 
+def _walk(ends: torch.Tensor, steps: int) -> torch.Tensor:
+    """``(pairs * steps, d)`` points walking linearly, in ``steps`` steps, from ``ends[0]`` to
+    ``ends[1]`` (each ``(pairs, d)``), pair by pair."""
+    t = torch.linspace(0, 1, steps, device=ends.device).view(1, steps, 1)
+    return ((1 - t) * ends[0, :, None] + t * ends[1, :, None]).reshape(-1, ends.shape[-1])
+
+
 @torch.no_grad()
-def interpolation(model: GenerativeModel, pairs: int, steps: int, seed: int) -> torch.Tensor:
+def interpolation(model: GenerativeModel, pairs: int, steps: int, seed: int, protocol: str) -> torch.Tensor:
     """Images ``(pairs * steps, C, S, S)`` in [0, 1] walking linearly between two noise samples
-    (between two latent samples when the prior is no function of Gaussian noise)."""
+    (between two latent samples when the prior is no function of Gaussian noise), drawn under the
+    sampling ``protocol`` as the samples are: under "authors" the walk is decoded in train mode
+    within one batch of 500, filled up with fresh draws, so that its BatchNorm statistics are
+    those of a sampling batch, and each image is min-max stretched; the model is left as it was."""
     generator = _generator(model, seed)
-    model.eval()
-    t = torch.linspace(0, 1, steps, device=model.device).view(1, steps, 1)
-    try:
-        ends = torch.randn(2, pairs, model.spec.latent_dim, generator=generator, device=model.device)
-        path = (1 - t) * ends[0, :, None] + t * ends[1, :, None]
-        latents = model.noise_to_latent(path.reshape(pairs * steps, -1))
-    except NotImplementedError:
-        ends = model.sample_latents(2 * pairs, generator).view(2, pairs, -1)
-        latents = ((1 - t) * ends[0, :, None] + t * ends[1, :, None]).reshape(pairs * steps, -1)
-    return model.decode(latents).clamp(0, 1)
+    n = pairs * steps
+    fill = max(AUTHORS_BATCH_SIZE - n, 0) if protocol == "authors" else 0
+    with protocol_mode(model, protocol):
+        try:
+            ends = torch.randn(2, pairs, model.spec.latent_dim, generator=generator, device=model.device)
+            noise = torch.randn(fill, model.spec.latent_dim, generator=generator, device=model.device)
+            latents = model.noise_to_latent(torch.cat([_walk(ends, steps), noise]))
+        except NotImplementedError:
+            walk = _walk(model.sample_latents(2 * pairs, generator).view(2, pairs, -1), steps)
+            latents = torch.cat([walk, model.sample_latents(fill, generator)]) if fill else walk
+        return finish(model.decode(latents), protocol)[:n]

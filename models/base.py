@@ -76,10 +76,14 @@ class Trainable(nn.Module):
 
 class GenerativeModel(Trainable):
     """Base class of every method in the registry; ``declared_params`` lists the method's
-    hyper-parameters (see :mod:`models.params`), checked when the model is built."""
+    hyper-parameters (see :mod:`models.params`), checked when the model is built; ``sampling``
+    names the protocol (:data:`models.sampling.SAMPLING_PROTOCOLS`) the method's own released
+    code samples with, "eval" where it has none (every method sets it; the preset's
+    ``evaluation.sampling`` may override it for all)."""
 
     second_stage: ClassVar[str | None] = None
     declared_params: ClassVar[dict[str, Param]] = {}
+    sampling: ClassVar[str]
 
     def __init__(self, spec: ModelSpec):
         super().__init__()

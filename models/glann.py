@@ -57,6 +57,7 @@ class GLANN(GenerativeModel):
     """
 
     second_stage = "train"
+    sampling = "eval"  # no released sampler (the paper cites GLANN's numbers)
     declared_params = {
         **declare(
             Param("perceptual", bool, True, "VGG16 perceptual loss (false: summed squared error)"),

@@ -21,6 +21,7 @@ class RAEGMM(GenerativeModel):
     """
 
     second_stage = "fit"
+    sampling = "eval"  # the RAE code: Keras decoder.predict (inference-mode BatchNorm), clipped to [0, 1]
     declared_params = declare(
         Param("z_penalty", float, 1.0, "weight of the L2 penalty on z (the GLF paper searched it)"),
         Param("decoder_weight_decay", float, 0.0, "Adam L2 on the decoder (> 0: the RAE paper's RAE-L2)"),

@@ -88,6 +88,7 @@ class TwoStageVAE(VAE):
     """
 
     second_stage = "train"
+    sampling = "eval"  # Dai & Wipf's generate(): is_training False, sigmoid output as is
     declared_params = {**VAE.declared_params, **declare(
         Param("learn_variance", bool, True, "learn the stage-1 decoder variance gamma (Two-Stage VAE: true)"),
         Param("second_stage_width", int, 1024, "width of the stage-2 MLPs"),

@@ -35,6 +35,7 @@ class VAE(GenerativeModel):
         Param("learn_variance", bool, False, "learn a scalar decoder variance gamma (beta unused)"),
     )
     has_flow = False  # subclasses with a RealNVP (prior or posterior) set True
+    sampling = "eval"  # no released sampler: the authors' train_vaeflow.py has none, nor has a plain VAE
 
     def __init__(self, spec: ModelSpec):
         super().__init__(spec)

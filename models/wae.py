@@ -32,6 +32,7 @@ class WAE(GenerativeModel):
     """
 
     penalty_name: ClassVar[str]
+    sampling = "eval"  # the WAE code decodes prior draws with is_training False
     declared_params = declare(
         Param("prior_std", float, 1.0, "std of the Gaussian prior on z (WAE CelebA: sqrt(2))"),
         Param("recon_scale", float, 0.05, "reconstruction cost = recon_scale * SSE per image (WAE code: 0.05)"),

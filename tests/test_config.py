@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmark.config import ConfigError, load_config, resolve_run, validate_config
+from benchmark.config import ConfigError, load_config, resolve_run, sampling_protocol, validate_config
 
 PRESETS = Path(__file__).resolve().parent.parent / "workflow" / "config"
 MINIMAL = {
@@ -124,13 +124,22 @@ def test_paper_protocol_settings_resolve_per_dataset():
     assert resolve_run(config, "glf", "celeba", 0).crop == 160
     assert resolve_run(config, "vae", "mnist", 0).spec.params == {"beta": 1}
     assert resolve_run(config, "vae_flow_posterior", "mnist", 0).spec.params == {"beta": 1}
+    for model in ("vae", "vae_flow_prior", "vae_flow_posterior"):  # train_vaeflow.py's StepLR(50, 0.5)
+        celeba, mnist = (resolve_run(config, model, d, 0).train for d in ("celeba", "mnist"))
+        assert (celeba.epochs, celeba.lr_milestones, celeba.lr_factors) == (80, [50], [0.5]), model
+        assert (mnist.epochs, mnist.lr_milestones) == (200, [100]), model  # GLF's, scaled by epochs_factor
+    assert resolve_run(config, "glf", "celeba", 0).train.lr_milestones == []  # 40 epochs: no decay
 
 
-def test_paper_preset_uses_the_authors_protocol_and_searches_the_rae_penalty():
+def test_paper_preset_samples_each_method_its_own_way_and_searches_the_rae_penalty():
     config = load_config(PRESETS / "paper.yaml")
-    assert config["evaluation"]["sampling"] == "authors"
+    assert config["evaluation"]["sampling"] == "per_method"
+    assert sampling_protocol(config, "glf_perceptual") == "authors" and sampling_protocol(config, "rae_gmm") == "eval"
     assert len(config["models"]["rae_gmm"]["z_penalty_grid"]) >= 2
-    assert config["models"]["glf_perceptual"]["params"]["perceptual_reduction"] == "sum"
+    for model in ("glf_perceptual", "glann"):
+        params = config["models"][model]["params"]
+        assert (params["perceptual_reduction"], params["perceptual_activation"], params["perceptual_input"]) == \
+            ("sum", "authors", "authors")
 
 
 def test_model_files_store_plain_spec_values_and_reload_with_declared_defaults(tmp_path):

@@ -42,14 +42,14 @@ def setup(tmp_path_factory):
     noise = torch.randint(0, 256, (300, 1, 28, 28), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
     for name, images, status in (("good", real[:300].flip(0).clone(), "completed"), ("noise", noise, "completed"),
                                  ("diverged", None, "diverged")):
-        torch.save({"images": images, "status": status, "meta": {}, "sampling": "authors",
+        torch.save({"images": images, "status": status, "meta": {}, "sampling": "eval",  # the VAE's own
                     "images_by_sampling": {"authors": images, "eval": images}}, root / f"{name}.pt")
     return root, preset
 
 
 def run(root, preset, samples: str) -> dict:
     out = root / f"{samples}-metrics.json"
-    assert evaluate.main(["--config", preset, "samples", "--dataset", "synthetic28",
+    assert evaluate.main(["--config", preset, "samples", "--dataset", "synthetic28", "--model", "vae",
                           "--samples", str(root / f"{samples}.pt"), "--out", str(out)]) == 0
     return json.loads(out.read_text())
 
@@ -59,7 +59,7 @@ def test_command_writes_metrics_and_curve(setup):
     good, noise = run(root, preset, "good"), run(root, preset, "noise")
     assert good["features"] == "classifier" and good["fid_label"] == "FID (classifier)"
     assert good["fid_variant"] == "legacy" and good["status"] == "completed"
-    assert good["num_samples"] == 200 and len(good["features_sha256"]) == 64
+    assert good["num_samples"] == 200 and len(good["features_sha256"]) == 64 and good["sampling"] == "eval"
     assert good["fid_authors"] == good["fid_eval"] == good["fid"]  # both protocols' images are the same here
     assert noise["fid"] > 10 * good["fid"] and noise["kid"] > 10 * abs(good["kid"])
     assert good["prd_f8"] > noise["prd_f8"] and good["prd_f1_8"] > noise["prd_f1_8"]
@@ -75,7 +75,7 @@ def test_diverged_run_gets_a_status_and_no_numbers(setup):
 def test_fewer_samples_than_requested(setup, capsys):
     root, _ = setup
     preset = write_preset(root, num_samples=400)
-    assert evaluate.main(["--config", preset, "samples", "--dataset", "synthetic28", "--samples",
+    assert evaluate.main(["--config", preset, "samples", "--dataset", "synthetic28", "--model", "vae", "--samples",
                           str(root / "good.pt"), "--out", str(root / "x.json")]) == 2
     assert "only 300 images but 400" in capsys.readouterr().err
 

@@ -1,19 +1,24 @@
 """The FID sampling protocols: the authors' (train-mode BatchNorm, min-max stretch) and eval mode,
-the samples file holding both, and the metrics holding one FID per protocol."""
+each method's own (the README's table), the samples file holding both, and the metrics holding one
+FID per protocol."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import torch
+import yaml
 
 from benchmark import paths
-from benchmark.config import validate_config
-from benchmark.data import load_dataset
+from benchmark.commands import sample
 from benchmark.commands.evaluate import evaluate_file
+from benchmark.config import sampling_protocol, validate_config
+from benchmark.data import load_dataset
 from benchmark.metrics.classifier import make_recipe, save_classifier, train_classifier
-from benchmark.sampling import generate
-from models import build_model
+from benchmark.model_io import save_model
+from benchmark.sampling import generate, interpolation
+from models import MODELS, build_model
 from models.base import ModelSpec
 from models.sampling import stretch_to_unit
 
@@ -68,29 +73,126 @@ def test_authors_protocol_draws_batches_of_500(glf, monkeypatch):
     assert sizes == [(500, "authors"), (200, "authors"), (200, "eval"), (100, "eval")]
 
 
-def test_metrics_hold_one_fid_per_protocol_and_fid_follows_the_preset(tmp_path):
+def test_metrics_hold_one_fid_per_protocol_and_fid_follows_the_models_protocol(tmp_path):
     root = tmp_path
     train = load_dataset("synthetic28", "train", root).take(256)
     recipe = make_recipe("synthetic28", train.images, train.labels, epochs=1, width=4, batch_size=64)
     real = load_dataset("synthetic28", "test", root).images
     base = {"preset": "t", "data_root": str(root), "cache_dir": str(root / "cache"), "seeds": [0],
             "datasets": {"synthetic28": {"latent_dim": 8, "flow_width": 16, "epochs": 1}},
-            "models": {"glf": {"method": "glf"}}, "table1": {"models": ["glf"]},
+            "models": {"glf": {"method": "glf"}, "vae": {"method": "vae"}}, "table1": {"models": ["glf"]},
             "evaluation": {"features": "classifier", "num_samples": 200, "prd_runs": 2}}
     config = validate_config(base)
-    assert config["evaluation"]["sampling"] == "authors"  # the schema's default
+    assert config["evaluation"]["sampling"] == "per_method"  # the schema's default
     save_classifier(train_classifier(train.images, train.labels, recipe, "cpu"), recipe,
                     paths.feature_weights(config, "synthetic28"))
     noise = torch.randint(0, 256, (200, 1, 28, 28), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    by_sampling = {"authors": real[:200].flip(0).clone(), "eval": noise}
     samples = root / "samples.pt"
-    torch.save({"images": real[:200], "status": "completed", "meta": {}, "sampling": "authors",
-                "images_by_sampling": {"authors": real[:200].flip(0).clone(), "eval": noise}}, samples)
-    metrics = evaluate_file(config, "synthetic28", samples, root / "m.json")
+
+    def evaluate(model: str, sampling: str) -> dict:
+        torch.save({"images": by_sampling[sampling], "status": "completed", "meta": {}, "sampling": sampling,
+                    "images_by_sampling": by_sampling}, samples)
+        return evaluate_file(config, "synthetic28", model, samples, root / "m.json")
+
+    metrics = evaluate("glf", "authors")
     assert json.loads((root / "m.json").read_text()) == metrics
     assert metrics["sampling"] == "authors" and metrics["fid"] == metrics["fid_authors"]
     assert metrics["fid_eval"] > 2 * metrics["fid_authors"]  # noise is much farther than real images
-    config["evaluation"]["sampling"] = "eval"
-    assert evaluate_file(config, "synthetic28", samples, root / "m.json")["fid"] == pytest.approx(metrics["fid_eval"])
-    torch.save({"images": real[:200], "status": "completed", "meta": {}}, samples)
+    vae = evaluate("vae", "eval")  # a baseline without the authors' sampler: eval mode
+    assert vae["sampling"] == "eval" and vae["fid"] == pytest.approx(metrics["fid_eval"])
+    assert (vae["fid_authors"], vae["fid_eval"]) == pytest.approx((metrics["fid_authors"], metrics["fid_eval"]))
+    with pytest.raises(ValueError, match="drawn under sampling 'authors', but vae's protocol in this preset is 'eval'"):
+        evaluate("vae", "authors")  # its grid and interpolation would be of the other protocol
+    config["evaluation"]["sampling"] = "eval"  # the preset's override: every method
+    assert evaluate("glf", "eval")["fid"] == pytest.approx(metrics["fid_eval"])
+    torch.save({"images": real[:200], "status": "completed", "meta": {}, "sampling": "eval"}, samples)
     with pytest.raises(ValueError, match="rerun"):
-        evaluate_file(config, "synthetic28", samples, root / "m.json")
+        evaluate_file(config, "synthetic28", "glf", samples, root / "m.json")
+
+
+def readme_sampling_table() -> dict[str, str]:
+    """The README's per-method sampling table: method -> protocol."""
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    table = text[text.index("| method | protocol | why (the method's own code) |"):].split("\n\n")[0]
+    rows = [line.split("|")[1:3] for line in table.splitlines()[2:]]
+    return {method.strip().strip("`"): protocol.strip() for method, protocol in rows}
+
+
+def test_readme_sampling_table_is_what_evaluate_records_for_each_method(tmp_path):
+    table = readme_sampling_table()
+    assert sorted(table) == sorted(MODELS)  # one row per method, no other
+    assert {m for m, p in table.items() if p == "authors"} == {"glf", "regularized_glf", "glf_perceptual"}
+    config = validate_config({
+        "preset": "t", "data_root": str(tmp_path), "cache_dir": str(tmp_path / "cache"), "seeds": [0],
+        "datasets": {"synthetic28": {"latent_dim": 8, "flow_width": 16, "epochs": 1}},
+        "models": {method: {"method": method} for method in MODELS}, "table1": {"models": ["glf"]},
+        "evaluation": {"features": "classifier", "num_samples": 200}})
+    samples = tmp_path / "samples.pt"
+    torch.save({"images": None, "status": "diverged", "meta": {}}, samples)  # no numbers: only what is recorded
+    recorded = {method: evaluate_file(config, "synthetic28", method, samples, tmp_path / "m.json")["sampling"]
+                for method in MODELS}
+    assert recorded == table
+    assert recorded == {method: cls.sampling for method, cls in MODELS.items()}
+    config["evaluation"]["sampling"] = "authors"
+    assert {sampling_protocol(config, method) for method in MODELS} == {"authors"}
+
+
+def test_interpolation_is_drawn_under_the_protocol_it_is_given(glf):
+    before = {k: v.clone() for k, v in glf.state_dict().items()}
+    authors = interpolation(glf, pairs=3, steps=5, seed=4, protocol="authors")
+    evaluated = interpolation(glf, pairs=3, steps=5, seed=4, protocol="eval")
+    assert authors.shape == evaluated.shape == (15, 1, 28, 28)
+    assert (authors - evaluated).abs().max() > 0.05  # the switch changes the pictures
+    flat = authors.flatten(1)
+    assert torch.equal(flat.min(dim=1).values, torch.zeros(15)) and torch.equal(flat.max(dim=1).values, torch.ones(15))
+    gen = torch.Generator().manual_seed(4)  # by hand: the same draws, one batch of 500 in train mode
+    ends = torch.randn(2, 3, 8, generator=gen)
+    t = torch.linspace(0, 1, 5).view(1, 5, 1)
+    walk = ((1 - t) * ends[0, :, None] + t * ends[1, :, None]).reshape(15, 8)
+    batch = torch.cat([walk, torch.randn(485, 8, generator=gen)])
+    with torch.no_grad():
+        torch.testing.assert_close(evaluated, glf.decode(glf.noise_to_latent(walk)).clamp(0, 1))
+        glf.train()
+        by_hand = stretch_to_unit(glf.decode(glf.noise_to_latent(batch)))[:15]
+    glf.load_state_dict(before)
+    glf.eval()
+    torch.testing.assert_close(authors, by_hand)
+    assert not glf.training and all(torch.equal(v, before[k]) for k, v in glf.state_dict().items())
+
+
+def test_rae_interpolation_walks_between_gmm_draws_under_either_protocol():
+    torch.manual_seed(0)
+    rae = build_model("rae_gmm", ModelSpec(1, 28, latent_dim=4, params={"gmm_components": 2}))
+    rae.fit_second_stage(torch.randn(200, 4), seed=0)
+    with torch.no_grad():  # BatchNorm running statistics far from a batch's
+        for module in rae.modules():
+            if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
+                module.running_var.mul_(5.0)
+    rae.eval()
+    authors, evaluated = (interpolation(rae, pairs=2, steps=4, seed=1, protocol=p) for p in ("authors", "eval"))
+    assert authors.shape == evaluated.shape == (8, 1, 28, 28)
+    assert (authors - evaluated).abs().max() > 0.05
+    assert torch.equal(authors.flatten(1).max(dim=1).values, torch.ones(8))
+
+
+def test_sample_command_records_the_methods_protocol_and_draws_both_pictures_under_it(tmp_path, monkeypatch):
+    config = {"preset": "t", "data_root": str(tmp_path), "cache_dir": str(tmp_path / "cache"),
+              "runs_dir": str(tmp_path / "runs"), "device": "cpu", "progress": False, "seeds": [0],
+              "datasets": {"synthetic28": {"latent_dim": 4, "flow_width": 8, "epochs": 1}},
+              "models": {"glf": {"method": "glf"}, "vae": {"method": "vae"}}, "table1": {"models": ["glf"]},
+              "evaluation": {"features": "classifier", "num_samples": 20}}
+    preset = tmp_path / "preset.yaml"
+    preset.write_text(yaml.safe_dump(config))
+    drawn = []
+    monkeypatch.setattr(sample, "interpolation", lambda *args, protocol, **kw: drawn.append(protocol)
+                        or interpolation(*args, protocol=protocol, **kw))
+    for name, protocol in (("glf", "authors"), ("vae", "eval")):
+        torch.manual_seed(0)
+        model = build_model(name, ModelSpec(1, 28, latent_dim=4, flow_width=8))
+        save_model(tmp_path / "runs" / "synthetic28" / name / "seed0" / "model.pt", model, name,
+                   {"model": name, "dataset": "synthetic28", "seed": 0, "status": "completed"})
+        assert sample.main(["--config", str(preset), "--model", name, "--dataset", "synthetic28", "--no-progress"]) == 0
+        payload = torch.load(tmp_path / "runs" / "synthetic28" / name / "seed0" / "samples.pt", weights_only=True)
+        assert payload["sampling"] == protocol and drawn[-1] == protocol
+        assert torch.equal(payload["images"], payload["images_by_sampling"][protocol])

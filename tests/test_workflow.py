@@ -126,6 +126,9 @@ def test_paths_with_spaces_run_and_the_redo_recipe_redoes_a_deleted_run(tmp_path
     fresh = cell()
     (work / "preset.yaml").write_text(TINY_PRESET.replace("prd_runs: 1", "prd_runs: 2"))
     assert "evaluate" in _job_counts(snakemake("-n"))  # every setting the evaluation reads is a param
+    (work / "preset.yaml").write_text(TINY_PRESET.replace("prd_runs: 1", "prd_runs: 1, sampling: eval"))
+    redo = _job_counts(snakemake("-n"))  # GLF's own protocol is authors: the override redraws, trains nothing
+    assert "sample" in redo and "evaluate" in redo and "train" not in redo
     (work / "preset.yaml").write_text(TINY_PRESET)
     metrics = json.loads((run_dir / "metrics-classifier.json").read_text())
     (run_dir / "metrics-classifier.json").write_text(json.dumps({**metrics, "fid": 999.0}))

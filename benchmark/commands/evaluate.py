@@ -2,13 +2,14 @@
 
     python -m benchmark.commands.evaluate --config P fetch-inception          # verify / download weights
     python -m benchmark.commands.evaluate --config P reference --dataset D    # real test-split statistics
-    python -m benchmark.commands.evaluate --config P samples --dataset D --samples S --out M.json
+    python -m benchmark.commands.evaluate --config P samples --dataset D --model M --samples S --out M.json
 
 The features (a registry entry: Inception-v3 pool3 or the offline classifier), the FID variant,
-the number of samples, the sampling protocol and the PRD settings come from the preset's
-``evaluation`` section.  The metrics file holds ``fid`` (under the preset's
-``evaluation.sampling``, named by ``sampling``), one ``fid_<protocol>`` per sampling protocol
-(``fid_authors``, ``fid_eval``) and PRD for the preset's protocol only.  Samples of a diverged run
+the number of samples and the PRD settings come from the preset's ``evaluation`` section; the
+sampling protocol is the model's (:func:`benchmark.config.sampling_protocol`: its method's own, or
+the preset's ``evaluation.sampling`` override).  The metrics file holds ``fid`` (under that
+protocol, named by ``sampling``), one ``fid_<protocol>`` per sampling protocol (``fid_authors``,
+``fid_eval``) and PRD for the model's protocol only.  Samples of a diverged run
 give a metrics file with ``"status": "diverged"`` and no numbers.  Every metrics file records its
 ``provenance`` (see :mod:`benchmark.provenance`).  The metric computations themselves live in
 :mod:`benchmark.metrics`.
@@ -26,7 +27,7 @@ import torch
 from benchmark import paths
 from benchmark.atomic import atomic_path, atomic_write_text
 from benchmark.cli import reports_errors
-from benchmark.config import load_config
+from benchmark.config import load_config, sampling_protocol
 from benchmark.data import dataset_info
 from benchmark.evaluation import extractor_for, real_images, reference_statistics
 from benchmark.joblog import announce
@@ -91,12 +92,17 @@ def read_samples(dataset: str, samples_path: Path) -> dict:
     return payload
 
 
-def evaluate_file(config: dict, dataset: str, samples_path: Path, out: Path) -> dict:
-    """FID and PRD of a samples file (see :mod:`benchmark.commands.sample`) against the test split, under
-    the preset's sampling protocol, plus the FID of every protocol; write and return the metrics."""
+def evaluate_file(config: dict, dataset: str, model: str, samples_path: Path, out: Path) -> dict:
+    """FID and PRD of a samples file of the preset's ``model`` (see :mod:`benchmark.commands.sample`)
+    against the test split, under the model's sampling protocol, plus the FID of every protocol;
+    write and return the metrics.  A samples file drawn under another protocol (its grid and
+    interpolation would not match) raises ``ValueError`` asking to redo it."""
     payload = read_samples(dataset, samples_path)
     evaluation = config["evaluation"]
-    chosen = evaluation["sampling"]
+    chosen = sampling_protocol(config, model)
+    if payload["status"] == "completed" and payload.get("sampling") != chosen:
+        raise ValueError(f"samples file {samples_path} was drawn under sampling {payload.get('sampling')!r}, "
+                         f"but {model}'s protocol in this preset is {chosen!r}. {paths.redo_hint(samples_path)}")
     metrics = {"status": payload["status"], "dataset": dataset, "features": evaluation["features"],
                "fid_variant": evaluation["fid_variant"], "fid_label": FEATURES[evaluation["features"]].label,
                "num_samples": evaluation["num_samples"], "sampling": chosen}
@@ -128,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     reference.add_argument("--dataset", required=True)
     samples = steps.add_parser("samples", help="FID and PRD of a samples file")
     samples.add_argument("--dataset", required=True)
+    samples.add_argument("--model", required=True, help="the preset's model the samples are of (its sampling protocol)")
     samples.add_argument("--samples", type=Path, required=True)
     samples.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
@@ -138,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.step == "reference":
         print(f"written {write_reference(config, args.dataset)}")
     else:
-        print(json.dumps(evaluate_file(config, args.dataset, args.samples, args.out)))
+        print(json.dumps(evaluate_file(config, args.dataset, args.model, args.samples, args.out)))
     return 0
 
 

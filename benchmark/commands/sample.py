@@ -1,12 +1,14 @@
 """``python -m benchmark.commands.sample``: generated images, sample grids and interpolations of a model.
 
 Reads the run's final model (after its second stage, if any) from the run folder and writes
-``samples.pt`` (``evaluation.num_samples`` images), ``grid.png`` and ``interpolation.png`` there.
+``samples.pt`` (``evaluation.num_samples`` images), ``grid.png`` and ``interpolation.png`` there,
+the two pictures under the run's sampling protocol, which their captions name.
 
 Samples are saved as ``{"images": uint8 (N, C, S, S) or None, "status", "meta", "sampling",
-"images_by_sampling"}``: ``images`` are those of the preset's ``evaluation.sampling`` protocol
-(named by ``sampling``); ``images_by_sampling`` maps each protocol of :mod:`models.sampling`
-("authors", "eval") to its images (the same seed and noise), so that both FIDs can be computed.
+"images_by_sampling"}``: ``images`` are those of the run's sampling protocol (named by
+``sampling``: the method's own, or the preset's override, :func:`benchmark.config.sampling_protocol`);
+``images_by_sampling`` maps each protocol of :mod:`models.sampling` ("authors", "eval") to its
+images (the same seed and noise), so that both FIDs can be computed.
 A diverged run yields no images (``None`` everywhere), so that its table cells read "diverged"
 rather than a number.
 """
@@ -24,6 +26,7 @@ from torchvision.utils import make_grid
 from benchmark import paths
 from benchmark.atomic import atomic_path, atomic_torch_save
 from benchmark.cli import reports_errors
+from benchmark.config import sampling_protocol
 from benchmark.data import to_float
 from benchmark.device import pick_device
 from benchmark.joblog import announce
@@ -69,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         by_sampling = {p: generate(model, config["evaluation"]["num_samples"], run.seed,
                                    progress=config["progress"] and not args.no_progress, protocol=p)
                        for p in SAMPLING_PROTOCOLS}
-    sampling = config["evaluation"]["sampling"]
+    sampling = sampling_protocol(config, run.model)
     images = by_sampling[sampling]
     out = run_dir / "samples.pt"
     atomic_torch_save({"images": images, "status": status, "meta": meta, "sampling": sampling,
@@ -82,8 +85,9 @@ def main(argv: list[str] | None = None) -> int:
         shown = min(100, images.shape[0])
         save_png(to_float(images[:shown]), run_dir / "grid.png", nrow=10,
                  caption=f"seed {run.seed}, {sampling} sampling: {shown} of {images.shape[0]} samples")
-        save_png(interpolation(model, pairs=8, steps=10, seed=run.seed), run_dir / "interpolation.png", nrow=10,
-                 caption=f"seed {run.seed}; each row: two noise samples, 10 steps between")
+        walks = interpolation(model, pairs=8, steps=10, seed=run.seed, protocol=sampling)
+        save_png(walks, run_dir / "interpolation.png", nrow=10,
+                 caption=f"seed {run.seed}, {sampling} sampling; each row: two noise samples, 10 steps between")
     print(f"{out}: {status}" + ("" if images is None else f", {images.shape[0]} samples"))
     return 0
 

@@ -2,8 +2,8 @@
 
 For each grid value, trains the model (both stages) on its training split less the last
 ``evaluation.holdout_images`` images, in ``<run_dir>/grid/z_penalty=<value>``, samples as many
-images under the preset's ``evaluation.sampling`` protocol, and computes their FID against the
-held-out training images.  The test split is never read.  Writes ``<run_dir>/selection.json``:
+images under the model's sampling protocol (:func:`benchmark.config.sampling_protocol`), and
+computes their FID against the held-out training images.  The test split is never read.  Writes ``<run_dir>/selection.json``:
 ``{"values", "holdout_fids", "chosen", "holdout_images", "sampling"}`` with ``chosen`` the value of
 the lowest FID (a diverged candidate scores infinity).  The run itself then trains on the full
 training split with the chosen value (:func:`benchmark.runs.load_run` applies it).
@@ -19,7 +19,7 @@ from pathlib import Path
 from benchmark import paths
 from benchmark.atomic import atomic_write_text
 from benchmark.cli import reports_errors
-from benchmark.config import load_config, resolve_run
+from benchmark.config import load_config, resolve_run, sampling_protocol
 from benchmark.device import pick_device
 from benchmark.evaluation import extractor_for
 from benchmark.joblog import announce
@@ -37,7 +37,8 @@ def lowest(fids: dict[float, float]) -> float:
 
 def candidate_fid(config: dict, run, run_dir: Path, extractor, statistics, progress: bool) -> float:
     """Train one grid candidate (both stages) in ``run_dir`` and return the FID of its samples
-    against the held-out statistics ``(mu, sigma)``; infinity when it diverged."""
+    (under the model's sampling protocol) against the held-out statistics ``(mu, sigma)``;
+    infinity when it diverged."""
     train_run(config, run, run_dir, progress=progress)
     second_stage_run(config, run, run_dir, progress=progress)
     model, meta = load_model(run_dir / "model_stage2.pt", pick_device(config["device"]))
@@ -45,7 +46,7 @@ def candidate_fid(config: dict, run, run_dir: Path, extractor, statistics, progr
         return math.inf
     evaluation = config["evaluation"]
     images = generate(model, run.holdout_images, run.seed, evaluation["batch_size"],
-                      protocol=evaluation["sampling"])
+                      protocol=sampling_protocol(config, run.model))
     return fid_from_features(extractor.features(images, evaluation["batch_size"]), *statistics)
 
 
@@ -61,7 +62,7 @@ def select(config: dict, model: str, dataset: str, seed: int, run_dir: Path, pro
     fids = {value: candidate_fid(config, with_params(run, z_penalty=value), run_dir / "grid" / f"z_penalty={value}",
                                  extractor, (mu, sigma), progress) for value in values}
     selection = {"values": values, "holdout_fids": [fids[v] for v in values], "chosen": lowest(fids),
-                 "holdout_images": run.holdout_images, "sampling": config["evaluation"]["sampling"]}
+                 "holdout_images": run.holdout_images, "sampling": sampling_protocol(config, model)}
     atomic_write_text(Path(run_dir) / SELECTION_FILE, json.dumps(selection, indent=2) + "\n")
     return selection
 

@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     announce("benchmark.commands.train")
     config, run, run_dir = load_run(args)
     progress = config["progress"] and not args.no_progress
-    callbacks = (fid_tracker(config, run.dataset, run.seed, progress),) if args.track_fid else ()
+    callbacks = (fid_tracker(config, run.model, run.dataset, run.seed, progress),) if args.track_fid else ()
     result = train_run(config, run, run_dir, progress=progress, epoch_callbacks=callbacks)
     print(f"{run.model} on {run.dataset} (seed {run.seed}): {result.status} after {result.epochs_done} epochs"
           + (f", diverged at epoch {result.diverged_at_epoch}" if result.diverged else ""))

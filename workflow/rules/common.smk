@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 from benchmark import paths
-from benchmark.config import resolve_run, table1_datasets, write_resolved_preset
+from benchmark.config import resolve_run, sampling_protocol, table1_datasets, write_resolved_preset
 
 
 
@@ -47,6 +47,19 @@ def run_settings(wildcards):
     return json.dumps({"train": vars(run.train), "spec": repr(run.spec),
                        "second": vars(run.second_stage) if run.second_stage else None,
                        "max_images": run.max_train_images}, sort_keys=True)
+
+
+def run_sampling(wildcards):
+    """The run's sampling protocol: a param of the sample and evaluate rules, so that a change of a
+    method's protocol (or of the preset's override) redraws its samples and re-evaluates them."""
+    return sampling_protocol(config, wildcards.model)
+
+
+def evaluation_settings(wildcards):
+    """What a run's metrics depend on besides its samples: the preset's evaluation settings and
+    the run's sampling protocol (a param of the evaluate rule)."""
+    settings = {k: EVAL[k] for k in ("features", "fid_variant", "num_samples", "prd_runs")}
+    return json.dumps({**settings, "sampling": run_sampling(wildcards)}, sort_keys=True)
 
 
 def data_ready(wildcards):

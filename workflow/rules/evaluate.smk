@@ -60,8 +60,7 @@ rule evaluate:
     output:
         str(paths.metrics(config, "{dataset}", "{model}", "{seed}")),
     params:
-        evaluation=json.dumps({k: EVAL[k] for k in ("features", "fid_variant", "num_samples", "prd_runs", "sampling")},
-                              sort_keys=True),
+        evaluation=evaluation_settings,
     log:
         "logs/evaluate/{dataset}-{model}-seed{seed}.log",
     resources:
@@ -71,4 +70,4 @@ rule evaluate:
         runtime=EVAL_RUNTIME,
     shell:
         f"{PYTHON} -m benchmark.commands.evaluate --config {PRESET} samples --dataset {{wildcards.dataset:q}}"
-        " --samples {input.samples:q} --out {output:q} > {log:q} 2>&1"
+        " --model {wildcards.model:q} --samples {input.samples:q} --out {output:q} > {log:q} 2>&1"

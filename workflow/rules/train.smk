@@ -82,8 +82,9 @@ rule sample:
         samples=f"{RUN}/samples.pt",
         grid=f"{RUN}/grid.png",
         interpolation=f"{RUN}/interpolation.png",
-    params:
-        num_samples=EVAL["num_samples"],  # read from the preset; a param so that a change reruns sampling
+    params:  # read from the preset; params so that a change reruns sampling
+        num_samples=EVAL["num_samples"],
+        sampling=run_sampling,
     log:
         "logs/sample/{dataset}-{model}-seed{seed}.log",
     resources:
