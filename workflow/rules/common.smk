@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 from benchmark import paths
-from benchmark.config import resolve_run, table1_datasets, write_resolved_preset
+from benchmark.config import model_settings, resolve_run, table1_datasets, write_resolved_preset
 
 
 
@@ -68,7 +68,7 @@ def tracks_fid(model, dataset):
 
 def train_inputs(wildcards):
     inputs = [data_ready(wildcards)]
-    if "z_penalty_grid" in config["models"][wildcards.model]:
+    if "z_penalty_grid" in model_settings(config, wildcards.model):
         inputs.append(f"{RUN}/selection.json".format(**wildcards))
     if tracks_fid(wildcards.model, wildcards.dataset):
         inputs += feature_inputs(wildcards.dataset)
@@ -77,6 +77,12 @@ def train_inputs(wildcards):
 
 def eval_arguments(wildcards):
     return "--track-fid" if tracks_fid(wildcards.model, wildcards.dataset) else ""
+
+
+def evaluation_params(evaluation):
+    """The settings of ``evaluation`` (a preset's section) that an evaluation reads, as one param."""
+    return json.dumps({k: evaluation[k] for k in ("features", "fid_variant", "num_samples", "prd_runs", "sampling")},
+                      sort_keys=True)
 
 
 def final_model(wildcards):

@@ -60,8 +60,7 @@ rule evaluate:
     output:
         str(paths.metrics(config, "{dataset}", "{model}", "{seed}")),
     params:
-        evaluation=json.dumps({k: EVAL[k] for k in ("features", "fid_variant", "num_samples", "prd_runs", "sampling")},
-                              sort_keys=True),
+        evaluation=evaluation_params(EVAL),
     log:
         "logs/evaluate/{dataset}-{model}-seed{seed}.log",
     resources:
