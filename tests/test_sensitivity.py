@@ -15,13 +15,14 @@ import yaml
 
 from benchmark import paths
 from benchmark.commands import evaluate
-from benchmark.config import ConfigError, resolve_run, validate_config
+from benchmark.config import ConfigError, load_config, resolve_run, validate_config
 from benchmark.runs import run_identity
 from benchmark.sensitivity import metrics_file, other_fid_variants, points, sensitivity_metrics, variant_runs
 from benchmark.variants import variant_models, variant_name
 from models import build_model
 
 REPO = Path(__file__).resolve().parent.parent
+CONFIGS = REPO / "workflow" / "config"
 TINY = {
     "preset": "tiny", "data_root": "data", "cache_dir": "cache", "runs_dir": "runs", "results_dir": "results",
     "device": "cpu", "progress": False, "seeds": [0],
@@ -155,6 +156,18 @@ def test_evaluate_command_evaluates_under_the_fid_variant_asked(tmp_path, monkey
     assert paths.reference_stats(seen[0], "synthetic28").name == "synthetic28-test-inception-clean.npz"
 
 
+def test_the_cpu_validation_varies_glfs_three_switches_and_every_models_sampling():
+    config = load_config(CONFIGS / "validation-cpu.yaml")
+    assert list(variant_models(config)) == ["glf@flow_init_std=null", "glf@flow_subnets=joint", "glf@beta=10"]
+    glf = resolve_run(config, "glf", "fashion", 0)
+    for name, change in [("glf@flow_init_std=null", {"flow_init_std": None}),
+                         ("glf@flow_subnets=joint", {"flow_subnets": "joint"}), ("glf@beta=10", {"beta": 10})]:
+        run = resolve_run(config, name, "fashion", 0)
+        assert run.spec.params == {**glf.spec.params, **change} and run.train == glf.train
+    sampled = {p.model for p in points(config) if p.switch == "sampling"}
+    assert sampled == set(config["table1"]["models"])
+
+
 def _job_counts(preset: Path, folder: Path) -> dict[str, int]:
     """The job counts of ``snakemake -n`` (every target) of ``preset`` in ``folder``."""
     result = subprocess.run([sys.executable, "-m", "snakemake", "-n", "-s", str(REPO / "Snakefile"), "--directory",
@@ -181,3 +194,12 @@ def test_the_workflow_plans_variant_runs_and_nothing_for_the_sampling_protocol(t
     one_run = {"train": 1, "sample": 1, "evaluate": 1, "evaluate_clean": 1, "reference_stats_clean": 1, "total": 5}
     assert both == {job: count + one_run.get(job, 0) for job, count in base.items()} | {
         job: count for job, count in one_run.items() if job not in base}
+
+
+def test_the_paper_preset_plans_its_sensitivity_runs():
+    config = load_config(CONFIGS / "paper.yaml")
+    counts = _job_counts(CONFIGS / "paper.yaml", REPO)
+    seeds, table1 = len(config["seeds"]), len(config["table1"]["models"]) * len(config["table1"]["datasets"])
+    assert len(variant_runs(config)) == 2 * 4  # perceptual activation and reduction on every dataset
+    assert counts["train"] == (len(paths.planned_runs(config)) + len(variant_runs(config))) * seeds
+    assert counts["evaluate_clean"] == table1 * seeds and counts["reference_stats_clean"] == 4
