@@ -33,6 +33,7 @@ include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/results.smk"
 include: "workflow/rules/claims.smk"
+include: "workflow/rules/sensitivity.smk"
 
 
 localrules:
@@ -44,4 +45,5 @@ rule all:
     input:
         all_results(),
         CLAIM_FILES,
+        SENSITIVITY_METRICS,
         PROVENANCE_FILE,

@@ -17,9 +17,11 @@ import yaml
 from benchmark.data import DATASETS, TEST_SPLIT_SIZES
 from benchmark.metrics.registry import FEATURES
 from benchmark.trainer import TrainSettings
+from benchmark.variants import EVALUATION_SWITCHES, other_values, preset_value, value_text, variant_models
 from models import MODELS
 from models.base import ModelSpec
 from models.params import ParamError, check_params
+from models.sampling import resolve_protocol
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "workflow" / "schema" / "config.schema.yaml"
 
@@ -79,6 +81,9 @@ def validate_config(config: Any, source: str = "config") -> dict:
     _check_names(config, source)
     _check_features(config["evaluation"], source)
     _check_num_samples(config, source)
+    for index, entry in enumerate(config["sensitivity"]):
+        _check_sensitivity_entry(config, entry, f"sensitivity.{index}", source)
+    _check_sensitivity_overlaps(config, source)
     return config
 
 
@@ -139,27 +144,117 @@ def _check_names(config: dict, source: str) -> None:
                                   f"defined: {sorted(defined)}")
 
 
-def model_param(config: dict, model: str, name: str) -> Any:
-    """The value of param ``name`` of the preset's model ``model``: its ``params`` entry, else its
-    method's declared default; ``None`` when the method declares no such param."""
+def _check_sensitivity_entry(config: dict, entry: dict, where: str, source: str) -> None:
+    """One entry of the ``sensitivity`` block: defined model and datasets; a training switch needs a
+    model whose method declares it as a param, values the param accepts and no per-dataset or
+    searched value of it; distinct values, at least one not the preset's own."""
+    model, switch = entry.get("model"), entry["switch"]
+    if model is not None and model not in config["models"]:
+        raise ConfigError(f"{source}: '{where}.model' names {model!r}, which is not defined; "
+                          f"defined: {sorted(config['models'])}")
+    for dataset in entry.get("datasets", []):
+        if dataset not in config["datasets"]:
+            raise ConfigError(f"{source}: '{where}.datasets' names {dataset!r}, which is not defined; "
+                              f"defined: {sorted(config['datasets'])}")
+    if switch == "fid_variant":
+        resizes = FEATURES[config["evaluation"]["features"]].resizes
+        if any(value not in resizes for value in entry["values"]):
+            raise ConfigError(f"{source}: '{where}' varies fid_variant over {entry['values']}, but "
+                              f"{config['evaluation']['features']} features take only {list(resizes)}; "
+                              f"remove the entry or use evaluation.features: inception")
+    elif switch not in EVALUATION_SWITCHES:
+        _check_training_switch(config, entry, where, source)
+    texts = [value_text(value) for value in entry["values"]]
+    repeated = next((text for text in texts if texts.count(text) > 1), None)
+    if repeated is not None:
+        raise ConfigError(f"{source}: '{where}.values' lists {repeated} twice")
+    for subject in sensitivity_models(config, entry):
+        if not other_values(config, entry, subject):
+            raise ConfigError(f"{source}: '{where}.values' holds only model {subject!r}'s own value "
+                              f"{value_text(preset_value(config, entry, subject))}; add a value to compare it with")
+
+
+def _check_training_switch(config: dict, entry: dict, where: str, source: str) -> None:
+    model, switch = entry.get("model"), entry["switch"]
+    if model is None:
+        raise ConfigError(f"{source}: '{where}' needs a model: {switch!r} is no evaluation-only switch "
+                          f"{list(EVALUATION_SWITCHES)}, so it must be a param of the model's method")
     settings = config["models"][model]
+    declared = MODELS[settings["method"]].declared_params
+    if switch not in declared:
+        raise ConfigError(f"{source}: '{where}.switch' {switch!r} is neither a param of model {model!r} "
+                          f"(method {settings['method']!r}: {sorted(declared)}) nor an evaluation-only switch "
+                          f"{list(EVALUATION_SWITCHES)}")
+    try:
+        for value in entry["values"]:
+            check_params(declared, {switch: value}, f"{where}.values")
+    except ParamError as err:
+        raise ConfigError(f"{source}: {err}") from None
+    if switch == "z_penalty" and "z_penalty_grid" in settings:
+        raise ConfigError(f"{source}: '{where}' varies z_penalty, which model {model!r} chooses from its "
+                          f"z_penalty_grid; vary the grid instead (another model)")
+    for dataset in sensitivity_datasets(config, entry):
+        if switch in settings["per_dataset"].get(dataset, {"params": {}})["params"]:
+            raise ConfigError(f"{source}: '{where}' varies {switch}, which 'models.{model}.per_dataset.{dataset}"
+                              f".params' sets, so {model} has no one value of it; give the entry datasets "
+                              f"without that override")
+
+
+def _check_sensitivity_overlaps(config: dict, source: str) -> None:
+    """No (model, switch) in two entries of the ``sensitivity`` block."""
+    seen: dict[tuple[str, str], int] = {}
+    for index, entry in enumerate(config["sensitivity"]):
+        for model in sensitivity_models(config, entry):
+            key = (model, entry["switch"])
+            if key in seen:
+                raise ConfigError(f"{source}: 'sensitivity.{index}' varies {entry['switch']} of {model} again "
+                                  f"('sensitivity.{seen[key]}' does); merge the two entries")
+            seen[key] = index
+
+
+def sensitivity_models(config: dict, entry: dict) -> list[str]:
+    """The models a ``sensitivity`` entry varies: its ``model``, else (evaluation-only switches)
+    every model of Table 1."""
+    return [entry["model"]] if "model" in entry else list(config["table1"]["models"])
+
+
+def sensitivity_datasets(config: dict, entry: dict) -> list[str]:
+    """The datasets a ``sensitivity`` entry varies its switch on: its ``datasets``, else Table 1's."""
+    return entry.get("datasets") or table1_datasets(config)
+
+
+def model_settings(config: dict, model: str) -> dict:
+    """The settings (a ``models`` entry) of ``model``: the preset's model of that name or a variant
+    run of its ``sensitivity`` block (:func:`benchmark.variants.variant_models`); raises
+    :class:`ConfigError` naming both kinds when it is neither."""
+    if model in config["models"]:
+        return config["models"][model]
+    variants = variant_models(config)
+    if model not in variants:
+        raise ConfigError(f"unknown model {model!r}; models in this preset: {sorted(config['models'])}, "
+                          f"variant runs of its sensitivity block: {sorted(variants)}")
+    return variants[model]
+
+
+def model_param(config: dict, model: str, name: str) -> Any:
+    """The value of param ``name`` of the preset's model ``model`` (or variant run): its ``params``
+    entry, else its method's declared default; ``None`` when the method declares no such param."""
+    settings = model_settings(config, model)
     declared = MODELS[settings["method"]].declared_params
     return settings["params"].get(name, declared[name].default) if name in declared else None
 
 
 def sampling_protocol(config: dict, model: str) -> str:
     """The sampling protocol ("authors" or "eval") of the preset's model: its method's own
-    (``sampling`` of the method class) under ``evaluation.sampling: per_method``, else the override."""
-    if model not in config["models"]:
-        raise ConfigError(f"unknown model {model!r}; models in this preset: {sorted(config['models'])}")
-    chosen = config["evaluation"]["sampling"]
-    return MODELS[config["models"][model]["method"]].sampling if chosen == "per_method" else chosen
+    (``sampling`` of the method class) under ``evaluation.sampling: per_method``, else the override.
+    A variant run of the ``sensitivity`` block has its model's."""
+    return resolve_protocol(MODELS[model_settings(config, model)["method"]].sampling, config["evaluation"]["sampling"])
 
 
 def uses_perceptual(config: dict, model: str) -> bool:
     """Whether the preset's model trains with the VGG perceptual loss (GLF+perceptual; GLANN
     unless its param ``perceptual`` is false)."""
-    return config["models"][model]["method"] == "glf_perceptual" or bool(model_param(config, model, "perceptual"))
+    return model_settings(config, model)["method"] == "glf_perceptual" or bool(model_param(config, model, "perceptual"))
 
 
 def table1_datasets(config: dict) -> list[str]:
@@ -217,12 +312,12 @@ def _schedule(milestones: list[int], schedule: dict, dataset: str, epochs: int) 
 
 def resolve_run(config: dict, model: str, dataset: str, seed: int) -> RunConfig:
     """Combine the dataset's and the model's settings (with its ``per_dataset`` entry for
-    ``dataset`` applied) into one :class:`RunConfig`."""
-    if model not in config["models"]:
-        raise ConfigError(f"unknown model {model!r}; models in this preset: {sorted(config['models'])}")
+    ``dataset`` applied) into one :class:`RunConfig`; ``model`` is a model of the preset or a
+    variant run of its ``sensitivity`` block."""
+    m = model_settings(config, model)
     if dataset not in config["datasets"]:
         raise ConfigError(f"unknown dataset {dataset!r}; datasets in this preset: {sorted(config['datasets'])}")
-    m, d = config["models"][model], config["datasets"][dataset]
+    d = config["datasets"][dataset]
     override = m["per_dataset"].get(dataset, {"params": {}})
     info = DATASETS[dataset]
     factor = m["epochs_factor"]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from benchmark.config import table1_datasets
+from benchmark.config import model_settings, table1_datasets
 from benchmark.metrics.registry import FEATURES
 from models import MODELS
 
@@ -28,8 +28,8 @@ def planned_runs(config: dict) -> list[tuple[str, str]]:
 
 
 def has_second_stage(config: dict, model: str) -> bool:
-    """Whether the model's method has a second stage (a GMM fit or a second network)."""
-    return MODELS[config["models"][model]["method"]].second_stage is not None
+    """Whether the model's (or variant run's) method has a second stage (a GMM fit or a second network)."""
+    return MODELS[model_settings(config, model)["method"]].second_stage is not None
 
 
 def final_model(config: dict, dataset: str, model: str, seed: int | str) -> Path:

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from benchmark import paths
-from benchmark.config import RunConfig, load_config, resolve_run
+from benchmark.config import RunConfig, load_config, model_settings, resolve_run
 from benchmark.data import ImageSet, content_md5, load_dataset
 
 
@@ -33,7 +33,7 @@ def load_run(args: argparse.Namespace) -> tuple[dict, RunConfig, Path]:
     config = load_config(args.config)
     run = resolve_run(config, args.model, args.dataset, args.seed)
     run_dir = args.run_dir or paths.run_dir(config, args.dataset, args.model, args.seed)
-    if "z_penalty_grid" in config["models"][args.model]:
+    if "z_penalty_grid" in model_settings(config, args.model):
         selection = Path(run_dir) / SELECTION_FILE
         if not selection.exists():
             raise FileNotFoundError(f"{selection} is missing: model {args.model!r} has a z_penalty_grid; run "

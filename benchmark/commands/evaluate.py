@@ -3,6 +3,7 @@
     python -m benchmark.commands.evaluate --config P fetch-inception          # verify / download weights
     python -m benchmark.commands.evaluate --config P reference --dataset D    # real test-split statistics
     python -m benchmark.commands.evaluate --config P samples --dataset D --model M --samples S --out M.json
+    python -m benchmark.commands.evaluate --config P --fid-variant clean reference|samples ...
 
 The features (a registry entry: Inception-v3 pool3 or the offline classifier), the FID variant,
 the number of samples and the PRD settings come from the preset's ``evaluation`` section; the
@@ -11,8 +12,9 @@ the preset's ``evaluation.sampling`` override).  The metrics file holds ``fid`` 
 protocol, named by ``sampling``), one ``fid_<protocol>`` per sampling protocol (``fid_authors``,
 ``fid_eval``) and PRD for the model's protocol only.  Samples of a diverged run
 give a metrics file with ``"status": "diverged"`` and no numbers.  Every metrics file records its
-``provenance`` (see :mod:`benchmark.provenance`).  The metric computations themselves live in
-:mod:`benchmark.metrics`.
+``provenance`` (see :mod:`benchmark.provenance`).  ``--fid-variant`` evaluates under another FID
+resize variant than the preset's (its own reference statistics; the protocol sensitivity of
+:mod:`benchmark.sensitivity`).  The metric computations themselves live in :mod:`benchmark.metrics`.
 """
 from __future__ import annotations
 
@@ -36,6 +38,7 @@ from benchmark.metrics.fid import fid_from_features, inception_weights_file
 from benchmark.metrics.prd import save_prd_curve
 from benchmark.metrics.registry import FEATURES
 from benchmark.provenance import provenance
+from benchmark.sensitivity import evaluation_config
 from benchmark.torch_files import load_torch_file
 from models.sampling import SAMPLING_PROTOCOLS
 
@@ -128,6 +131,7 @@ def evaluate_file(config: dict, dataset: str, model: str, samples_path: Path, ou
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", required=True)
+    parser.add_argument("--fid-variant", help="FID resize variant to use instead of the preset's evaluation.fid_variant")
     steps = parser.add_subparsers(dest="step", required=True)
     steps.add_parser("fetch-inception", help="verify (or download) the Inception weights")
     reference = steps.add_parser("reference", help="real test-split statistics of a dataset")
@@ -140,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     announce(f"benchmark.commands.evaluate {args.step}")
     config = load_config(args.config)
+    if args.fid_variant:
+        config = evaluation_config(config, "fid_variant", args.fid_variant)
     if args.step == "fetch-inception":
         print(f"verified {fetch_inception(config)}")
     elif args.step == "reference":

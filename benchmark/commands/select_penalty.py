@@ -19,7 +19,7 @@ from pathlib import Path
 from benchmark import paths
 from benchmark.atomic import atomic_write_text
 from benchmark.cli import reports_errors
-from benchmark.config import load_config, resolve_run, sampling_protocol
+from benchmark.config import load_config, model_settings, resolve_run, sampling_protocol
 from benchmark.device import pick_device
 from benchmark.evaluation import extractor_for
 from benchmark.joblog import announce
@@ -53,7 +53,7 @@ def candidate_fid(config: dict, run, run_dir: Path, extractor, statistics, progr
 def select(config: dict, model: str, dataset: str, seed: int, run_dir: Path, progress: bool = False) -> dict:
     """Score every value of ``models.<model>.z_penalty_grid`` on held-out training images, write
     and return the selection (see the module)."""
-    values = config["models"][model]["z_penalty_grid"]
+    values = model_settings(config, model)["z_penalty_grid"]
     run = dataclasses.replace(resolve_run(config, model, dataset, seed),
                               holdout_images=config["evaluation"]["holdout_images"])
     extractor = extractor_for(config, dataset)
@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     args = run_arguments(__doc__.splitlines()[0]).parse_args(argv)
     announce("benchmark.commands.select_penalty")
     config = load_config(args.config)
-    if "z_penalty_grid" not in config["models"].get(args.model, {}):
+    if "z_penalty_grid" not in model_settings(config, args.model):
         raise ValueError(f"model {args.model!r} has no z_penalty_grid in {args.config}; add one to search z_penalty")
     run_dir = args.run_dir or paths.run_dir(config, args.dataset, args.model, args.seed)
     selection = select(config, args.model, args.dataset, args.seed, run_dir,

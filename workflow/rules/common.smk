@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 from benchmark import paths
-from benchmark.config import resolve_run, sampling_protocol, table1_datasets, write_resolved_preset
+from benchmark.config import model_settings, resolve_run, sampling_protocol, table1_datasets, write_resolved_preset
 
 
 
@@ -55,13 +55,6 @@ def run_sampling(wildcards):
     return sampling_protocol(config, wildcards.model)
 
 
-def evaluation_settings(wildcards):
-    """What a run's metrics depend on besides its samples: the preset's evaluation settings and
-    the run's sampling protocol (a param of the evaluate rule)."""
-    settings = {k: EVAL[k] for k in ("features", "fid_variant", "num_samples", "prd_runs")}
-    return json.dumps({**settings, "sampling": run_sampling(wildcards)}, sort_keys=True)
-
-
 def data_ready(wildcards):
     return str(paths.data_ready(config, wildcards.dataset))
 
@@ -81,7 +74,7 @@ def tracks_fid(model, dataset):
 
 def train_inputs(wildcards):
     inputs = [data_ready(wildcards)]
-    if "z_penalty_grid" in config["models"][wildcards.model]:
+    if "z_penalty_grid" in model_settings(config, wildcards.model):
         inputs.append(f"{RUN}/selection.json".format(**wildcards))
     if tracks_fid(wildcards.model, wildcards.dataset):
         inputs += feature_inputs(wildcards.dataset)
@@ -90,6 +83,15 @@ def train_inputs(wildcards):
 
 def eval_arguments(wildcards):
     return "--track-fid" if tracks_fid(wildcards.model, wildcards.dataset) else ""
+
+
+def evaluation_params(evaluation):
+    """A param function of a run: the settings of ``evaluation`` (a preset's section) that its
+    evaluation reads and the run's sampling protocol, so that a change of either re-evaluates it."""
+    def settings(wildcards):
+        chosen = {k: evaluation[k] for k in ("features", "fid_variant", "num_samples", "prd_runs")}
+        return json.dumps({**chosen, "sampling": run_sampling(wildcards)}, sort_keys=True)
+    return settings
 
 
 def final_model(wildcards):

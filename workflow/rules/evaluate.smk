@@ -60,7 +60,7 @@ rule evaluate:
     output:
         str(paths.metrics(config, "{dataset}", "{model}", "{seed}")),
     params:
-        evaluation=evaluation_settings,
+        evaluation=evaluation_params(EVAL),
     log:
         "logs/evaluate/{dataset}-{model}-seed{seed}.log",
     resources:

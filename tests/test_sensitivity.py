@@ -1,0 +1,205 @@
+"""Protocol sensitivity: a preset's ``sensitivity`` block trains one variant run per value other
+than the preset's own, with that value in the run's checkpoint identity and every other setting the
+model's; evaluation-only switches train nothing; bad entries fail before any job."""
+from __future__ import annotations
+
+import copy
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+
+from benchmark import paths
+from benchmark.commands import evaluate
+from benchmark.config import ConfigError, load_config, resolve_run, validate_config
+from benchmark.runs import run_identity
+from benchmark.sensitivity import metrics_file, other_fid_variants, points, sensitivity_metrics, variant_runs
+from benchmark.variants import variant_models, variant_name
+from models import build_model
+
+REPO = Path(__file__).resolve().parent.parent
+CONFIGS = REPO / "workflow" / "config"
+TINY = {
+    "preset": "tiny", "data_root": "data", "cache_dir": "cache", "runs_dir": "runs", "results_dir": "results",
+    "device": "cpu", "progress": False, "seeds": [0],
+    "datasets": {"synthetic28": {"latent_dim": 4, "flow_width": 8, "epochs": 1, "max_train_images": 64}},
+    "models": {"glf": {"method": "glf", "batch_size": 32, "label": "GLF"},
+               "rae": {"method": "rae_gmm", "batch_size": 32, "z_penalty_grid": [0.1, 1.0]}},
+    "table1": {"models": ["glf", "rae"]},
+    "evaluation": {"features": "classifier", "num_samples": 100, "classifier_epochs": 1,
+                   "classifier_max_images": 200, "prd_runs": 1, "batch_size": 100},
+}
+IMAGES = torch.zeros(4, 1, 28, 28, dtype=torch.uint8)
+
+
+def tiny(*entries, features="classifier", **models) -> dict:
+    """The tiny preset (raw, not validated) with ``entries`` as its sensitivity block."""
+    config = copy.deepcopy(TINY)
+    config["models"].update(models)
+    config["evaluation"]["features"] = features
+    config["sensitivity"] = list(entries)
+    return config
+
+
+def test_a_training_switch_makes_one_variant_run_per_other_value_with_it_in_the_identity():
+    config = validate_config(tiny({"model": "glf", "switch": "flow_init_std", "values": [0.05, None, 0.1]}))
+    names = ["glf@flow_init_std=null", "glf@flow_init_std=0.1"]
+    assert list(variant_models(config)) == names
+    assert variant_runs(config) == [(name, "synthetic28") for name in names]
+    base = resolve_run(config, "glf", "synthetic28", 0)
+    base_identity = run_identity(config, base, IMAGES)
+    for name, value in zip(names, (None, 0.1)):
+        run = resolve_run(config, name, "synthetic28", 0)
+        identity = run_identity(config, run, IMAGES)
+        assert identity["model"] == name and identity["spec"]["params"] == {"flow_init_std": value}
+        assert build_model(run.method, run.spec).spec.param("flow_init_std") == value
+        assert run.train == base.train and run.method == base.method and run.crop == base.crop
+        others = lambda ident: {k: v for k, v in ident.items() if k not in ("model", "spec")}
+        assert others(identity) == others(base_identity)
+        assert {**identity["spec"], "params": {}} == {**base_identity["spec"], "params": {}}
+    assert base_identity["spec"]["params"] == {} and base.spec.params == {}
+    assert variant_models(config)["glf@flow_init_std=null"]["label"] == "GLF (flow_init_std=null)"
+
+
+def test_the_variant_of_a_searched_model_searches_too():
+    config = validate_config(tiny({"model": "rae", "switch": "gmm_components", "values": [3]}))
+    assert paths.has_second_stage(config, "rae@gmm_components=3")
+    assert variant_models(config)["rae@gmm_components=3"]["z_penalty_grid"] == [0.1, 1.0]
+    assert resolve_run(config, "rae@gmm_components=3", "synthetic28", 0).spec.params == {"gmm_components": 3}
+
+
+def test_evaluation_only_switches_make_no_runs():
+    config = validate_config(tiny({"switch": "sampling", "values": ["authors", "eval"]},
+                                  {"model": "glf", "switch": "fid_variant", "values": ["clean"]}, features="inception"))
+    assert variant_models(config) == {} and variant_runs(config) == []
+    found = points(config)
+    assert {p.run for p in found} == {p.model for p in found} == {"glf", "rae"}
+    sampling = [p for p in found if p.switch == "sampling"]
+    assert [(p.model, p.value, p.preset, p.fid_key) for p in sampling] == [
+        ("glf", "authors", True, "fid_authors"), ("glf", "eval", False, "fid_eval"),
+        ("rae", "authors", True, "fid_authors"), ("rae", "eval", False, "fid_eval")]
+    assert {metrics_file(config, p, 0) for p in sampling} == {paths.metrics(config, "synthetic28", m, 0)
+                                                               for m in ("glf", "rae")}
+    clean = next(p for p in found if p.switch == "fid_variant" and not p.preset)
+    assert metrics_file(config, clean, 0).name == "metrics-inception-clean.json" and clean.fid_key == "fid_authors"
+    assert other_fid_variants(config) == ["clean"]
+
+
+def test_points_list_the_presets_value_first_then_the_variants():
+    config = validate_config(tiny({"model": "glf", "switch": "beta", "values": [10, 1]},
+                                  {"model": "glf", "switch": "flow_subnets", "values": ["joint"]}))
+    assert [(p.switch, p.value, p.run, p.preset) for p in points(config)] == [
+        ("beta", 1.0, "glf", True), ("beta", 10, "glf@beta=10", False),
+        ("flow_subnets", "separate", "glf", True), ("flow_subnets", "joint", "glf@flow_subnets=joint", False)]
+    assert sensitivity_metrics(config) == [str(paths.metrics(config, "synthetic28", m, 0))
+                                           for m in ("glf", "glf@beta=10", "glf@flow_subnets=joint")]
+
+
+@pytest.mark.parametrize("value,name", [(0.05, "glf@flow_init_std=0.05"), (10, "glf@flow_init_std=10"),
+                                        (10.0, "glf@flow_init_std=10"), (1e-5, "glf@flow_init_std=1e-05"),
+                                        (None, "glf@flow_init_std=null"), (True, "glf@flow_init_std=true"),
+                                        ("joint", "glf@flow_init_std=joint")])
+def test_run_names_write_each_value_once_and_plainly(value, name):
+    assert variant_name("glf", "flow_init_std", value) == name
+
+
+@pytest.mark.parametrize("entries,models,message", [
+    ([{"model": "glow", "switch": "beta", "values": [10]}], {}, "'sensitivity.0.model' names 'glow'"),
+    ([{"model": "glf", "switch": "betta", "values": [10]}], {}, "'sensitivity.0.switch' 'betta' is neither a param"),
+    ([{"model": "glf", "switch": "flow_subnets", "values": ["both"]}], {},
+     "invalid value 'both' at 'sensitivity.0.values.flow_subnets': expected one of ['separate', 'joint']"),
+    ([{"model": "glf", "switch": "beta", "values": [True]}], {}, "invalid value True at 'sensitivity.0.values.beta'"),
+    ([{"switch": "beta", "values": [10]}], {}, "'sensitivity.0' needs a model"),
+    ([{"switch": "fid_variant", "values": ["clean"]}], {}, "classifier features take only ['legacy']"),
+    ([{"switch": "sampling", "values": ["train"]}], {}, "at 'sensitivity.0.values.0': 'train' is not one of"),
+    ([{"model": "glf", "switch": "flow_subnets", "values": ["a/b"]}], {}, "at 'sensitivity.0.values.0'"),
+    ([{"model": "glf", "switch": "flow_init_std", "values": [0.05]}], {}, "holds only the preset's own value 0.05"),
+    ([{"model": "glf", "switch": "beta", "values": [10, 10.0]}], {}, "'sensitivity.0.values' lists 10 twice"),
+    ([{"model": "glf", "switch": "beta", "values": [10]}, {"model": "glf", "switch": "beta", "values": [100]}], {},
+     "'sensitivity.1' varies beta of glf again ('sensitivity.0' does)"),
+    ([{"switch": "sampling", "values": ["eval"]}, {"model": "rae", "switch": "sampling", "values": ["eval"]}], {},
+     "'sensitivity.1' varies sampling of rae again"),
+    ([{"model": "glf", "switch": "beta", "values": [10], "datasets": ["celeba"]}], {},
+     "'sensitivity.0.datasets' names 'celeba'"),
+    ([{"model": "rae", "switch": "z_penalty", "values": [10]}], {}, "chooses from its z_penalty_grid"),
+    ([{"model": "glf2", "switch": "beta", "values": [10]}],
+     {"glf2": {"method": "glf", "per_dataset": {"synthetic28": {"params": {"beta": 2}}}}},
+     "'models.glf2.per_dataset.synthetic28.params' sets"),
+])
+def test_bad_entries_fail_naming_the_entry(entries, models, message):
+    with pytest.raises(ConfigError) as err:
+        validate_config(tiny(*entries, **models))
+    assert message in str(err.value)
+
+
+def test_variant_names_are_no_model_names():
+    with pytest.raises(ConfigError, match="invalid value at 'models'"):
+        validate_config(tiny(**{"glf@beta=10": {"method": "glf"}}))
+    with pytest.raises(ConfigError, match="unknown model 'glf@beta=100'.*variant runs of its sensitivity block: "
+                                          r"\['glf@beta=10'\]"):
+        resolve_run(validate_config(tiny({"model": "glf", "switch": "beta", "values": [10]})),
+                    "glf@beta=100", "synthetic28", 0)
+
+
+def test_evaluate_command_evaluates_under_the_fid_variant_asked(tmp_path, monkeypatch):
+    (tmp_path / "preset.yaml").write_text(yaml.safe_dump(tiny(features="inception")))
+    seen = []
+    monkeypatch.setattr(evaluate, "write_reference", lambda config, dataset: seen.append(config) or "ok")
+    assert evaluate.main(["--config", str(tmp_path / "preset.yaml"), "--fid-variant", "clean",
+                          "reference", "--dataset", "synthetic28"]) == 0
+    assert evaluate.main(["--config", str(tmp_path / "preset.yaml"), "reference", "--dataset", "synthetic28"]) == 0
+    assert [c["evaluation"]["fid_variant"] for c in seen] == ["clean", "legacy"]
+    assert paths.reference_stats(seen[0], "synthetic28").name == "synthetic28-test-inception-clean.npz"
+
+
+def test_the_cpu_validation_varies_glfs_three_switches_and_every_models_sampling():
+    config = load_config(CONFIGS / "validation-cpu.yaml")
+    assert list(variant_models(config)) == ["glf@flow_init_std=null", "glf@flow_subnets=joint", "glf@beta=10"]
+    glf = resolve_run(config, "glf", "fashion", 0)
+    for name, change in [("glf@flow_init_std=null", {"flow_init_std": None}),
+                         ("glf@flow_subnets=joint", {"flow_subnets": "joint"}), ("glf@beta=10", {"beta": 10})]:
+        run = resolve_run(config, name, "fashion", 0)
+        assert run.spec.params == {**glf.spec.params, **change} and run.train == glf.train
+    sampled = {p.model for p in points(config) if p.switch == "sampling"}
+    assert sampled == set(config["table1"]["models"])
+
+
+def _job_counts(preset: Path, folder: Path) -> dict[str, int]:
+    """The job counts of ``snakemake -n`` (every target) of ``preset`` in ``folder``."""
+    result = subprocess.run([sys.executable, "-m", "snakemake", "-n", "-s", str(REPO / "Snakefile"), "--directory",
+                             str(folder), "--configfile", str(preset)], cwd=folder, capture_output=True, text=True,
+                            timeout=300, env={**os.environ, "PYTHONPATH": str(REPO)})
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    stats = output[output.index("Job stats"):]
+    return {p[0]: int(p[1]) for p in (line.split() for line in stats.splitlines()) if len(p) == 2 and p[1].isdigit()}
+
+
+def _tiny_plan(folder: Path, *entries) -> dict[str, int]:
+    preset = folder / "preset.yaml"
+    preset.write_text(yaml.safe_dump(tiny(*entries, features="inception")))
+    return _job_counts(preset, folder)
+
+
+def test_the_workflow_plans_variant_runs_and_nothing_for_the_sampling_protocol(tmp_path):
+    base = _tiny_plan(tmp_path)
+    assert _tiny_plan(tmp_path, {"switch": "sampling", "values": ["eval"]}) == base
+    both = _tiny_plan(tmp_path, {"switch": "sampling", "values": ["eval"]},
+                      {"model": "glf", "switch": "flow_init_std", "values": [None]},
+                      {"model": "glf", "switch": "fid_variant", "values": ["clean"]})
+    one_run = {"train": 1, "sample": 1, "evaluate": 1, "evaluate_clean": 1, "reference_stats_clean": 1, "total": 5}
+    assert both == {job: count + one_run.get(job, 0) for job, count in base.items()} | {
+        job: count for job, count in one_run.items() if job not in base}
+
+
+def test_the_paper_preset_plans_its_sensitivity_runs():
+    config = load_config(CONFIGS / "paper.yaml")
+    counts = _job_counts(CONFIGS / "paper.yaml", REPO)
+    seeds, table1 = len(config["seeds"]), len(config["table1"]["models"]) * len(config["table1"]["datasets"])
+    assert len(variant_runs(config)) == 2 * 4  # perceptual activation and reduction on every dataset
+    assert counts["train"] == (len(paths.planned_runs(config)) + len(variant_runs(config))) * seeds
+    assert counts["evaluate_clean"] == table1 * seeds and counts["reference_stats_clean"] == 4
