@@ -27,6 +27,7 @@ import torch
 from tqdm import tqdm
 
 from benchmark.atomic import atomic_torch_save, atomic_write_text
+from benchmark.compiled_step import ran_compiled
 from benchmark.torch_files import UnreadableFileError, load_torch_file, move_aside
 from models.base import Trainable
 
@@ -56,11 +57,13 @@ class TrainSettings:
 @dataclass
 class TrainResult:
     """How a stage ended: ``status`` is ``completed`` or ``diverged``; ``epochs_done`` counts the
-    epochs that finished with finite losses."""
+    epochs that finished with finite losses; ``compiled`` says whether this process's steps ran
+    compiled (see :mod:`benchmark.compiled_step`; a compiled step that fell back ran eager)."""
 
     status: str
     epochs_done: int
     diverged_at_epoch: int | None = None
+    compiled: bool = False
 
     @property
     def diverged(self) -> bool:
@@ -117,7 +120,8 @@ class Trainer:
     (e.g. an intermediate FID) to that epoch's log row.  ``identity`` (plain values) says what
     is trained on what; with the settings it must match a checkpoint for the run to resume it.
     ``step`` replaces ``module.train_step`` with a function of the same signature (e.g.
-    :func:`benchmark.compiled_step.compiled_train_step`).
+    :func:`benchmark.compiled_step.compiled_train_step`; the status file records whether it ran
+    compiled).
     """
 
     def __init__(self, module: Trainable, data: torch.Tensor, settings: TrainSettings, run_dir: Path,
@@ -269,6 +273,7 @@ class Trainer:
             write_log_csv(self.log_path, self.rows)
             result = TrainResult("completed", self.epoch)
         bar.close()
+        result.compiled = ran_compiled(self.step)
         write_log_csv(self.log_path, self.rows)
         atomic_write_text(self.status_path, json.dumps(asdict(result), indent=2))
         return result

@@ -87,7 +87,7 @@ def test_nan_loss_stops_cleanly_and_records_the_epoch(tmp_path):
     result = trainer.run()  # 4 steps per epoch: NaN in epoch 3
     assert (result.status, result.epochs_done, result.diverged_at_epoch) == ("diverged", 2, 3)
     assert json.loads(trainer.status_path.read_text()) == {"status": "diverged", "epochs_done": 2,
-                                                           "diverged_at_epoch": 3}
+                                                           "diverged_at_epoch": 3, "compiled": False}
     assert trainer.log_path.read_text().count("\n") == 3  # header + 2 finite epochs
     checkpoint = torch.load(trainer.checkpoint_path, weights_only=True)
     assert checkpoint["epoch"] == 2 and torch.isfinite(checkpoint["module"]["w"]).all()
