@@ -139,6 +139,37 @@ def test_paths_with_spaces_run_and_the_redo_recipe_redoes_a_deleted_run(tmp_path
     assert cell() == fresh != 999.0 and (run_dir / "train_log.csv").exists()
 
 
+@pytest.mark.slow
+def test_presets_sharing_a_cache_keep_their_logs_apart_and_redo_nothing_of_each_other(tmp_path):
+    """Two presets with their own runs folders and one cache_dir: each job logs under its preset's
+    runs_dir, and the second preset reuses the shared data, classifier and statistics without
+    changing anything the first preset's jobs depend on."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}  # the jobs import this checkout
+    for name in ("a", "b"):
+        (tmp_path / f"{name}.yaml").write_text(TINY_PRESET.replace("preset: tiny", f"preset: {name}")
+                                               .replace("runs_dir: runs dir", f"runs_dir: runs {name}")
+                                               .replace("results_dir: results dir", f"results_dir: results {name}"))
+
+    def snakemake(name, *extra):
+        targets = [f"runs {name}/synthetic28/glf/seed0/model.pt", "cache dir/stats/synthetic28-test-classifier.npz"]
+        result = subprocess.run([*SNAKEMAKE, *targets, "-s", str(REPO / "Snakefile"), "--directory", str(tmp_path),
+                                 "--cores", "2", *extra, "--configfile", f"{name}.yaml"],
+                                cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+        assert result.returncode == 0, result.stdout + result.stderr
+        return result.stdout + result.stderr
+
+    def logs(name):
+        folder = tmp_path / f"runs {name}" / "logs"
+        return sorted(str(path.relative_to(folder)) for path in folder.rglob("*.log"))
+
+    snakemake("a")
+    assert "prepare_data" not in _job_counts(snakemake("b"))  # the shared data cache is kept
+    assert "Nothing to be done" in snakemake("a", "-n")
+    assert logs("a") == ["features/classifier-synthetic28.log", "prepare_data/synthetic28.log",
+                         "reference_stats/synthetic28.log", "train/synthetic28-glf-seed0.log"]
+    assert logs("b") == ["train/synthetic28-glf-seed0.log"] and not (tmp_path / "logs").exists()
+
+
 def _plan(work: Path, config: dict):
     """``snakemake -n`` of the whole workflow for ``config`` in the folder ``work``."""
     (work / "preset.yaml").write_text(yaml.safe_dump(config))
