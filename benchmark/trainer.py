@@ -237,7 +237,7 @@ class Trainer:
         limit = EXPLOSION_FACTOR * max(abs(self.reference_loss), 1.0)
         if peak.item() > limit:
             raise Diverged(f"|loss| reached {peak.item():.3g} in a step, beyond {limit:.3g} ({EXPLOSION_FACTOR:.0e} "
-                           f"x the loss of the run's first step, {self.reference_loss:.3g})")
+                           f"x the run's reference loss {self.reference_loss:.3g})")
         return means
 
     def run(self) -> TrainResult:
