@@ -40,12 +40,13 @@ PRESET = shell_arg(PRESET_FILE)
 # this variable instead: Snakemake reruns a job whose shell command changed, so with the path in
 # their command another preset would redo them, and every run downstream of them, of both presets.
 # (envvars also hands the variable to jobs on other machines.)
-os.environ["GLF_WORKFLOW_PRESET"] = PRESET_FILE
-SHARED_PRESET = '"$GLF_WORKFLOW_PRESET"'
+PRESET_ENV = "GLF_WORKFLOW_PRESET"
+os.environ[PRESET_ENV] = PRESET_FILE
+SHARED_PRESET = f'"${PRESET_ENV}"'
 
 
 envvars:
-    "GLF_WORKFLOW_PRESET",
+    PRESET_ENV,
 
 
 def log_file(name):
