@@ -4,12 +4,16 @@
     snakemake --cores 8 results/table1.csv --configfile workflow/config/paper.yaml
 
 Without --configfile the smoke preset is used.  The preset is validated against
-workflow/schema/config.schema.yaml before any job is planned.
+workflow/schema/config.schema.yaml, and the weights files it needs (Inception, VGG16) are checked
+against their SHA-256, before any job is planned.
 """
 import yaml
+from snakemake.logging import logger
 from snakemake.utils import min_version
 
 from benchmark.config import ConfigError, validate_config
+from benchmark.preset_weights import check_needed_weights
+from benchmark.weights import WeightsError
 
 min_version("9.0")
 
@@ -21,6 +25,12 @@ try:
     config.update(validate_config(dict(config), source="snakemake config"))
 except ConfigError as err:
     raise WorkflowError(str(err)) from None
+if workflow.is_main_process:  # once per workflow run; each job checks the files it loads again
+    try:
+        for warning in check_needed_weights(config):
+            logger.warning(f"warning: {warning}")
+    except WeightsError as err:
+        raise WorkflowError(str(err)) from None
 
 
 report: "workflow/report/workflow.rst"

@@ -31,7 +31,7 @@ from torchvision.datasets.utils import download_url
 from tqdm import tqdm
 
 from benchmark.atomic import atomic_torch_save
-from benchmark.torch_files import UnreadableFileError, load_torch_file, move_aside
+from benchmark.torch_files import UnreadableFileError, load_torch_file, set_aside
 
 SPLITS = ("train", "test")
 
@@ -380,7 +380,7 @@ def _read_cache(cached: Path, source_md5: str | None) -> ImageSet | None:
         problem = str(err)
     if problem is None:
         return ImageSet(payload["images"], payload["labels"])
-    print(f"{problem.strip()} Moved aside to {move_aside(cached)}; rebuilding it from the original files.", flush=True)
+    print(set_aside(cached, problem, "rebuilding it from the original files."), flush=True)
     return None
 
 

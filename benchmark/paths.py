@@ -80,6 +80,12 @@ def reference_stats(config: dict, dataset: str) -> Path:
     return Path(config["cache_dir"]) / "stats" / f"{dataset}-test-{feature_space(config)}.npz"
 
 
+def job_log(config: dict, name: str) -> Path:
+    """The log file ``<runs_dir>/logs/<name>.log`` of a workflow job (``name``: ``<rule>/...``,
+    wildcards allowed): under the preset's runs folder, so two presets never share a log."""
+    return Path(config["runs_dir"]) / "logs" / f"{name}.log"
+
+
 def redo_hint(path: str | Path) -> str:
     """The command that rebuilds ``path`` (a run's file) and everything downstream of it."""
     return (f"Redo it and everything that depends on it with: snakemake --cores N --configfile <preset> "

@@ -45,7 +45,7 @@ from torch.utils.data import DataLoader, Dataset
 from torchvision.transforms import functional as TF
 
 from benchmark import paths
-from benchmark.compiled_step import compiled_train_step, use_compiled_step
+from benchmark.compiled_step import compiled_train_step, ran_compiled, use_compiled_step
 from benchmark.config import resolve_run
 from benchmark.data import dataset_info, make_synthetic
 from benchmark.device import image_batch_transform, tune_for_speed
@@ -182,7 +182,7 @@ def training_rows(methods: list[str], images_per_shape: int, batch_size: int, de
                                                               batch_size, device),
                                   steps_per_epoch, batch_size, min_steps, min_seconds))
             rows.append(_row("train", method, shape, fast, naive, "images/s", images_per_shape,
-                             epoch_seconds=SHAPE_EPOCH_SIZES[shape] / fast, compiled=step is not None))
+                             epoch_seconds=SHAPE_EPOCH_SIZES[shape] / fast, compiled=ran_compiled(step)))
     return rows
 
 

@@ -1,5 +1,5 @@
 """Reading files written by ``torch.save`` without letting them run code, and with messages that
-name the file and the fix when they are truncated, corrupt or hostile."""
+name the file and the fix when they are truncated, corrupt or hostile; moving bad files aside."""
 from __future__ import annotations
 
 import os
@@ -46,3 +46,14 @@ def move_aside(path: str | os.PathLike, suffix: str = ".corrupt") -> Path:
     target = path.with_name(path.name + suffix)
     os.replace(path, target)
     return target
+
+
+def set_aside(path: str | os.PathLike, problem: str, then: str) -> str:
+    """Move the bad file at ``path`` aside (``<name>.corrupt``); return one line for the user:
+    ``problem``, where the file went and ``then`` (what happens instead).  A file that another
+    process has already moved aside is left to it."""
+    try:
+        where = f"Moved aside to {move_aside(path)}"
+    except FileNotFoundError:
+        where = "Another process has moved it aside"
+    return f"{problem.strip()} {where}; {then}"

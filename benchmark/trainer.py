@@ -7,8 +7,10 @@ Re-running an interrupted run continues from its last checkpoint; on CPU the res
 bit-identical to an uninterrupted run (model, optimiser, scheduler and RNG states are restored).
 A checkpoint records the run's identity (train settings plus what the caller passes: method,
 model spec, data checksum, ...): a checkpoint of another identity, or an unreadable one, is never
-resumed; the run starts afresh and says why.  A loss that turns NaN/inf, or grows beyond
-``EXPLOSION_FACTOR`` times its first epoch's size, ends the run as ``diverged``.
+resumed; the run starts afresh and says why.  A loss that turns NaN/inf, or whose size in any
+step grows beyond ``EXPLOSION_FACTOR`` times the run's reference loss (the loss of its very first
+step: the untrained model on the first batch, before any update; kept in the checkpoint), ends
+the run as ``diverged``, in the first epoch too.
 """
 from __future__ import annotations
 
@@ -25,11 +27,12 @@ import torch
 from tqdm import tqdm
 
 from benchmark.atomic import atomic_torch_save, atomic_write_text
+from benchmark.compiled_step import ran_compiled
 from benchmark.torch_files import UnreadableFileError, load_torch_file, move_aside
 from models.base import Trainable
 
 EpochCallback = Callable[[Trainable, int], dict[str, float]]
-EXPLOSION_FACTOR = 1e6  # an epoch loss this many times the first epoch's (at least 1) counts as diverged
+EXPLOSION_FACTOR = 1e6  # a step's |loss| this many times the reference loss's (at least 1) counts as diverged
 
 
 @dataclass
@@ -54,11 +57,13 @@ class TrainSettings:
 @dataclass
 class TrainResult:
     """How a stage ended: ``status`` is ``completed`` or ``diverged``; ``epochs_done`` counts the
-    epochs that finished with finite losses."""
+    epochs that finished with finite losses; ``compiled`` says whether this process's steps ran
+    compiled (see :mod:`benchmark.compiled_step`; a compiled step that fell back ran eager)."""
 
     status: str
     epochs_done: int
     diverged_at_epoch: int | None = None
+    compiled: bool = False
 
     @property
     def diverged(self) -> bool:
@@ -66,10 +71,7 @@ class TrainResult:
 
 
 class Diverged(Exception):
-    """Raised inside an epoch when a loss becomes NaN or infinite, or explodes."""
-
-    def __init__(self, key: str, value: float, limit: float | None = None):
-        super().__init__(f"loss {key!r} became {value}" + (f", beyond {limit:.3g}" if limit else ""))
+    """Raised at the end of an epoch when a loss became NaN or infinite, or exploded."""
 
 
 def _rng_state() -> dict:
@@ -118,7 +120,8 @@ class Trainer:
     (e.g. an intermediate FID) to that epoch's log row.  ``identity`` (plain values) says what
     is trained on what; with the settings it must match a checkpoint for the run to resume it.
     ``step`` replaces ``module.train_step`` with a function of the same signature (e.g.
-    :func:`benchmark.compiled_step.compiled_train_step`).
+    :func:`benchmark.compiled_step.compiled_train_step`; the status file records whether it ran
+    compiled).
     """
 
     def __init__(self, module: Trainable, data: torch.Tensor, settings: TrainSettings, run_dir: Path,
@@ -147,6 +150,7 @@ class Trainer:
         self.shuffle = torch.Generator().manual_seed(settings.seed)
         self.rows: list[dict] = []
         self.epoch = 0
+        self.reference_loss: float | None = None  # the loss of the run's first step (see the module doc)
 
     @property
     def checkpoint_path(self) -> Path:
@@ -169,6 +173,7 @@ class Trainer:
             "shuffle": self.shuffle.get_state(),
             "rng": _rng_state(),
             "rows": self.rows,
+            "reference_loss": self.reference_loss,
             "identity": self.identity,
         }, self.checkpoint_path)
 
@@ -200,29 +205,39 @@ class Trainer:
         _set_rng_state(state["rng"])
         self.rows = state["rows"]
         self.epoch = state["epoch"]
+        # Checkpoints written before the reference was recorded judge against their first epoch's loss.
+        self.reference_loss = state.get("reference_loss", self.rows[0]["loss"] if self.rows else None)
 
     def _run_epoch(self) -> dict[str, float]:
-        """One pass over the data; losses are summed on the device and read once at the end."""
+        """One pass over the data.  Losses are summed, and the largest ``|loss|`` of a step kept, on
+        the device and read once at the end; the first step of a fresh run gives the reference loss."""
         self.module.train()
         n = self.data.shape[0]
         batch_size = min(self.settings.batch_size, n)
         order = torch.randperm(n, generator=self.shuffle).to(self.device)
         sums: dict[str, torch.Tensor] = {}
         batches = n // batch_size
+        reference = None
         for b in range(batches):
             index = order[b * batch_size:(b + 1) * batch_size]
             with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
                 logged = self.step(self.batch_transform(self.data[index]), self.optimizers, index)
+            size = logged["loss"].detach().float().abs()
+            if self.reference_loss is None and reference is None:
+                reference = size
+            peak = torch.maximum(peak, size) if b else size
             for key, value in logged.items():
                 sums[key] = sums[key] + value.float() if key in sums else value.float()
+        if reference is not None:
+            self.reference_loss = reference.item()
         means = {key: (total / batches).item() for key, total in sums.items()}
         for key, value in means.items():
             if not math.isfinite(value):
-                raise Diverged(key, value)
-        if self.rows:
-            limit = EXPLOSION_FACTOR * max(abs(self.rows[0]["loss"]), 1.0)
-            if abs(means["loss"]) > limit:
-                raise Diverged("loss", means["loss"], limit)
+                raise Diverged(f"loss {key!r} became {value}")
+        limit = EXPLOSION_FACTOR * max(abs(self.reference_loss), 1.0)
+        if peak.item() > limit:
+            raise Diverged(f"|loss| reached {peak.item():.3g} in a step, beyond {limit:.3g} ({EXPLOSION_FACTOR:.0e} "
+                           f"x the run's reference loss {self.reference_loss:.3g})")
         return means
 
     def run(self) -> TrainResult:
@@ -258,6 +273,7 @@ class Trainer:
             write_log_csv(self.log_path, self.rows)
             result = TrainResult("completed", self.epoch)
         bar.close()
+        result.compiled = ran_compiled(self.step)
         write_log_csv(self.log_path, self.rows)
         atomic_write_text(self.status_path, json.dumps(asdict(result), indent=2))
         return result

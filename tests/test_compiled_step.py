@@ -1,18 +1,22 @@
 """The compiled training step takes the same steps as eager: losses and parameters after 50 steps
-on CUDA (10 on the 2-core CPU, where each eager step of even a tiny batch is slow).
+on CUDA (10 on the 2-core CPU, where each eager step of even a tiny batch is slow); and it cannot
+take a run down: a compiler that raises, or a step whose first-batch losses are wrong, falls back
+to eager with one logged line, and the run's weights are those of an eager run.
 
 On CPU the step is compiled with the ``aot_eager`` backend (the same Dynamo/AOTAutograd graphs
 without code generation, seconds instead of a minute); where CUDA is present the real path
-(inductor, mode ``reduce-overhead``: CUDA graphs) is compared on the GPU.
+(inductor with CUDA graphs) is compared on the GPU.
 """
 from __future__ import annotations
 
 import copy
+import json
+import re
 
 import pytest
 import torch
 
-from benchmark.compiled_step import compiled_train_step, use_compiled_step
+from benchmark.compiled_step import CheckedStep, compiled_train_step, use_compiled_step
 from benchmark.config import validate_config
 from benchmark.trainer import Trainer, TrainSettings
 from models import build_model
@@ -84,3 +88,61 @@ def test_compile_step_defaults_to_cuda_only():
     assert use_compiled_step(True, torch.device("cpu")) and not use_compiled_step(False, torch.device("cuda"))
     with pytest.raises(ValueError, match="auto, true or false"):
         use_compiled_step("yes", torch.device("cpu"))
+
+
+def _train(tmp_path, name, step_of=lambda model: None):
+    """A 1-epoch tiny GLF run (4 steps) with the step ``step_of(model)``; returns the trainer."""
+    torch.manual_seed(0)
+    model = build_model("glf", ModelSpec(1, 28, 4, 8))
+    trainer = Trainer(model, _images(16, "cpu"), TrainSettings(1, 4, 1e-3), tmp_path / name, progress=False,
+                      step=step_of(model))
+    assert trainer.run().status == "completed"
+    return trainer
+
+
+def _same_weights(a: Trainer, b: Trainer) -> bool:
+    return all(torch.equal(p, q) for p, q in zip(a.module.state_dict().values(), b.module.state_dict().values()))
+
+
+def _compiled_flag(trainer: Trainer) -> bool:
+    return json.loads(trainer.status_path.read_text())["compiled"]
+
+
+def _wrong_losses(model):
+    """A "compiled" step that takes the eager step but logs a loss 1% too large."""
+    def step(batch, optimizers, index=None):
+        logged = model.train_step(batch, optimizers, index)
+        return {**logged, "loss": logged["loss"] * 1.01}
+    return step
+
+
+@pytest.mark.parametrize("make_step, expected", [
+    (lambda model: CheckedStep(model, model.train_step), r"training step: compiled \(its first-batch losses match"),
+    (lambda model: CheckedStep(model, _wrong_losses(model)),
+     r"training step: eager \(on the first batch the compiled step's loss is [\d.]+, eager's [\d.]+: beyond rtol"),
+])
+def test_first_batch_check_keeps_a_matching_step_and_drops_a_wrong_one(tmp_path, capsys, make_step, expected):
+    """Either way the run takes one update per batch: its weights are the eager run's, bit for bit."""
+    eager = _train(tmp_path, "eager")
+    checked = _train(tmp_path, "checked", make_step)
+    out = capsys.readouterr().out
+    assert len(re.findall(expected, out)) == 1, out
+    assert _same_weights(eager, checked) and checked.rows[0]["loss"] == eager.rows[0]["loss"]
+    assert _compiled_flag(checked) is expected.startswith("training step: compiled") and not _compiled_flag(eager)
+
+
+def _raising_backend(graph, example_inputs):
+    raise RuntimeError("this backend cannot compile\nsecond line")
+
+
+@pytest.mark.parametrize("backend, expected", [
+    (_raising_backend, "training step: eager (the first compiled step raised BackendCompilerFailed:"),
+    ("no_such_backend", "training step: eager (compiling the training step raised InvalidBackend: "
+                        "Invalid backend: 'no_such_backend'"),
+])
+def test_a_compiler_that_raises_falls_back_to_eager(tmp_path, capsys, backend, expected):
+    eager = _train(tmp_path, "eager")
+    fallen = _train(tmp_path, "fallen", lambda model: compiled_train_step(model, torch.device("cpu"), backend))
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("training step:")]
+    assert len(lines) == 1 and lines[0].startswith(expected), lines
+    assert _same_weights(eager, fallen) and not _compiled_flag(fallen)

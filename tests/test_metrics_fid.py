@@ -21,6 +21,7 @@ from benchmark.metrics.fid import (
     WeightsError,
     build_inception,
     load_inception,
+    real_feature_cache_path,
     real_features_and_statistics,
     sha256_file,
 )
@@ -88,6 +89,27 @@ def test_real_statistics_are_computed_once_per_content_and_weights(tmp_path):
     assert extractor.embedded == 9  # other content: computed
     real_features_and_statistics(images, CountingExtractor("b" * 64), tmp_path, batch_size=2)
     assert len(list((tmp_path / "real_features").iterdir())) == 3  # other weights: another entry
+
+
+@pytest.mark.parametrize("damage", [
+    lambda path: path.write_bytes(path.read_bytes()[: path.stat().st_size // 2]),  # truncated
+    lambda path: torch.save({"features": torch.zeros(5, 20)}, path),  # no mean, no covariance
+], ids=["truncated", "incomplete"])
+def test_unreadable_real_feature_cache_is_named_moved_aside_and_computed_again(tmp_path, capsys, damage):
+    images = make_images(5, 1, seed=3)
+    extractor = CountingExtractor("a" * 64)
+    features, mu, sigma = real_features_and_statistics(images, extractor, tmp_path, batch_size=2)
+    cached = real_feature_cache_path(tmp_path, images, extractor)
+    damage(cached)
+    again = real_features_and_statistics(images, extractor, tmp_path, batch_size=2)
+    assert extractor.embedded == 10
+    out = capsys.readouterr().out
+    assert f"real-feature cache {cached} " in out
+    assert f"Moved aside to {cached}.corrupt; computing the features of the real images again." in out
+    torch.testing.assert_close(features, again[0])
+    np.testing.assert_array_equal(sigma, again[2])
+    real_features_and_statistics(images, extractor, tmp_path, batch_size=2)
+    assert extractor.embedded == 10  # the rebuilt cache is read
 
 
 def test_checksum_mismatch_names_both_hashes(weights_file):

@@ -4,6 +4,7 @@ import copy
 import json
 import os
 import pickle
+import re
 import shutil
 
 import pytest
@@ -11,8 +12,11 @@ import torch
 
 from benchmark import paths
 from benchmark.atomic import atomic_write_text
-from benchmark.config import ConfigError, resolve_run, validate_config
+from benchmark.commands import train_classifier
+from benchmark.config import ConfigError, resolve_run, validate_config, write_resolved_preset
 from benchmark.data import cache_path, load_dataset
+from benchmark.evaluation import extractor_for
+from benchmark.metrics.classifier import read_recipe
 from benchmark.commands.evaluate import read_samples
 from benchmark import results
 from benchmark.figures import training_curves
@@ -177,6 +181,29 @@ def test_corrupt_or_tampered_data_cache_is_rebuilt(tmp_path, capsys):
     assert "other original files" in capsys.readouterr().out
     load_dataset("synthetic28", "test", tmp_path, tmp_path)
     assert capsys.readouterr().out == ""  # a good cache is used as it is
+
+
+def test_truncated_classifier_is_named_moved_aside_and_trained_again(tmp_path, capsys):
+    config = _preset(tmp_path)
+    config["evaluation"].update(classifier_epochs=1, classifier_max_images=200)
+    preset = tmp_path / "preset.yaml"
+    write_resolved_preset(config, preset)
+    train = lambda: train_classifier.main(["--config", str(preset), "--dataset", "synthetic28"])
+    assert train() == 0
+    weights = paths.feature_weights(config, "synthetic28")
+    recipe = read_recipe(weights)
+    _truncate(weights)
+    expected = (f"classifier {weights} is truncated or not a torch file. Moved aside to {weights}.corrupt; "
+                f"the workflow's classifier rule trains it again")
+    with pytest.raises(UnreadableFileError, match=re.escape(expected)):
+        extractor_for(config, "synthetic28")  # what the reference and evaluate jobs load
+    assert not weights.exists()  # so the workflow's classifier rule runs again
+    assert train() == 0 and read_recipe(weights) == recipe
+    _truncate(weights)
+    capsys.readouterr()
+    assert train() == 0 and read_recipe(weights) == recipe  # the command itself trains it again
+    assert (f"classifier {weights} is truncated or not a torch file. Moved aside to {weights}.corrupt; "
+            f"training it again.") in capsys.readouterr().out
 
 
 # 7. smaller holes

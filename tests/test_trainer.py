@@ -53,6 +53,7 @@ def test_resumed_run_is_bit_identical_to_uninterrupted(tmp_path):
         assert torch.equal(full_state[key], resumed_state[key]), key
     strip = lambda rows: [{k: v for k, v in r.items() if k != "seconds"} for r in rows]
     assert strip(full.rows) == strip(resumed.rows)
+    assert resumed.reference_loss == full.reference_loss > 0  # the first step's loss, kept in the checkpoint
     assert [r["lr"] for r in full.rows] == [1e-3, 1e-3, 5e-4]
 
 
@@ -86,10 +87,44 @@ def test_nan_loss_stops_cleanly_and_records_the_epoch(tmp_path):
     result = trainer.run()  # 4 steps per epoch: NaN in epoch 3
     assert (result.status, result.epochs_done, result.diverged_at_epoch) == ("diverged", 2, 3)
     assert json.loads(trainer.status_path.read_text()) == {"status": "diverged", "epochs_done": 2,
-                                                           "diverged_at_epoch": 3}
+                                                           "diverged_at_epoch": 3, "compiled": False}
     assert trainer.log_path.read_text().count("\n") == 3  # header + 2 finite epochs
     checkpoint = torch.load(trainer.checkpoint_path, weights_only=True)
     assert checkpoint["epoch"] == 2 and torch.isfinite(checkpoint["module"]["w"]).all()
+
+
+def test_loss_exploding_in_the_first_epoch_ends_diverged(tmp_path):
+    """GLF at lr 1000: the first step's loss is ~170, the second ~1e21; the first epoch is judged
+    against the first step, so the run is diverged at epoch 1 instead of completed."""
+    trainer = Trainer(_glf(0), _images(), TrainSettings(3, 16, 1000.0), tmp_path, batch_transform=to_float,
+                      progress=False)
+    result = trainer.run()
+    assert (result.status, result.epochs_done, result.diverged_at_epoch) == ("diverged", 0, 1)
+    assert json.loads(trainer.status_path.read_text())["status"] == "diverged"
+    assert 100 < trainer.reference_loss < 1000 and not trainer.checkpoint_path.exists()
+
+
+class SpikesAtStep(Trainable):
+    """Loss (w - 3)^2, multiplied by ``factor`` in one step only."""
+
+    def __init__(self, step, factor):
+        super().__init__()
+        self.w = torch.nn.Parameter(torch.zeros(1))
+        self.step, self.factor, self.calls = step, factor, 0
+
+    def losses(self, batch):
+        self.calls += 1
+        loss = (self.w - 3).pow(2).sum() + 0 * batch.sum()
+        return {"loss": loss * self.factor if self.calls == self.step else loss}
+
+
+def test_one_exploding_step_counts_even_when_the_epoch_mean_stays_below_the_limit(tmp_path):
+    # 40 steps per epoch: a step at 2e7 x the first step's loss lifts the epoch mean by only 5e5 x.
+    result = Trainer(SpikesAtStep(55, 2e7), torch.zeros(400, 1), TrainSettings(3, 10, 0.0), tmp_path,
+                     progress=False).run()
+    assert (result.status, result.epochs_done, result.diverged_at_epoch) == ("diverged", 1, 2)
+    assert Trainer(SpikesAtStep(55, 1e5), torch.zeros(400, 1), TrainSettings(3, 10, 0.0), tmp_path / "mild",
+                   progress=False).run().status == "completed"
 
 
 def test_losses_fall_and_log_has_every_key(tmp_path):

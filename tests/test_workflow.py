@@ -1,4 +1,5 @@
-"""The Snakemake workflow: the paper preset plans every job; bad presets fail before any job."""
+"""The Snakemake workflow: the paper preset plans every job; bad presets and wrong weights fail
+before any job."""
 import json
 import os
 import re
@@ -13,6 +14,7 @@ import yaml
 
 from benchmark import paths
 from benchmark.config import load_config
+from benchmark.weights import sha256_file
 
 REPO = Path(__file__).resolve().parent.parent
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
@@ -138,3 +140,83 @@ def test_paths_with_spaces_run_and_the_redo_recipe_redoes_a_deleted_run(tmp_path
     assert "Nothing to be done" in snakemake("-n")
     snakemake("--forcerun", "runs dir/synthetic28/glf/seed0/model.pt")  # README: "Redoing a run"
     assert cell() == fresh != 999.0 and (run_dir / "train_log.csv").exists()
+
+
+@pytest.mark.slow
+def test_presets_sharing_a_cache_keep_their_logs_apart_and_redo_nothing_of_each_other(tmp_path):
+    """Two presets with their own runs folders and one cache_dir: each job logs under its preset's
+    runs_dir, and the second preset reuses the shared data, classifier and statistics without
+    changing anything the first preset's jobs depend on."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}  # the jobs import this checkout
+    for name in ("a", "b"):
+        (tmp_path / f"{name}.yaml").write_text(TINY_PRESET.replace("preset: tiny", f"preset: {name}")
+                                               .replace("runs_dir: runs dir", f"runs_dir: runs {name}")
+                                               .replace("results_dir: results dir", f"results_dir: results {name}"))
+
+    def snakemake(name, *extra):
+        targets = [f"runs {name}/synthetic28/glf/seed0/model.pt", "cache dir/stats/synthetic28-test-classifier.npz"]
+        result = subprocess.run([*SNAKEMAKE, *targets, "-s", str(REPO / "Snakefile"), "--directory", str(tmp_path),
+                                 "--cores", "2", *extra, "--configfile", f"{name}.yaml"],
+                                cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+        assert result.returncode == 0, result.stdout + result.stderr
+        return result.stdout + result.stderr
+
+    def logs(name):
+        folder = tmp_path / f"runs {name}" / "logs"
+        return sorted(str(path.relative_to(folder)) for path in folder.rglob("*.log"))
+
+    snakemake("a")
+    assert "prepare_data" not in _job_counts(snakemake("b"))  # the shared data cache is kept
+    assert "Nothing to be done" in snakemake("a", "-n")
+    assert logs("a") == ["features/classifier-synthetic28.log", "prepare_data/synthetic28.log",
+                         "reference_stats/synthetic28.log", "train/synthetic28-glf-seed0.log"]
+    assert logs("b") == ["train/synthetic28-glf-seed0.log"] and not (tmp_path / "logs").exists()
+
+
+def _plan(work: Path, config: dict):
+    """``snakemake -n`` of the whole workflow for ``config`` in the folder ``work``."""
+    (work / "preset.yaml").write_text(yaml.safe_dump(config))
+    return subprocess.run([*SNAKEMAKE, "-n", "-s", str(REPO / "Snakefile"), "--directory", str(work),
+                           "--configfile", "preset.yaml"], cwd=work, capture_output=True, text=True, timeout=300)
+
+
+def _with_perceptual_model(config: dict, name: str, method: str, **params) -> dict:
+    config["models"][name] = {"method": method, "batch_size": 32, "params": params}
+    config["table1"]["models"].append(name)
+    return config
+
+
+@pytest.mark.parametrize("change, needed_by", [
+    (lambda c, bad, sha: c["evaluation"].update(features="inception", inception_weights=str(bad)),
+     "checksum mismatch for {bad} (needed by the Inception features"),
+    (lambda c, bad, sha: _with_perceptual_model(c, "glf_perceptual", "glf_perceptual", vgg_weights=str(bad),
+                                                vgg_sha256=sha),
+     "checksum mismatch for {bad} (needed by the perceptual loss of glf_perceptual)"),
+    (lambda c, bad, sha: c["evaluation"].update(features="inception", inception_weights=str(bad) + ".missing"),
+     "weights not found at {bad}.missing (needed by the Inception features"),
+], ids=["inception-checksum", "vgg-checksum", "inception-missing"])
+def test_wrong_or_missing_weights_stop_the_workflow_before_any_job(tmp_path, change, needed_by):
+    """Checked when the workflow is planned: no prepare_data or train job is scheduled, even by -n."""
+    bad = tmp_path / "bad weights.pth"
+    bad.write_bytes(b"not the pinned weights")
+    good = tmp_path / "made-up weights.pth"
+    good.write_bytes(b"made-up weights whose checksum the preset pins")
+    config = yaml.safe_load(TINY_PRESET)
+    change(config, bad, sha256_file(good))
+    result = _plan(tmp_path, config)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0 and needed_by.format(bad=bad) in output, output
+    assert "Job stats" not in output and "train" not in _job_counts(output)
+
+
+def test_weights_that_match_plan_the_training_jobs_and_missing_vgg_only_warns(tmp_path):
+    good = tmp_path / "made-up weights.pth"
+    good.write_bytes(b"made-up weights whose checksum the preset pins")
+    config = _with_perceptual_model(yaml.safe_load(TINY_PRESET), "glf_perceptual", "glf_perceptual",
+                                    vgg_weights=str(good), vgg_sha256=sha256_file(good))
+    _with_perceptual_model(config, "glann", "glann", vgg_weights=str(tmp_path / "absent.pth"))
+    result = _plan(tmp_path, config)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert _job_counts(output)["train"] == 3
+    assert f"warning: weights not found at {tmp_path / 'absent.pth'} (needed by the perceptual loss of glann)" in output

@@ -1,5 +1,6 @@
 """``python -m benchmark.commands.train_classifier``: train the offline feature classifier of one dataset
-of a preset (skipped when its file already holds the same recipe).
+of a preset (skipped when its file already holds the same recipe; an unreadable file is moved
+aside and trained again).
 
     python -m benchmark.commands.train_classifier --config PRESET --dataset D
 
@@ -34,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     data = load_split(config, args.dataset, "train").take(evaluation["classifier_max_images"])
     recipe = make_recipe(args.dataset, data.images, data.labels, evaluation["classifier_epochs"])
     out = FEATURES["classifier"].weights(config, args.dataset)
-    if out.exists() and read_recipe(out) == recipe:
+    if read_recipe(out) == recipe:
         print(f"{out} already holds this classifier (sha256 {sha256_file(out)})")
         return 0
     model = train_classifier(data.images, data.labels, recipe, config["device"], progress=config["progress"])

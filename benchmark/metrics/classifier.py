@@ -24,6 +24,7 @@ from benchmark.data import to_float
 from benchmark.device import pick_device
 from benchmark.metrics.features import FeatureExtractor
 from benchmark.metrics.fid import content_sha256, sha256_file, verify_sha256
+from benchmark.torch_files import UnreadableFileError, load_torch_file, set_aside
 
 NUM_ROTATIONS = 4
 
@@ -135,9 +136,35 @@ def save_classifier(model: SmallClassifier, recipe: ClassifierRecipe, path: str 
     return sha256_file(path)
 
 
-def read_recipe(path: str | os.PathLike) -> ClassifierRecipe:
-    """Return the recipe stored in a saved classifier file."""
-    return ClassifierRecipe(**torch.load(path, map_location="cpu", weights_only=True)["recipe"])
+_RETRAIN_HINT = ("the workflow's classifier rule trains it again on its next run (so does `python -m "
+                "benchmark.commands.train_classifier --config PRESET --dataset DATASET`).")
+
+
+def _read_classifier_file(path: Path) -> tuple[ClassifierRecipe, SmallClassifier]:
+    """The recipe and the network saved at ``path``; raises :class:`UnreadableFileError` naming the
+    file when it is truncated, corrupt or not a classifier file of this suite."""
+    payload = load_torch_file(path, "classifier", "")
+    try:
+        recipe = ClassifierRecipe(**payload["recipe"])
+        network = SmallClassifier(recipe.channels, recipe.num_classes, recipe.width, recipe.feature_dim)
+        network.load_state_dict(payload["state_dict"])
+    except (TypeError, KeyError, RuntimeError) as err:
+        raise UnreadableFileError(f"classifier {path} is not a classifier file of this suite "
+                                  f"({type(err).__name__}: {str(err).splitlines()[0]}).") from None
+    return recipe, network
+
+
+def read_recipe(path: str | os.PathLike) -> ClassifierRecipe | None:
+    """Return the recipe stored in a saved classifier file; ``None`` when there is none, or when
+    the file is unreadable (it is then moved aside, saying so, to be trained again)."""
+    path = Path(path)
+    if not path.exists():
+        return None
+    try:
+        return _read_classifier_file(path)[0]
+    except UnreadableFileError as err:
+        print(set_aside(path, str(err), "training it again."), flush=True)
+        return None
 
 
 class ClassifierExtractor(FeatureExtractor):
@@ -166,14 +193,15 @@ class ClassifierExtractor(FeatureExtractor):
 def load_classifier(path: str | os.PathLike, device: str | torch.device = "auto",
                     expected_sha256: str | None = None) -> ClassifierExtractor:
     """Return the :class:`ClassifierExtractor` saved at ``path`` (checked against
-    ``expected_sha256`` when given)."""
+    ``expected_sha256`` when given).  An unreadable file is moved aside (``*.corrupt``) and raises
+    :class:`UnreadableFileError` naming it and how it is trained again."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"classifier weights not found at {path}; train them with "
                                 f"`python -m benchmark.commands.train_classifier --config PRESET --dataset DATASET`")
     digest = verify_sha256(path, expected_sha256) if expected_sha256 else sha256_file(path)
-    payload = torch.load(path, map_location="cpu", weights_only=True)
-    recipe = ClassifierRecipe(**payload["recipe"])
-    network = SmallClassifier(recipe.channels, recipe.num_classes, recipe.width, recipe.feature_dim)
-    network.load_state_dict(payload["state_dict"])
+    try:
+        recipe, network = _read_classifier_file(path)
+    except UnreadableFileError as err:
+        raise UnreadableFileError(set_aside(path, str(err), _RETRAIN_HINT)) from None
     return ClassifierExtractor(network, recipe, digest, device)

@@ -27,6 +27,7 @@ from pytorch_fid.inception import InceptionV3
 from benchmark.atomic import atomic_torch_save
 from benchmark.metrics.features import FeatureExtractor
 from benchmark.metrics.frechet import frechet_distance, gaussian_statistics
+from benchmark.torch_files import UnreadableFileError, load_torch_file, set_aside
 from benchmark.weights import WeightsError, pinned_file, sha256_file, verify_sha256  # noqa: F401 (re-exported)
 
 INCEPTION_WEIGHTS_URL = pf_inception.FID_WEIGHTS_URL
@@ -37,6 +38,7 @@ INCEPTION_WEIGHTS_SHA256 = "6726825d0af5f729cebd5821db510b11b1cfad8faad88a03f1be
 INCEPTION_WEIGHTS_ENV = "GLF_INCEPTION_WEIGHTS"
 INCEPTION_DIM = 2048
 FID_VARIANTS = ("legacy", "clean")
+FEATURE_CACHE_KEYS = ("features", "mu", "sigma")  # what a real-feature cache file holds
 
 
 def default_inception_weights_path() -> Path:
@@ -128,15 +130,31 @@ def real_feature_cache_path(cache_dir: str | os.PathLike, images: torch.Tensor,
     return Path(cache_dir) / "real_features" / f"{extractor.space}-{key}.pt"
 
 
+def _cached_statistics(path: Path) -> tuple[torch.Tensor, np.ndarray, np.ndarray] | None:
+    """Features ``(N, d)``, mean ``(d,)`` and covariance ``(d, d)`` read from the cache file at
+    ``path``; ``None`` when it is unreadable or incomplete (then it is moved aside, saying so)."""
+    try:
+        payload = load_torch_file(path, "real-feature cache", "")
+        complete = isinstance(payload, dict) and all(isinstance(payload.get(k), torch.Tensor) for k in FEATURE_CACHE_KEYS)
+        if not complete:
+            raise UnreadableFileError(f"real-feature cache {path} lacks its {', '.join(FEATURE_CACHE_KEYS)} tensors.")
+    except UnreadableFileError as err:
+        print(set_aside(path, str(err), "computing the features of the real images again."), flush=True)
+        return None
+    return payload["features"], payload["mu"].numpy(), payload["sigma"].numpy()
+
+
 def real_features_and_statistics(images: torch.Tensor, extractor: FeatureExtractor,
                                  cache_dir: str | os.PathLike | None, batch_size: int,
                                  ) -> tuple[torch.Tensor, np.ndarray, np.ndarray]:
     """Return features ``(N, d)`` float32 and their float64 mean ``(d,)`` and covariance ``(d, d)``
-    for real images ``(N, C, H, W)``; computed once and cached under ``cache_dir`` when given."""
+    for real images ``(N, C, H, W)``; computed once and cached under ``cache_dir`` when given (an
+    unreadable cache file is moved aside and computed again)."""
     cached = real_feature_cache_path(cache_dir, images, extractor) if cache_dir is not None else None
     if cached is not None and cached.exists():
-        payload = torch.load(cached, weights_only=True)
-        return payload["features"], payload["mu"].numpy(), payload["sigma"].numpy()
+        statistics = _cached_statistics(cached)
+        if statistics is not None:
+            return statistics
     features = extractor.features(images, batch_size)
     mu, sigma = gaussian_statistics(features)
     if cached is not None:

@@ -26,7 +26,7 @@ rule claims:
         report(CLAIM_FILES[0], category="Claims", caption="../report/claims.rst"),
         CLAIM_FILES[1],
     log:
-        "logs/claims.log",
+        log_file("claims"),
     shell:
         f"{PYTHON} -m benchmark.commands.write_claims --config {PRESET} > {{log:q}} 2>&1"
 
@@ -38,6 +38,6 @@ rule provenance:
     output:
         report(PROVENANCE_FILE, category="Provenance", caption="../report/provenance.rst"),
     log:
-        "logs/provenance.log",
+        log_file("provenance"),
     shell:
         f"{PYTHON} -m benchmark.commands.write_provenance --config {PRESET} --out {{output:q}} > {{log:q}} 2>&1"

@@ -1,5 +1,6 @@
 """Shared helpers of the rules: the resolved preset file, paths, resources, inputs."""
 import json
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -35,6 +36,22 @@ TABLE_NAMES = ("table1", "table2", "table3", "table4", "table5", "table6")
 
 PRESET_FILE = str(Path(config["runs_dir"]) / "preset.yaml")  # the validated preset that every job reads
 PRESET = shell_arg(PRESET_FILE)
+# The rules whose outputs lie in cache_dir, which presets may share, read the preset's path from
+# this variable instead: Snakemake reruns a job whose shell command changed, so with the path in
+# their command another preset would redo them, and every run downstream of them, of both presets.
+# (envvars also hands the variable to jobs on other machines.)
+PRESET_ENV = "GLF_WORKFLOW_PRESET"
+os.environ[PRESET_ENV] = PRESET_FILE
+SHARED_PRESET = f'"${PRESET_ENV}"'
+
+
+envvars:
+    PRESET_ENV,
+
+
+def log_file(name):
+    """The log of a job (``<rule>/<name>``, wildcards allowed) under this preset's runs_dir."""
+    return str(paths.job_log(config, name))
 
 
 onstart:

@@ -10,6 +10,6 @@ rule prepare_data:
     output:
         str(paths.data_ready(config, "{dataset}")),
     log:
-        "logs/prepare_data/{dataset}.log",
+        log_file("prepare_data/{dataset}"),
     shell:
-        f"{PYTHON} -m benchmark.commands.prepare_data --config {PRESET} --dataset {{wildcards.dataset:q}} > {{log:q}} 2>&1"
+        f"{PYTHON} -m benchmark.commands.prepare_data --config {SHARED_PRESET} --dataset {{wildcards.dataset:q}} > {{log:q}} 2>&1"

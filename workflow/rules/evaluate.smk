@@ -10,9 +10,9 @@ rule inception_weights:
     output:
         str(paths.feature_weights(config, "", "inception")),
     log:
-        "logs/features/inception.log",
+        log_file("features/inception"),
     shell:
-        f"{PYTHON} -m benchmark.commands.evaluate --config {PRESET} fetch-inception > {{log:q}} 2>&1"
+        f"{PYTHON} -m benchmark.commands.evaluate --config {SHARED_PRESET} fetch-inception > {{log:q}} 2>&1"
 
 
 rule classifier:
@@ -24,14 +24,14 @@ rule classifier:
         epochs=EVAL["classifier_epochs"],
         max_images=EVAL["classifier_max_images"],
     log:
-        "logs/features/classifier-{dataset}.log",
+        log_file("features/classifier-{dataset}"),
     resources:
         gpu=GPUS,
         gpu_slots=GPU_SLOT,
         mem_mb=EVAL_MEM_MB,
         runtime=EVAL_RUNTIME,
     shell:
-        f"{PYTHON} -m benchmark.commands.train_classifier --config {PRESET} --dataset {{wildcards.dataset:q}} > {{log:q}} 2>&1"
+        f"{PYTHON} -m benchmark.commands.train_classifier --config {SHARED_PRESET} --dataset {{wildcards.dataset:q}} > {{log:q}} 2>&1"
 
 
 rule reference_stats:
@@ -41,14 +41,14 @@ rule reference_stats:
     output:
         str(paths.reference_stats(config, "{dataset}")),
     log:
-        "logs/reference_stats/{dataset}.log",
+        log_file("reference_stats/{dataset}"),
     resources:
         gpu=GPUS,
         gpu_slots=GPU_SLOT,
         mem_mb=EVAL_MEM_MB,
         runtime=EVAL_RUNTIME,
     shell:
-        f"{PYTHON} -m benchmark.commands.evaluate --config {PRESET} reference --dataset {{wildcards.dataset:q}} > {{log:q}} 2>&1"
+        f"{PYTHON} -m benchmark.commands.evaluate --config {SHARED_PRESET} reference --dataset {{wildcards.dataset:q}} > {{log:q}} 2>&1"
 
 
 rule evaluate:
@@ -62,7 +62,7 @@ rule evaluate:
     params:
         evaluation=evaluation_params(EVAL),
     log:
-        "logs/evaluate/{dataset}-{model}-seed{seed}.log",
+        log_file("evaluate/{dataset}-{model}-seed{seed}"),
     resources:
         gpu=GPUS,
         gpu_slots=GPU_SLOT,

@@ -19,7 +19,7 @@ for _name in (*TABLE_NAMES, "paper_vs_ours"):
         params:
             name=_name,
         log:
-            f"logs/tables/{_name}.log",
+            log_file(f"tables/{_name}"),
         shell:
             f"{PYTHON} -m benchmark.commands.tables --config {PRESET} {{params.name:q}} > {{log:q}} 2>&1"
 
@@ -36,7 +36,7 @@ for _name in FIGURE_NAMES:
         params:
             name=_name,
         log:
-            f"logs/figures/{_name}.log",
+            log_file(f"figures/{_name}"),
         shell:
             f"{PYTHON} -m benchmark.commands.figures --config {PRESET} {{params.name:q}} > {{log:q}} 2>&1"
 
@@ -55,7 +55,7 @@ rule copy_grid:
     wildcard_constraints:
         kind="grid|interpolation",
     log:
-        "logs/copy_grid/{dataset}-{model}-{kind}.log",
+        log_file("copy_grid/{dataset}-{model}-{kind}"),
     shell:
         'echo "SLURM_JOB_ID=${{SLURM_JOB_ID:-none}}" > {log:q}; cp {input:q} {output:q} 2>> {log:q}'
 
@@ -71,6 +71,6 @@ rule perf:
             labels={"table": "perf", "format": "html"},
         ),
     log:
-        "logs/tables/perf.log",
+        log_file("tables/perf"),
     shell:
         f"{PYTHON} -m benchmark.commands.tables --config {PRESET} perf > {{log:q}} 2>&1"

@@ -18,7 +18,7 @@ rule train:
         settings=run_settings,
         eval_args=eval_arguments,
     log:
-        "logs/train/{dataset}-{model}-seed{seed}.log",
+        log_file("train/{dataset}-{model}-seed{seed}"),
     resources:
         gpu=GPUS,
         gpu_slots=GPU_SLOT,
@@ -40,7 +40,7 @@ rule select_penalty:
     params:
         settings=run_settings,
     log:
-        "logs/select_penalty/{dataset}-{model}-seed{seed}.log",
+        log_file("select_penalty/{dataset}-{model}-seed{seed}"),
     resources:
         gpu=GPUS,
         mem_mb=TRAIN_MEM_MB,
@@ -62,7 +62,7 @@ rule second_stage:
     params:
         settings=run_settings,
     log:
-        "logs/second_stage/{dataset}-{model}-seed{seed}.log",
+        log_file("second_stage/{dataset}-{model}-seed{seed}"),
     resources:
         gpu=GPUS,
         gpu_slots=GPU_SLOT,
@@ -86,7 +86,7 @@ rule sample:
         num_samples=EVAL["num_samples"],
         sampling=run_sampling,
     log:
-        "logs/sample/{dataset}-{model}-seed{seed}.log",
+        log_file("sample/{dataset}-{model}-seed{seed}"),
     resources:
         gpu=GPUS,
         gpu_slots=GPU_SLOT,
