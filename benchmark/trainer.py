@@ -217,7 +217,7 @@ class Trainer:
         order = torch.randperm(n, generator=self.shuffle).to(self.device)
         sums: dict[str, torch.Tensor] = {}
         batches = n // batch_size
-        reference = None
+        reference, peak = None, torch.zeros((), device=self.device)
         for b in range(batches):
             index = order[b * batch_size:(b + 1) * batch_size]
             with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
@@ -225,7 +225,7 @@ class Trainer:
             size = logged["loss"].detach().float().abs()
             if self.reference_loss is None and reference is None:
                 reference = size
-            peak = torch.maximum(peak, size) if b else size
+            peak = torch.maximum(peak, size)
             for key, value in logged.items():
                 sums[key] = sums[key] + value.float() if key in sums else value.float()
         if reference is not None:
