@@ -170,8 +170,9 @@ def _check_sensitivity_entry(config: dict, entry: dict, where: str, source: str)
         raise ConfigError(f"{source}: '{where}.values' lists {repeated} twice")
     for subject in sensitivity_models(config, entry):
         if not other_values(config, entry, subject):
-            raise ConfigError(f"{source}: '{where}.values' holds only model {subject!r}'s own value "
-                              f"{value_text(preset_value(config, entry, subject))}; add a value to compare it with")
+            raise ConfigError(f"{source}: '{where}.values' holds only the preset's own value "
+                              f"{value_text(preset_value(config, entry, subject))} of model {subject!r}; add a value "
+                              f"to compare it with")
 
 
 def _check_training_switch(config: dict, entry: dict, where: str, source: str) -> None:

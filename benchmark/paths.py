@@ -46,6 +46,12 @@ def metrics(config: dict, dataset: str, model: str, seed: int | str) -> Path:
     return run_dir(config, dataset, model, seed) / f"metrics-{feature_space(config)}.json"
 
 
+def floor_metrics(config: dict, dataset: str, kind: str) -> Path:
+    """The metrics of reference row ``kind`` (:mod:`benchmark.floors`) on ``dataset``, beside the
+    runs (``@`` is in no model name)."""
+    return Path(config["runs_dir"]) / dataset / "@floor" / kind / f"metrics-{feature_space(config)}.json"
+
+
 def train_log(config: dict, dataset: str, model: str, seed: int | str) -> Path:
     return run_dir(config, dataset, model, seed) / "train_log.csv"
 

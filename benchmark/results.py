@@ -24,6 +24,10 @@ import numpy as np
 import pandas as pd
 
 from benchmark import paths
+from benchmark.config import model_settings
+from benchmark.floors import FLOORS
+from benchmark.sensitivity import Point, metrics_file, points
+from benchmark.variants import variant_models
 
 COMPLETED, DIVERGED, NOT_RUN = "completed", "diverged", "not run"
 REFERENCE_DIR = Path(__file__).resolve().parent.parent / "workflow" / "reference"
@@ -155,14 +159,16 @@ class Results:
 
     config: dict
     runs: dict[tuple[str, str], list[Run]] = field(default_factory=dict)
+    floors: dict[tuple[str, str], dict] = field(default_factory=dict)  # (dataset, kind) -> metrics
+    points: list[tuple[Point, list[float]]] = field(default_factory=list)  # sensitivity: FID per finished seed
 
     def of(self, model: str, dataset: str) -> list[Run]:
         """The runs found of ``model`` on ``dataset`` (one per seed on disk, possibly none)."""
         return self.runs.get((model, dataset), [])
 
     def label(self, model: str) -> str:
-        """The model's label in the preset (its name when it has none)."""
-        return self.config["models"][model].get("label", model)
+        """The model's (or variant run's) label in the preset (its name when it has none)."""
+        return model_settings(self.config, model).get("label", model)
 
     def summary(self, model: str, dataset: str, key: str, name: str | None = None) -> Summary:
         """The final metric ``key`` over the finished seeds (a seed whose metrics lack ``key``
@@ -189,13 +195,27 @@ class Results:
 
 
 def load(config: dict) -> Results:
-    """Read every (model, dataset, seed) of the preset that left a file under ``runs_dir``."""
+    """Read every (model or variant run, dataset, seed) of the preset that left a file under
+    ``runs_dir``, the reference rows (:mod:`benchmark.floors`) evaluated on its datasets and the
+    FIDs of every point of its ``sensitivity`` block (:mod:`benchmark.sensitivity`)."""
     results = Results(config)
-    for model in config["models"]:
+    for model in [*config["models"], *variant_models(config)]:
         for dataset in config["datasets"]:
             found = [read_run(config, dataset, model, seed) for seed in config["seeds"]]
             if any(found):
                 results.runs[(model, dataset)] = [r for r in found if r is not None]
+    for dataset in config["datasets"]:
+        for kind in FLOORS:
+            metrics = read_json(paths.floor_metrics(config, dataset, kind))
+            if metrics is not None:
+                results.floors[(dataset, kind)] = metrics
+    for point in points(config):
+        if point.fid_variant == config["evaluation"]["fid_variant"]:
+            found = [r.metrics for r in results.of(point.run, point.dataset) if r.finished]
+        else:  # evaluated once more under another FID resize: files of their own
+            found = [m for m in (read_json(metrics_file(config, point, seed)) for seed in config["seeds"])
+                     if m is not None and m.get("status") == COMPLETED]
+        results.points.append((point, [float(m[point.fid_key]) for m in found if point.fid_key in m]))
     return results
 
 

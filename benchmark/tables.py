@@ -15,11 +15,13 @@ import pandas as pd
 
 from benchmark import paths
 from benchmark.atomic import atomic_write_text
-from benchmark.config import resolve_run, table1_datasets, uses_perceptual
+from benchmark.config import resolve_run, sampling_protocol, table1_datasets, uses_perceptual
 from benchmark.data import dataset_info
+from benchmark.floors import FLOORS
 from benchmark.metrics.registry import FEATURES
 from benchmark.provenance import provenance_note
 from benchmark.results import NOT_RUN, Results, read_measurements, read_reference
+from benchmark.sensitivity_table import sensitivity
 from benchmark.table_format import Table, to_html, write_table
 from models import MODELS
 from models.architecture import architecture_rows
@@ -74,11 +76,54 @@ def metric_rows(results: Results, models: list[str], datasets: list[str], keys: 
     return pd.DataFrame(rows)
 
 
+def floor_rows(results: Results, datasets: list[str], keys: tuple[str, ...]) -> pd.DataFrame:
+    """The reference rows (:mod:`benchmark.floors`) in the columns of :func:`metric_rows`: one per
+    (kind, dataset), the value alone (no seeds, no spread), ``not run`` where not evaluated."""
+    config = results.config
+    rows = []
+    for kind, label in FLOORS.items():
+        for dataset in datasets:
+            metrics = results.floors.get((dataset, kind))
+            row = {"model": f"@floor/{kind}", "label": label, "dataset": dataset, "n_seeds": np.nan,
+                   "n_diverged": np.nan, "status": "ok" if metrics else NOT_RUN}
+            for key in keys:
+                row[f"{key}_mean"] = float(metrics[key]) if metrics and key in metrics else np.nan
+                row[f"{key}_std"] = np.nan
+            rows.append(row | _provenance(config))
+    return pd.DataFrame(rows)
+
+
+CITED_GLANN = "GLANN (cited, Hoshen et al. 2019)"
+
+
+def cited_glann_cells(results: Results, datasets: list[str]) -> tuple[dict, pd.DataFrame]:
+    """Table 1's cited GLANN row (the paper trained none: Appendix B): its cells per dataset (the
+    published FID when our FIDs share its Inception features, else why not) and its data rows."""
+    reference = read_reference("glann_cited").set_index("dataset")
+    comparable = comparable_to_reference(results.config)
+    cells, rows = {"model": CITED_GLANN}, []
+    for dataset in datasets:
+        ref = reference.loc[dataset] if dataset in reference.index else None
+        known = ref is not None and pd.notna(ref["fid_mean"])
+        if not comparable:
+            cells[dataset] = "not comparable"
+        elif not known:
+            cells[dataset] = "not transcribed"
+        else:
+            cells[dataset] = f"{ref['fid_mean']:.1f} ± {ref['fid_std']:.1f}"
+        rows.append({"model": "glann_cited", "label": CITED_GLANN, "dataset": dataset,
+                     "fid_mean": ref["fid_mean"] if known else np.nan, "fid_std": ref["fid_std"] if known else np.nan,
+                     "status": "cited" if known else "not transcribed", "features": REFERENCE_FEATURES,
+                     "source": ref["source"] if ref is not None else ""})
+    return cells, pd.DataFrame(rows)
+
+
 def _cell(row: pd.Series, key: str, digits: int = 1) -> str:
-    """``mean ± std`` of a finished cell (the mean alone with one seed), else its status."""
+    """``mean ± std`` of a finished cell (the value alone when its spread is unknown: one seed, a
+    reference row), else its status."""
     if row["status"] != "ok":
         return row["status"]
-    if row["n_seeds"] < 2:
+    if not np.isfinite(row[f"{key}_std"]):
         return f"{row[f'{key}_mean']:.{digits}f}"
     return f"{row[f'{key}_mean']:.{digits}f} ± {row[f'{key}_std']:.{digits}f}"
 
@@ -121,18 +166,35 @@ def seeds_note(long: pd.DataFrame, spread: str = "mean ± std") -> str:
     return f"{spread} over the finished seeds, {many}{one}"
 
 
-def _features_note(config: dict, long: pd.DataFrame, spread: str = "mean ± std") -> str:
+def sampling_note(results: Results, models: list[str]) -> str:
+    """Which sampling protocol each model's FIDs used: the ``sampling`` its metrics files record,
+    else the one the preset gives it (:func:`benchmark.config.sampling_protocol`)."""
+    by_protocol: dict[str, list[str]] = {}
+    for model in models:
+        recorded = {r.metrics.get("sampling") for runs in (results.of(model, d) for d in table1_datasets(results.config))
+                    for r in runs if r.finished}
+        protocol = "/".join(sorted(p for p in recorded if p)) or sampling_protocol(results.config, model)
+        by_protocol.setdefault(protocol, []).append(_label(results.config, model))
+    return "; ".join(f"{protocol}: {', '.join(labels)}" for protocol, labels in by_protocol.items())
+
+
+def _features_note(results: Results, long: pd.DataFrame, spread: str = "mean ± std") -> str:
+    config = results.config
     evaluation = config["evaluation"]
     name = FEATURES[evaluation["features"]].description
+    models = list(dict.fromkeys(long["model"]))
     return (f"Features: {name} ({paths.feature_space(config)}); {evaluation['num_samples']} generated samples "
-            f"(sampling: {evaluation['sampling']}) vs the test split; preset {config['preset']}, seeds {config['seeds']}; "
+            f"vs the test split, each row sampled under its method's protocol ({sampling_note(results, models)}; "
+            f"README, Protocol); preset {config['preset']}, seeds {config['seeds']}; "
             f"{seeds_note(long, spread)}; {provenance_note(config)}.")
+
+
+TABLE1_KEYS = ("fid", "kid", *(f"fid_{protocol}" for protocol in SAMPLING_PROTOCOLS))
 
 
 def _table1_long(results: Results) -> pd.DataFrame:
     models, _ = _grouped(results.config, results.config["table1"]["models"])
-    return metric_rows(results, models, table1_datasets(results.config),
-                       ("fid", "kid", *(f"fid_{protocol}" for protocol in SAMPLING_PROTOCOLS)))
+    return metric_rows(results, models, table1_datasets(results.config), TABLE1_KEYS)
 
 
 def comparable_to_reference(config: dict) -> bool:
@@ -147,15 +209,28 @@ def _not_comparable_note(config: dict) -> str:
 
 
 def table1(results: Results, out: Path) -> list[Path]:
-    """FID of every Table 1 model on every dataset (mean ± std over seeds), best in bold."""
+    """FID of every Table 1 model on every dataset (mean ± std over seeds), best in bold, then the
+    reference rows (training images, per-pixel Gaussian) after a rule, never bold."""
     config = results.config
-    long = _table1_long(results)
+    models = _table1_long(results)
+    floors = floor_rows(results, table1_datasets(config), TABLE1_KEYS)
+    long = pd.concat([models, floors], ignore_index=True)
     _, rules = _grouped(config, config["table1"]["models"])
-    note = _features_note(config, long)
+    note = (f"{_features_note(results, models)} {FLOORS['training_images']}: {config['evaluation']['num_samples']} "
+            f"training images against the test split, the best a model can score; {FLOORS['pixel_gaussian']}: "
+            f"samples of a Gaussian fitted to the training pixels, for scale. Both by the same evaluation, "
+            f"never bold.")
     outputs = write_table(Table(long_display(long), f"FID of every model and dataset. {note}", "table1-long",
                                 data=long), out / "table1_long")
-    fid = Table(wide(long, lambda r: _cell(r, "fid")), f"FID (lower is better; best in bold). {note}", "table1",
-                data=long, bold=best_cells(long, "fid_mean", lower_is_better=True), rules_before=rules)
+    cited, cited_data = cited_glann_cells(results, table1_datasets(config))
+    ours = wide(models, lambda r: _cell(r, "fid"))
+    shown = pd.concat([ours, pd.DataFrame([cited]), wide(floors, lambda r: _cell(r, "fid"))], ignore_index=True)
+    bold = best_cells(models, "fid_mean", lower_is_better=True).reindex(range(len(shown)), fill_value=False)
+    note += (f" {CITED_GLANN}: the FIDs the paper cites (Appendix B; workflow/reference/glann_cited.csv), "
+             f"Inception-v3 FIDs, never bold; 'not comparable' under other features.")
+    fid = Table(shown, f"FID (lower is better; best in bold). {note}", "table1",
+                data=pd.concat([long, cited_data], ignore_index=True), bold=bold,
+                rules_before=(*rules, len(ours), len(ours) + 1))
     return outputs + write_table(fid, out / "table1")
 
 
@@ -173,7 +248,7 @@ def table4(results: Results, out: Path) -> list[Path]:
     both = pd.concat([long.assign(source="this run"), gans], ignore_index=True)
     ours = wide(long, lambda r: _cell(r, "fid"))
     table = wide(both, lambda r: _cell(r, "fid")).fillna(NOT_RUN)
-    caption = f"Table 1 with the GAN FIDs of Lucic et al. 2018 (Inception-v3 features). Ours: {_features_note(config, long)}"
+    caption = f"Table 1 with the GAN FIDs of Lucic et al. 2018 (Inception-v3 features). Ours: {_features_note(results, long)}"
     if comparable_to_reference(config):
         bold = best_cells(both, "fid_mean", True)
     else:
@@ -205,7 +280,7 @@ def table6(results: Results, out: Path) -> list[Path]:
     bold = pd.concat(masks, axis=1)[order].reset_index()
     bold["model"] = False
     caption = (f"PRD: F8 (recall) and F1/8 (precision), higher is better, best in bold; "
-               f"std over seeds in table6.csv. {_features_note(config, long, 'mean')}")
+               f"std over seeds in table6.csv. {_features_note(results, long, 'mean')}")
     return write_table(Table(table, caption, "table6", data=long, bold=bold, rules_before=rules), out / "table6")
 
 
@@ -321,4 +396,4 @@ def perf(results: Results, out: Path) -> list[Path]:
 
 
 TABLES = {"table1": table1, "table2": table2, "table3": table3, "table4": table4, "table5": table5,
-          "table6": table6, "paper_vs_ours": paper_vs_ours, "perf": perf}
+          "table6": table6, "paper_vs_ours": paper_vs_ours, "perf": perf, "sensitivity": sensitivity}

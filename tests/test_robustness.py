@@ -9,6 +9,7 @@ import shutil
 
 import pytest
 import torch
+from trainable_helpers import ScaledAtStep
 
 from benchmark import paths
 from benchmark.atomic import atomic_write_text
@@ -26,7 +27,6 @@ from benchmark.tables import table1, table5
 from benchmark.torch_files import UnreadableFileError
 from benchmark.stages import second_stage_run, train_run
 from benchmark.trainer import Trainer, TrainSettings
-from models.base import Trainable
 
 
 def _preset(tmp_path, beta=1, max_images=64):
@@ -217,24 +217,10 @@ def test_second_concurrent_train_on_one_run_dir_is_refused(tmp_path):
     _train(config)  # the lock is released with its holder
 
 
-class ExplodesAtStep(Trainable):
-    """Loss (w - 3)^2, multiplied by ``factor`` from a given step on."""
-
-    def __init__(self, step, factor):
-        super().__init__()
-        self.w = torch.nn.Parameter(torch.zeros(1))
-        self.step, self.factor, self.calls = step, factor, 0
-
-    def losses(self, batch):
-        self.calls += 1
-        loss = (self.w - 3).pow(2).sum() + 0 * batch.sum()
-        return {"loss": loss * self.factor if self.calls >= self.step else loss}
-
-
 def test_epoch1_divergence_still_renders_every_table_and_figure(tmp_path):
     config = _preset(tmp_path)
     run_dir = paths.run_dir(config, "synthetic28", "glf", 0)
-    result = Trainer(ExplodesAtStep(1, float("nan")), torch.zeros(40, 1), TrainSettings(3, 10, 0.1), run_dir,
+    result = Trainer(ScaledAtStep(1, float("nan")), torch.zeros(40, 1), TrainSettings(3, 10, 0.1), run_dir,
                      progress=False).run()
     assert result.diverged_at_epoch == 1
     atomic_write_text(paths.metrics(config, "synthetic28", "glf", 0), json.dumps({"status": "diverged"}))
@@ -247,7 +233,7 @@ def test_epoch1_divergence_still_renders_every_table_and_figure(tmp_path):
 
 
 def test_finite_but_exploding_loss_counts_as_diverged(tmp_path):
-    result = Trainer(ExplodesAtStep(5, 1e8), torch.zeros(40, 1), TrainSettings(3, 10, 0.0), tmp_path,
+    result = Trainer(ScaledAtStep(5, 1e8), torch.zeros(40, 1), TrainSettings(3, 10, 0.0), tmp_path,
                      progress=False).run()  # 4 steps per epoch: epoch 2 is 1e8 x epoch 1
     assert (result.status, result.epochs_done, result.diverged_at_epoch) == ("diverged", 1, 2)
 

@@ -81,7 +81,7 @@ def test_evaluation_only_switches_make_no_runs():
     sampling = [p for p in found if p.switch == "sampling"]
     assert [(p.model, p.value, p.preset, p.fid_key) for p in sampling] == [
         ("glf", "authors", True, "fid_authors"), ("glf", "eval", False, "fid_eval"),
-        ("rae", "authors", True, "fid_authors"), ("rae", "eval", False, "fid_eval")]
+        ("rae", "eval", True, "fid_eval"), ("rae", "authors", False, "fid_authors")]  # each method's own first
     assert {metrics_file(config, p, 0) for p in sampling} == {paths.metrics(config, "synthetic28", m, 0)
                                                                for m in ("glf", "rae")}
     clean = next(p for p in found if p.switch == "fid_variant" and not p.preset)
@@ -121,7 +121,7 @@ def test_run_names_write_each_value_once_and_plainly(value, name):
     ([{"model": "glf", "switch": "beta", "values": [10, 10.0]}], {}, "'sensitivity.0.values' lists 10 twice"),
     ([{"model": "glf", "switch": "beta", "values": [10]}, {"model": "glf", "switch": "beta", "values": [100]}], {},
      "'sensitivity.1' varies beta of glf again ('sensitivity.0' does)"),
-    ([{"switch": "sampling", "values": ["eval"]}, {"model": "rae", "switch": "sampling", "values": ["eval"]}], {},
+    ([{"switch": "sampling", "values": ["authors", "eval"]}, {"model": "rae", "switch": "sampling", "values": ["authors"]}], {},
      "'sensitivity.1' varies sampling of rae again"),
     ([{"model": "glf", "switch": "beta", "values": [10], "datasets": ["celeba"]}], {},
      "'sensitivity.0.datasets' names 'celeba'"),
@@ -181,17 +181,22 @@ def _job_counts(preset: Path, folder: Path) -> dict[str, int]:
 
 def _tiny_plan(folder: Path, *entries) -> dict[str, int]:
     preset = folder / "preset.yaml"
-    preset.write_text(yaml.safe_dump(tiny(*entries, features="inception")))
+    raw = tiny(*entries, features="inception")
+    raw["download"] = True  # the Inception weights would be fetched by their rule; none is run here
+    preset.write_text(yaml.safe_dump(raw))
     return _job_counts(preset, folder)
 
 
 def test_the_workflow_plans_variant_runs_and_nothing_for_the_sampling_protocol(tmp_path):
     base = _tiny_plan(tmp_path)
-    assert _tiny_plan(tmp_path, {"switch": "sampling", "values": ["eval"]}) == base
-    both = _tiny_plan(tmp_path, {"switch": "sampling", "values": ["eval"]},
+    table = {"sensitivity": 1, "total": 1}  # the table itself: the sampling rows come from existing metrics
+    assert _tiny_plan(tmp_path, {"switch": "sampling", "values": ["authors", "eval"]}) == {
+        job: count + table.get(job, 0) for job, count in base.items()} | {"sensitivity": 1}
+    both = _tiny_plan(tmp_path, {"switch": "sampling", "values": ["authors", "eval"]},
                       {"model": "glf", "switch": "flow_init_std", "values": [None]},
                       {"model": "glf", "switch": "fid_variant", "values": ["clean"]})
-    one_run = {"train": 1, "sample": 1, "evaluate": 1, "evaluate_clean": 1, "reference_stats_clean": 1, "total": 5}
+    one_run = {"train": 1, "sample": 1, "evaluate": 1, "evaluate_clean": 1, "reference_stats_clean": 1,
+               "sensitivity": 1, "total": 6}
     assert both == {job: count + one_run.get(job, 0) for job, count in base.items()} | {
         job: count for job, count in one_run.items() if job not in base}
 
@@ -200,6 +205,6 @@ def test_the_paper_preset_plans_its_sensitivity_runs():
     config = load_config(CONFIGS / "paper.yaml")
     counts = _job_counts(CONFIGS / "paper.yaml", REPO)
     seeds, table1 = len(config["seeds"]), len(config["table1"]["models"]) * len(config["table1"]["datasets"])
-    assert len(variant_runs(config)) == 2 * 4  # perceptual activation and reduction on every dataset
+    assert len(variant_runs(config)) == 4 * 4  # 2 activations, 1 reduction, 1 input range on every dataset
     assert counts["train"] == (len(paths.planned_runs(config)) + len(variant_runs(config))) * seeds
     assert counts["evaluate_clean"] == table1 * seeds and counts["reference_stats_clean"] == 4

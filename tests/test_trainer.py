@@ -2,11 +2,12 @@ import json
 
 import pytest
 import torch
+from trainable_helpers import ScaledAtStep
 
 from benchmark.data import load_dataset, to_float
 from benchmark.trainer import Trainer, TrainSettings
 from models import build_model
-from models.base import ModelSpec, Trainable
+from models.base import ModelSpec
 
 SETTINGS = TrainSettings(epochs=3, batch_size=32, lr=1e-3, lr_milestones=[2], seed=7)
 
@@ -67,23 +68,9 @@ def test_checkpoint_of_other_settings_or_identity_is_not_resumed(tmp_path, capsy
     assert "starting afresh" in out and "settings.batch_size: 32 -> 64" in out and "method: 'glf' -> 'vae'" in out
 
 
-class ExplodesAtStep(Trainable):
-    """Loss (w - 3)^2 that turns NaN at a given step."""
-
-    def __init__(self, step):
-        super().__init__()
-        self.w = torch.nn.Parameter(torch.zeros(1))
-        self.step, self.calls = step, 0
-
-    def losses(self, batch):
-        self.calls += 1
-        loss = (self.w - 3).pow(2).sum() + 0 * batch.sum()
-        return {"loss": loss * float("nan") if self.calls >= self.step else loss}
-
-
 def test_nan_loss_stops_cleanly_and_records_the_epoch(tmp_path):
     data = torch.zeros(40, 1)
-    trainer = Trainer(ExplodesAtStep(step=9), data, TrainSettings(5, 10, 0.1), tmp_path, progress=False)
+    trainer = Trainer(ScaledAtStep(9, float("nan")), data, TrainSettings(5, 10, 0.1), tmp_path, progress=False)
     result = trainer.run()  # 4 steps per epoch: NaN in epoch 3
     assert (result.status, result.epochs_done, result.diverged_at_epoch) == ("diverged", 2, 3)
     assert json.loads(trainer.status_path.read_text()) == {"status": "diverged", "epochs_done": 2,
@@ -104,26 +91,12 @@ def test_loss_exploding_in_the_first_epoch_ends_diverged(tmp_path):
     assert 100 < trainer.reference_loss < 1000 and not trainer.checkpoint_path.exists()
 
 
-class SpikesAtStep(Trainable):
-    """Loss (w - 3)^2, multiplied by ``factor`` in one step only."""
-
-    def __init__(self, step, factor):
-        super().__init__()
-        self.w = torch.nn.Parameter(torch.zeros(1))
-        self.step, self.factor, self.calls = step, factor, 0
-
-    def losses(self, batch):
-        self.calls += 1
-        loss = (self.w - 3).pow(2).sum() + 0 * batch.sum()
-        return {"loss": loss * self.factor if self.calls == self.step else loss}
-
-
 def test_one_exploding_step_counts_even_when_the_epoch_mean_stays_below_the_limit(tmp_path):
     # 40 steps per epoch: a step at 2e7 x the first step's loss lifts the epoch mean by only 5e5 x.
-    result = Trainer(SpikesAtStep(55, 2e7), torch.zeros(400, 1), TrainSettings(3, 10, 0.0), tmp_path,
+    result = Trainer(ScaledAtStep(55, 2e7, once=True), torch.zeros(400, 1), TrainSettings(3, 10, 0.0), tmp_path,
                      progress=False).run()
     assert (result.status, result.epochs_done, result.diverged_at_epoch) == ("diverged", 1, 2)
-    assert Trainer(SpikesAtStep(55, 1e5), torch.zeros(400, 1), TrainSettings(3, 10, 0.0), tmp_path / "mild",
+    assert Trainer(ScaledAtStep(55, 1e5, once=True), torch.zeros(400, 1), TrainSettings(3, 10, 0.0), tmp_path / "mild",
                    progress=False).run().status == "completed"
 
 

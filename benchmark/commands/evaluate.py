@@ -4,6 +4,7 @@
     python -m benchmark.commands.evaluate --config P reference --dataset D    # real test-split statistics
     python -m benchmark.commands.evaluate --config P samples --dataset D --model M --samples S --out M.json
     python -m benchmark.commands.evaluate --config P --fid-variant clean reference|samples ...
+    python -m benchmark.commands.evaluate --config P floor --dataset D --kind training_images --out M.json
 
 The features (a registry entry: Inception-v3 pool3 or the offline classifier), the FID variant,
 the number of samples and the PRD settings come from the preset's ``evaluation`` section; the
@@ -32,6 +33,7 @@ from benchmark.cli import reports_errors
 from benchmark.config import load_config, sampling_protocol
 from benchmark.data import dataset_info
 from benchmark.evaluation import extractor_for, real_images, reference_statistics
+from benchmark.floors import FLOORS, evaluate_floor
 from benchmark.joblog import announce
 from benchmark.metrics.evaluate import default_curve_path, evaluate_samples, first_n
 from benchmark.metrics.fid import fid_from_features, inception_weights_file
@@ -141,6 +143,10 @@ def main(argv: list[str] | None = None) -> int:
     samples.add_argument("--model", required=True, help="the preset's model the samples are of (its sampling protocol)")
     samples.add_argument("--samples", type=Path, required=True)
     samples.add_argument("--out", type=Path, required=True)
+    floor = steps.add_parser("floor", help="FID and PRD of a reference row (training images, per-pixel Gaussian)")
+    floor.add_argument("--dataset", required=True)
+    floor.add_argument("--kind", required=True, choices=sorted(FLOORS))
+    floor.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     announce(f"benchmark.commands.evaluate {args.step}")
     config = load_config(args.config)
@@ -150,6 +156,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"verified {fetch_inception(config)}")
     elif args.step == "reference":
         print(f"written {write_reference(config, args.dataset)}")
+    elif args.step == "floor":
+        print(json.dumps(evaluate_floor(config, args.dataset, args.kind, args.out)))
     else:
         print(json.dumps(evaluate_file(config, args.dataset, args.model, args.samples, args.out)))
     return 0

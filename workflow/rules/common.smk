@@ -6,6 +6,8 @@ import sys
 from pathlib import Path
 
 from benchmark import paths
+from benchmark.floors import FLOORS
+from benchmark.sensitivity import sensitivity_metrics
 from benchmark.config import model_settings, resolve_run, sampling_protocol, table1_datasets, write_resolved_preset
 
 
@@ -123,15 +125,19 @@ def logs_of(models, datasets):
     return [str(paths.train_log(config, d, m, s)) for m in models for d in datasets for s in SEEDS]
 
 
+SENSITIVITY_METRICS = sensitivity_metrics(config)
+FLOOR_METRICS = [str(paths.floor_metrics(config, d, kind)) for d in TABLE1_DATASETS for kind in FLOORS]
 TABLE_INPUTS = {
-    "table1": metrics_of(TABLE_MODELS, TABLE1_DATASETS),
+    "table1": metrics_of(TABLE_MODELS, TABLE1_DATASETS) + FLOOR_METRICS,
     "table2": [],
     "table3": [],
     "table4": metrics_of(TABLE_MODELS, TABLE1_DATASETS),
     "table5": logs_of(TABLE_MODELS, TABLE1_DATASETS),
     "table6": metrics_of(TABLE_MODELS, TABLE1_DATASETS),
     "paper_vs_ours": metrics_of(TABLE_MODELS, TABLE1_DATASETS),
+    "sensitivity": SENSITIVITY_METRICS + metrics_of(TABLE_MODELS, TABLE1_DATASETS),
 }
+EXTRA_TABLES = ["paper_vs_ours"] + (["sensitivity"] if config["sensitivity"] else [])
 FIGURE_NAMES = [n for n in ("figure3", "figure4") if n in FIGURES]
 FIGURE_NAMES += [f"samples_{d}" for d in TABLE1_DATASETS] if FIGURES["grids"] else []
 
@@ -174,7 +180,7 @@ def report_figure(path, name):
 
 
 def all_results():
-    tables = [f for name in (*TABLE_NAMES, "paper_vs_ours") for f in table_files(name)]
+    tables = [f for name in (*TABLE_NAMES, *EXTRA_TABLES) for f in table_files(name)]
     grids = [str(paths.grid(config, d, m, k)) for d in TABLE1_DATASETS for m in FIGURES["grids"]
              for k in ("grid", "interpolation")]
     perf = [str(paths.results(config, "perf.html"))] if PERF_CSVS else []

@@ -71,3 +71,25 @@ rule evaluate:
     shell:
         f"{PYTHON} -m benchmark.commands.evaluate --config {PRESET} samples --dataset {{wildcards.dataset:q}}"
         " --model {wildcards.model:q} --samples {input.samples:q} --out {output:q} > {log:q} 2>&1"
+
+
+rule floor:
+    input:
+        data_ready,
+        features=lambda w: feature_inputs(w.dataset),
+    output:
+        str(paths.floor_metrics(config, "{dataset}", "{kind}")),
+    params:
+        evaluation=json.dumps({k: EVAL[k] for k in ("features", "fid_variant", "num_samples", "prd_runs")}, sort_keys=True),
+    wildcard_constraints:
+        kind="|".join(FLOORS),
+    log:
+        log_file("floor/{dataset}-{kind}"),
+    resources:
+        gpu=GPUS,
+        gpu_slots=GPU_SLOT,
+        mem_mb=EVAL_MEM_MB,
+        runtime=EVAL_RUNTIME,
+    shell:
+        f"{PYTHON} -m benchmark.commands.evaluate --config {PRESET} floor --dataset {{wildcards.dataset:q}}"
+        " --kind {wildcards.kind:q} --out {output:q} > {log:q} 2>&1"

@@ -7,7 +7,7 @@ localrules:
     perf,
 
 
-for _name in (*TABLE_NAMES, "paper_vs_ours"):
+for _name in (*TABLE_NAMES, *EXTRA_TABLES):
 
     rule:
         name:

@@ -4,9 +4,7 @@ Variant runs (``<model>@<switch>=<value>``) go through the rules of train.smk an
 like every model; here only the evaluation of runs' samples under another FID resize variant
 (its own reference statistics and metrics file).  The sampling protocol needs no rule: every
 metrics file holds both FIDs."""
-from benchmark.sensitivity import evaluation_config, other_fid_variants, sensitivity_metrics
-
-SENSITIVITY_METRICS = sensitivity_metrics(config)
+from benchmark.sensitivity import evaluation_config, other_fid_variants
 
 
 def variant_feature_inputs(variant_config):

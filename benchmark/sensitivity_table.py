@@ -1,0 +1,111 @@
+"""The protocol-sensitivity table: how far each switch of the preset's ``sensitivity`` block moves
+FID, beside the gap that the affected claim rests on.
+
+For each point (model, switch, value, dataset; :mod:`benchmark.sensitivity`) it gives the FID over
+the finished seeds, its change from the preset's own value and, per model and dataset, the claim
+gap under the preset's settings: for GLF its lead over the best non-perceptual baseline (claim 1),
+for a baseline its distance above GLF (claim 1), for GLF+perceptual its lead over GLF (claim 2).
+A change larger than that gap could reverse the comparison the claim rests on.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from benchmark.config import model_settings, table1_datasets, uses_perceptual
+from benchmark.provenance import provenance_note
+from benchmark.results import Results, Summary
+from benchmark.table_format import Table, write_table
+from benchmark.variants import value_text
+
+COLUMNS = ["model", "label", "switch", "value", "preset_value", "dataset", "run", "fid_mean", "fid_std", "n_seeds",
+           "change", "claim", "claim_gap", "exceeds_gap"]
+
+
+def _table1_method(config: dict, method: str) -> str | None:
+    return next((m for m in config["table1"]["models"] if config["models"][m]["method"] == method), None)
+
+
+def claim_gap(results: Results, model: str, dataset: str) -> tuple[str, float]:
+    """The claim ``model``'s FID on ``dataset`` takes part in and the gap it rests on (positive:
+    the paper's direction; NaN when a model is missing): GLF's lead over the best non-perceptual
+    baseline, a baseline's distance above GLF, GLF+perceptual's lead over GLF; ``("", nan)`` else."""
+    config = results.config
+    glf = _table1_method(config, "glf")
+    fid = {m: results.summary(m, dataset, "fid").mean for m in config["table1"]["models"]}
+    baselines = [m for m in config["table1"]["models"] if model_settings(config, m)["method"] != "glf"
+                 and not uses_perceptual(config, m)]
+    method = config["models"][model]["method"]
+    if glf is None:
+        return "", np.nan
+    if model == glf:
+        scored = [m for m in baselines if np.isfinite(fid[m])]
+        best = min(scored, key=fid.get) if scored else None
+        return (f"1: GLF's lead over {results.label(best)}", fid[best] - fid[glf]) if best else ("1", np.nan)
+    if model in baselines:
+        return f"1: {results.label(model)} above GLF", fid[model] - fid[glf]
+    if method == "glf_perceptual":
+        return "2: GLF+perceptual's lead over GLF", fid[glf] - fid[model]
+    return "", np.nan
+
+
+def sensitivity_rows(results: Results) -> pd.DataFrame:
+    """One row per point of the block (columns :data:`COLUMNS`; numbers numeric)."""
+    rows = []
+    for point, values in results.points:
+        summary = Summary(results.label(point.model), values)
+        claim, gap = claim_gap(results, point.model, point.dataset) if point.dataset in table1_datasets(
+            results.config) and point.model in results.config["table1"]["models"] else ("", np.nan)
+        rows.append({"model": point.model, "label": results.label(point.model), "switch": point.switch,
+                     "value": value_text(point.value), "preset_value": point.preset, "dataset": point.dataset,
+                     "run": point.run, "fid_mean": summary.mean, "fid_std": summary.std, "n_seeds": summary.n,
+                     "claim": claim, "claim_gap": gap})
+    frame = pd.DataFrame(rows, columns=[c for c in COLUMNS if c not in ("change", "exceeds_gap")])
+    if frame.empty:
+        return pd.DataFrame(columns=COLUMNS)
+    keys = ["model", "switch", "dataset"]
+    reference = frame[frame.preset_value].set_index(keys)["fid_mean"]
+    frame["change"] = [row.fid_mean - reference.get(tuple(getattr(row, k) for k in keys), np.nan)
+                       for row in frame.itertuples()]
+    frame["exceeds_gap"] = [bool(abs(c) > abs(g)) if np.isfinite(c) and np.isfinite(g) and not p else np.nan
+                            for c, g, p in zip(frame.change, frame.claim_gap, frame.preset_value)]
+    return frame[COLUMNS]
+
+
+def _verdict(row) -> str:
+    if row.preset_value:
+        return "preset's value"
+    if not np.isfinite(row.change):
+        return "not run"
+    if not np.isfinite(row.claim_gap):
+        return "no claim gap"
+    return "exceeds the gap" if row.exceeds_gap else "within the gap"
+
+
+def _number(value: float, signed: bool = False) -> str:
+    return "" if not np.isfinite(value) else f"{value:+.1f}" if signed else f"{value:.1f}"
+
+
+def sensitivity(results: Results, out: Path) -> list[Path]:
+    """``sensitivity.{csv,md,tex,html}``: per model, switch, dataset and value the FID, its change
+    from the preset's value, the claim gap and whether the change exceeds it."""
+    data = sensitivity_rows(results)
+    shown = pd.DataFrame({
+        "model": data.label, "switch": data.switch, "dataset": data.dataset,
+        "value": [f"{v} (preset)" if p else v for v, p in zip(data.value, data.preset_value)],
+        "FID": [_number(m) + ("" if not np.isfinite(s) else f" ± {s:.1f}") for m, s in zip(data.fid_mean, data.fid_std)],
+        "change": [_number(c, signed=True) for c in data.change],
+        "claim gap": [f"{_number(g)} (claim {c})" if c else "" for c, g in zip(data.claim, data.claim_gap)],
+        "verdict": [_verdict(row) for row in data.itertuples()]})
+    config = results.config
+    seeds = sorted({int(n) for n in data.n_seeds if n}) or [0]
+    caption = (f"Protocol sensitivity: FID ({config['evaluation']['features']} features) of each model under each "
+               f"value of a switch the paper leaves open, its change from the preset's value and the gap the "
+               f"affected claim rests on under the preset's settings (claim 1: GLF vs each baseline; claim 2: "
+               f"GLF+perceptual vs GLF); a change larger than the gap could reverse that comparison. Sampling "
+               f"rows are read from every run's metrics (no retraining); other switches are variant runs. "
+               f"{'One seed per value: spreads unknown' if seeds == [1] else f'{seeds[0]}-{seeds[-1]} seeds per value'}; "
+               f"preset {config['preset']}; {provenance_note(config)}.")
+    return write_table(Table(shown, caption, "sensitivity", data=data), out / "sensitivity")
