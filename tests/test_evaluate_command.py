@@ -97,3 +97,30 @@ def test_feature_choice_errors(tmp_path):
         build_extractor("classifier", None)
     with pytest.raises(WeightsError, match=INCEPTION_WEIGHTS_SHA256):  # random weights never make a table
         build_extractor("inception", save_random_inception(tmp_path / "random.pth"), "cpu")
+
+
+def test_reference_rows_rank_training_images_below_the_pixel_gaussian(setup):
+    root, preset = setup
+    rows = {}
+    for kind in ("training_images", "pixel_gaussian"):
+        out = root / f"floor-{kind}.json"
+        assert evaluate.main(["--config", preset, "floor", "--dataset", "synthetic28", "--kind", kind,
+                              "--out", str(out)]) == 0
+        rows[kind] = json.loads(out.read_text())
+        assert rows[kind]["floor"] == kind and rows[kind]["num_samples"] == 200 and "provenance" in rows[kind]
+    assert 0 <= rows["training_images"]["fid"] < rows["pixel_gaussian"]["fid"]
+    assert rows["training_images"]["fid"] < run(root, preset, "noise")["fid"]
+
+
+def test_the_pixel_gaussian_has_the_training_pixels_mean_and_covariance():
+    from benchmark.floors import pixel_gaussian, training_subset
+    gen = torch.Generator().manual_seed(1)
+    mixing = torch.rand(6, 6, generator=gen)
+    base = torch.rand(4000, 6, generator=gen) @ mixing / 6 * 0.6 + 0.2
+    train = (base.view(4000, 1, 2, 3) * 255).round().to(torch.uint8)
+    draws = pixel_gaussian(train, 20000).flatten(1).double() / 255
+    pixels = train.flatten(1).double() / 255
+    assert torch.allclose(draws.mean(0), pixels.mean(0), atol=0.01)
+    assert torch.allclose(torch.cov(draws.T), torch.cov(pixels.T), atol=0.002)  # full covariance, not diagonal
+    assert torch.equal(training_subset(train, 10), training_subset(train, 10))
+    assert not torch.equal(training_subset(train, 10), train[:10])

@@ -4,11 +4,13 @@ model's; evaluation-only switches train nothing; bad entries fail before any job
 from __future__ import annotations
 
 import copy
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import torch
 import yaml
@@ -208,3 +210,32 @@ def test_the_paper_preset_plans_its_sensitivity_runs():
     assert len(variant_runs(config)) == 4 * 4  # 2 activations, 1 reduction, 1 input range on every dataset
     assert counts["train"] == (len(paths.planned_runs(config)) + len(variant_runs(config))) * seeds
     assert counts["evaluate_clean"] == table1 * seeds and counts["reference_stats_clean"] == 4
+
+
+def test_the_sensitivity_table_sets_each_change_beside_the_claim_gap(tmp_path):
+    from benchmark import results
+    from benchmark.sensitivity_table import sensitivity
+    config = validate_config({**tiny({"switch": "sampling", "values": ["authors", "eval"]},
+                                     {"model": "glf", "switch": "beta", "values": [10]}),
+                              "runs_dir": str(tmp_path / "runs"), "results_dir": str(tmp_path / "results")})
+    written = {("glf", 20.0, 35.0), ("rae", 26.0, 30.0), ("glf@beta=10", 22.0, 40.0)}
+    for model, authors, evaluated in written:
+        path = paths.metrics(config, "synthetic28", model, 0)
+        path.parent.mkdir(parents=True)
+        own = authors if model.startswith("glf") else evaluated  # GLF samples as its authors, RAE in eval mode
+        path.write_text(json.dumps({"status": "completed", "fid": own, "fid_authors": authors, "fid_eval": evaluated}))
+    out = tmp_path / "results"
+    sensitivity(results.load(config), out)
+    table = pd.read_csv(out / "sensitivity.csv")
+    assert table.fid_mean.dtype == float and table.change.dtype == float and table.claim_gap.dtype == float
+    rows = {(r.model, r.switch, r.value): r for r in table.itertuples()}
+    glf_eval = rows[("glf", "sampling", "eval")]
+    assert (glf_eval.fid_mean, glf_eval.change, glf_eval.claim_gap) == (35.0, 15.0, 10.0)  # lead over RAE: 30 - 20
+    assert glf_eval.exceeds_gap and "GLF's lead over rae" in glf_eval.claim
+    rae_authors = rows[("rae", "sampling", "authors")]
+    assert (rae_authors.change, rae_authors.claim_gap, rae_authors.exceeds_gap) == (-4.0, 10.0, False)
+    beta = rows[("glf", "beta", "10")]
+    assert (beta.run, beta.change, beta.exceeds_gap) == ("glf@beta=10", 2.0, False)
+    assert rows[("glf", "beta", "1")].preset_value and pd.isna(rows[("glf", "beta", "1")].exceeds_gap)
+    shown = (out / "sensitivity.md").read_text()
+    assert "exceeds the gap" in shown and "within the gap" in shown and "1 (preset)" in shown
