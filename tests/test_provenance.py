@@ -6,8 +6,7 @@ from pathlib import Path
 
 import torch
 
-from benchmark import paths, provenance
-from benchmark.commands import evaluate
+from benchmark import paths, provenance, run_metrics
 from benchmark.config import load_config
 
 REPO = Path(__file__).resolve().parent.parent
@@ -52,7 +51,7 @@ def test_a_metrics_file_carries_the_provenance(tmp_path):
     samples = tmp_path / "samples.pt"
     torch.save({"status": "diverged"}, samples)
     out = tmp_path / "metrics.json"
-    evaluate.evaluate_file(config, "fashion", "glf", samples, out)
+    run_metrics.evaluate_file(config, "fashion", "glf", samples, out)
     record = json.loads(out.read_text())["provenance"]
     assert record["preset"]["sha256"] == provenance.preset_hash(config)
     assert list(record["data"]) == ["fashion"] and record["feature_weights_sha256"]["fashion"] == "missing"

@@ -18,7 +18,7 @@ from benchmark.config import ConfigError, resolve_run, validate_config, write_re
 from benchmark.data import cache_path, load_dataset
 from benchmark.evaluation import extractor_for
 from benchmark.metrics.classifier import read_recipe
-from benchmark.commands.evaluate import read_samples
+from benchmark.run_metrics import read_samples
 from benchmark import results
 from benchmark.figures import training_curves
 from benchmark.model_io import load_model

@@ -12,7 +12,7 @@ import yaml
 
 from benchmark import paths
 from benchmark.commands import sample
-from benchmark.commands.evaluate import evaluate_file
+from benchmark.run_metrics import evaluate_file
 from benchmark.config import sampling_protocol, validate_config
 from benchmark.data import load_dataset
 from benchmark.metrics.classifier import make_recipe, save_classifier, train_classifier

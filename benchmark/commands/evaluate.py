@@ -25,24 +25,17 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from benchmark import paths
-from benchmark.atomic import atomic_path, atomic_write_text
+from benchmark.atomic import atomic_path
 from benchmark.cli import reports_errors
-from benchmark.config import load_config, sampling_protocol
-from benchmark.data import dataset_info
-from benchmark.evaluation import extractor_for, real_images, reference_statistics
+from benchmark.config import load_config
+from benchmark.evaluation import extractor_for, reference_statistics
 from benchmark.floors import FLOORS, evaluate_floor
 from benchmark.joblog import announce
-from benchmark.metrics.evaluate import default_curve_path, evaluate_samples, first_n
-from benchmark.metrics.fid import fid_from_features, inception_weights_file
-from benchmark.metrics.prd import save_prd_curve
-from benchmark.metrics.registry import FEATURES
-from benchmark.provenance import provenance
+from benchmark.metrics.fid import inception_weights_file
+from benchmark.run_metrics import evaluate_file
 from benchmark.sensitivity import evaluation_config
-from benchmark.torch_files import load_torch_file
-from models.sampling import SAMPLING_PROTOCOLS
 
 
 def fetch_inception(config: dict) -> Path:
@@ -60,73 +53,6 @@ def write_reference(config: dict, dataset: str) -> Path:
         with open(tmp, "wb") as handle:
             np.savez(handle, mu=mu, sigma=sigma, features=extractor.space, weights_sha256=extractor.weights_sha256)
     return target
-
-
-SAMPLE_STATUSES = ("completed", "diverged")
-
-
-def read_samples(dataset: str, samples_path: Path) -> dict:
-    """The samples file's payload, checked: a known status, made for ``dataset``, and (when
-    completed) uint8 images ``(N, C, S, S)`` of the dataset's shape.  Loads without running code;
-    raises ``ValueError`` naming the file and the problem."""
-    fix = paths.redo_hint(samples_path)
-    payload = load_torch_file(samples_path, "samples file", fix)
-    if not isinstance(payload, dict) or payload.get("status") not in SAMPLE_STATUSES:
-        status = payload.get("status") if isinstance(payload, dict) else type(payload).__name__
-        raise ValueError(f"samples file {samples_path}: status {status!r} is not one of {SAMPLE_STATUSES}. {fix}")
-    made_for = (payload.get("meta") or {}).get("dataset", dataset)
-    if made_for != dataset:
-        raise ValueError(f"samples file {samples_path} holds samples of a model trained on {made_for!r}, "
-                         f"not {dataset!r}; pass --dataset {made_for} or the samples of a {dataset} model")
-    if payload["status"] == "completed":
-        by_sampling = payload.get("images_by_sampling")
-        sets = [("images", payload.get("images"))]
-        sets += [(f"images_by_sampling[{p!r}]", i) for p, i in by_sampling.items()] if isinstance(by_sampling, dict) else []
-        shape = dataset_info(dataset).shape
-        for name, images in sets:
-            if not (isinstance(images, torch.Tensor) and images.dtype == torch.uint8 and images.dim() == 4
-                    and tuple(images.shape[1:]) == shape):
-                found = (f"{images.dtype} {tuple(images.shape)}" if isinstance(images, torch.Tensor)
-                         else type(images).__name__)
-                raise ValueError(f"samples file {samples_path}: {name} must be uint8 "
-                                 f"(N, {', '.join(map(str, shape))}), found {found}. {fix}")
-        if not isinstance(by_sampling, dict) or set(by_sampling) != set(SAMPLING_PROTOCOLS):
-            raise ValueError(f"samples file {samples_path} lacks the images of the sampling protocols "
-                             f"{SAMPLING_PROTOCOLS}; rerun `python -m benchmark.commands.sample` (the workflow's "
-                             f"sample rule). {fix}")
-    return payload
-
-
-def evaluate_file(config: dict, dataset: str, model: str, samples_path: Path, out: Path) -> dict:
-    """FID and PRD of a samples file of the preset's ``model`` (see :mod:`benchmark.commands.sample`)
-    against the test split, under the model's sampling protocol, plus the FID of every protocol;
-    write and return the metrics.  A samples file drawn under another protocol (its grid and
-    interpolation would not match) raises ``ValueError`` asking to redo it."""
-    payload = read_samples(dataset, samples_path)
-    evaluation = config["evaluation"]
-    chosen = sampling_protocol(config, model)
-    if payload["status"] == "completed" and payload.get("sampling") != chosen:
-        raise ValueError(f"samples file {samples_path} was drawn under sampling {payload.get('sampling')!r}, "
-                         f"but {model}'s protocol in this preset is {chosen!r}. {paths.redo_hint(samples_path)}")
-    metrics = {"status": payload["status"], "dataset": dataset, "features": evaluation["features"],
-               "fid_variant": evaluation["fid_variant"], "fid_label": FEATURES[evaluation["features"]].label,
-               "num_samples": evaluation["num_samples"], "sampling": chosen}
-    if payload["status"] == "completed":
-        extractor = extractor_for(config, dataset)
-        batch_size = evaluation["batch_size"]
-        samples = {p: first_n(images, evaluation["num_samples"], f"samples file {samples_path} ({p})")
-                   for p, images in payload["images_by_sampling"].items()}
-        numbers, prd = evaluate_samples(samples[chosen], real_images(config, dataset), extractor, config["cache_dir"],
-                                        batch_size, prd_runs=evaluation["prd_runs"])
-        metrics.update(numbers)
-        _, mu, sigma = reference_statistics(config, dataset, extractor)
-        for protocol, images in samples.items():
-            metrics[f"fid_{protocol}"] = (numbers["fid"] if protocol == chosen else
-                                          fid_from_features(extractor.features(images, batch_size), mu, sigma))
-        save_prd_curve(prd, default_curve_path(out))
-    metrics["provenance"] = provenance(config, [dataset])
-    atomic_write_text(out, json.dumps(metrics, indent=2) + "\n")
-    return metrics
 
 
 @reports_errors
