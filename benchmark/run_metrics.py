@@ -69,7 +69,8 @@ def evaluate_file(config: dict, dataset: str, model: str, samples_path: Path, ou
                          f"but {model}'s protocol in this preset is {chosen!r}. {paths.redo_hint(samples_path)}")
     metrics = {"status": payload["status"], "dataset": dataset, "features": evaluation["features"],
                "fid_variant": evaluation["fid_variant"], "fid_label": FEATURES[evaluation["features"]].label,
-               "num_samples": evaluation["num_samples"], "sampling": chosen}
+               "num_samples": evaluation["num_samples"], "sampling": chosen,
+               "compiled": (payload.get("meta") or {}).get("compiled")}
     if payload["status"] == "completed":
         extractor = extractor_for(config, dataset)
         batch_size = evaluation["batch_size"]

@@ -47,7 +47,7 @@ def _train_locked(config: dict, run, run_dir, progress: bool, epoch_callbacks):
         model.load_state_dict(load_torch_file(trainer.checkpoint_path, "checkpoint", "", device)["module"])
     save_model(run_dir / "model.pt", model, run.method,
                {"model": run.model, "dataset": run.dataset, "seed": run.seed, "status": result.status,
-                "epochs": result.epochs_done, "diverged_at_epoch": result.diverged_at_epoch})
+                "epochs": result.epochs_done, "diverged_at_epoch": result.diverged_at_epoch, "compiled": result.compiled})
     return result
 
 

@@ -91,13 +91,14 @@ def test_metrics_hold_one_fid_per_protocol_and_fid_follows_the_models_protocol(t
     samples = root / "samples.pt"
 
     def evaluate(model: str, sampling: str) -> dict:
-        torch.save({"images": by_sampling[sampling], "status": "completed", "meta": {}, "sampling": sampling,
+        torch.save({"images": by_sampling[sampling], "status": "completed", "meta": {"compiled": False}, "sampling": sampling,
                     "images_by_sampling": by_sampling}, samples)
         return evaluate_file(config, "synthetic28", model, samples, root / "m.json")
 
     metrics = evaluate("glf", "authors")
     assert json.loads((root / "m.json").read_text()) == metrics
     assert metrics["sampling"] == "authors" and metrics["fid"] == metrics["fid_authors"]
+    assert metrics["compiled"] is False  # whether the run's training step ran compiled, from its model file
     assert metrics["fid_eval"] > 2 * metrics["fid_authors"]  # noise is much farther than real images
     vae = evaluate("vae", "eval")  # a baseline without the authors' sampler: eval mode
     assert vae["sampling"] == "eval" and vae["fid"] == pytest.approx(metrics["fid_eval"])
