@@ -110,14 +110,15 @@ def nll_overfits(latent_dim: int):
 
 def fid_unstable(run: Run):
     """A check: the tracked FID diverges (run diverged, or final > ``DIVERGENCE`` x minimum) or
-    fluctuates (a rise > ``FLUCTUATION`` x minimum between evaluations after the first quarter)."""
+    fluctuates (a rise > ``FLUCTUATION`` x minimum between two evaluations that lands after the
+    first quarter of the curve: with 4 points, any rise into epochs 2-4)."""
     if run.status == "diverged":
         return True, "run diverged"
     values = _column(run, "fid")
     if values is None:
         return None, "no tracked 'fid' with 4+ evaluations"
     low = values.min()
-    tail = values[len(values) // 4:]
+    tail = values[max(len(values) // 4 - 1, 0):]  # rises that land after the first quarter
     rise = float(np.max(np.diff(tail))) if len(tail) > 1 else 0.0
     unstable = values[-1] > DIVERGENCE * low or rise > FLUCTUATION * low
     return bool(unstable), f"fid min {low:.3g}, final {values[-1]:.3g}, largest late rise {rise:.3g}"

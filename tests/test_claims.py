@@ -219,6 +219,14 @@ def test_claim5_regularized_glf_shrinks_overfits_and_ends_worse(config):
     assert verdicts(config, "5")[1]["latents shrink|Reg GLF"] == UNKNOWN  # seeds disagree
 
 
+def test_a_rise_into_the_first_point_after_the_first_quarter_is_a_fluctuation(config):
+    logs(config, "reg", {"fid": [298.0, 486.0, 310.0, 304.0]}, seeds=[0])  # the CPU validation's curve
+    unstable, evidence = claims.fid_unstable(results.load(config).of("reg", "fashion")[0])
+    assert unstable is True and "largest late rise 188" in evidence
+    logs(config, "reg", {"fid": [298.0, 290.0, 285.0, 280.0]}, seeds=[0])
+    assert claims.fid_unstable(results.load(config).of("reg", "fashion")[0])[0] is False
+
+
 def test_nll_that_reaches_its_floor_at_epoch_two_still_overfits(config):
     logs(config, "reg", {"nll": [0.0, -100.0, -100.0, -100.0, -100.0, -100.0]}, seeds=[0])
     run = results.load(config).of("reg", "fashion")[0]
