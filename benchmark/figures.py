@@ -121,7 +121,7 @@ def _draw_montage(config: dict, dataset: str, width: float) -> plt.Figure:
             image = paths.grid(config, dataset, model, "grid" if kind == "samples" else "interpolation")
             if image.exists():
                 ax.imshow(Image.open(image), cmap="gray", interpolation="nearest")
-            ax.set_title(f"{model_label(config, model)}: {kind}")
+            ax.set_title(f"{model_label(config, model)}:\n{kind}", fontsize=7)
     fig.suptitle(f"{dataset}, seed {config['seeds'][0]}, preset {config['preset']}")
     return fig
 
