@@ -97,14 +97,16 @@ def sensitivity(results: Results, out: Path) -> list[Path]:
         "value": [f"{v} (preset)" if p else v for v, p in zip(data.value, data.preset_value)],
         "FID": [_number(m) + ("" if not np.isfinite(s) else f" ± {s:.1f}") for m, s in zip(data.fid_mean, data.fid_std)],
         "change": [_number(c, signed=True) for c in data.change],
-        "claim gap": [f"{_number(g)} (claim {c})" if c else "" for c, g in zip(data.claim, data.claim_gap)],
+        "claim": [c.split(":")[0] for c in data.claim],
+        "gap": [_number(g) for g in data.claim_gap],
         "verdict": [_verdict(row) for row in data.itertuples()]})
     config = results.config
     seeds = sorted({int(n) for n in data.n_seeds if n}) or [0]
     caption = (f"Protocol sensitivity: FID ({config['evaluation']['features']} features) of each model under each "
                f"value of a switch the paper leaves open, its change from the preset's value and the gap the "
-               f"affected claim rests on under the preset's settings (claim 1: GLF vs each baseline; claim 2: "
-               f"GLF+perceptual vs GLF); a change larger than the gap could reverse that comparison. Sampling "
+               f"affected claim rests on under the preset's settings (claim 1: GLF's lead over the best baseline, "
+               f"or a baseline's distance above GLF; claim 2: GLF+perceptual's lead over GLF; sensitivity.csv "
+               f"names each); a change larger than the gap could reverse that comparison. Sampling "
                f"rows are read from every run's metrics (no retraining); other switches are variant runs. "
                f"{'One seed per value: spreads unknown' if seeds == [1] else f'{seeds[0]}-{seeds[-1]} seeds per value'}; "
                f"preset {config['preset']}; {provenance_note(config)}.")
