@@ -41,9 +41,10 @@ def _git(*args: str) -> str | None:
 
 def git_state() -> dict:
     """``{"commit": <40-hex or "unknown">, "dirty": bool | None}`` of the checkout holding the code
-    (dirty = tracked files differ from the commit; ``None`` when git cannot tell)."""
+    (dirty = tracked files outside results/ differ from the commit: the outputs a run rewrites are
+    no code; ``None`` when git cannot tell)."""
     commit = _git("rev-parse", "HEAD")
-    status = _git("status", "--porcelain", "--untracked-files=no")
+    status = _git("status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)results")
     return {"commit": commit or UNKNOWN, "dirty": None if status is None else bool(status)}
 
 
