@@ -138,6 +138,13 @@ def table1_model(config: dict, method: str) -> str | None:
     return next((m for m in config["table1"]["models"] if config["models"][m]["method"] == method), None)
 
 
+def baselines(config: dict) -> list[str]:
+    """The Table 1 models GLF is compared with in claims 1 and 7: every one without perceptual
+    loss whose method is not GLF."""
+    return [m for m in config["table1"]["models"]
+            if config["models"][m]["method"] != "glf" and not uses_perceptual(config, m)]
+
+
 def beta_of(config: dict, model: str) -> float | str:
     """The decoder's beta of a model (``"learned"`` with a learnable variance)."""
     if model_param(config, model, "learn_variance"):
@@ -170,11 +177,9 @@ def claim1(results: Results, dataset: str) -> list[tuple[str, str, Finding]]:
     glf = table1_model(config, "glf")
     if glf is None:
         return [("", "GLF", Finding(UNKNOWN, "GLF is not a Table 1 model of this preset"))]
-    baselines = [m for m in config["table1"]["models"] if m != glf and config["models"][m]["method"] != "glf"
-                 and not uses_perceptual(config, m)]
     ours = results.summary(glf, dataset, "fid")
     return [("", f"GLF vs {results.label(b)}", compare_lower(ours, results.summary(b, dataset, "fid")))
-            for b in baselines]
+            for b in baselines(config)]
 
 
 def _glann_note(config: dict) -> str:
@@ -388,9 +393,7 @@ def claim7(results: Results, dataset: str) -> list[tuple[str, str, Finding]]:
     if glf is None:
         return [("", "GLF", Finding(UNKNOWN, "GLF is not a Table 1 model of this preset"))]
     rows = []
-    for other in config["table1"]["models"]:
-        if other == glf or config["models"][other]["method"] == "glf" or uses_perceptual(config, other):
-            continue
+    for other in baselines(config):
         for key in ("prd_f8", "prd_f1_8"):
             rows.append((key, f"GLF vs {results.label(other)}",
                          compare_lower(results.summary(glf, dataset, key),

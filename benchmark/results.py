@@ -26,12 +26,12 @@ import pandas as pd
 from benchmark import paths
 from benchmark.config import model_settings
 from benchmark.floors import FLOORS
+from benchmark.runs import SELECTION_FILE
 from benchmark.sensitivity import Point, metrics_file, points
 from benchmark.variants import variant_models
 
 COMPLETED, DIVERGED, NOT_RUN = "completed", "diverged", "not run"
 REFERENCE_DIR = Path(__file__).resolve().parent.parent / "workflow" / "reference"
-SELECTION_FILE = "selection.json"
 
 
 class ResultsFileError(ValueError):

@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmark.config import model_settings, table1_datasets, uses_perceptual
+from benchmark.claims import baselines, table1_model
+from benchmark.config import table1_datasets
 from benchmark.provenance import provenance_note
 from benchmark.results import Results, Summary
 from benchmark.table_format import Table, write_table
@@ -24,29 +25,23 @@ COLUMNS = ["model", "label", "switch", "value", "preset_value", "dataset", "run"
            "change", "claim", "claim_gap", "exceeds_gap"]
 
 
-def _table1_method(config: dict, method: str) -> str | None:
-    return next((m for m in config["table1"]["models"] if config["models"][m]["method"] == method), None)
-
-
 def claim_gap(results: Results, model: str, dataset: str) -> tuple[str, float]:
     """The claim ``model``'s FID on ``dataset`` takes part in and the gap it rests on (positive:
     the paper's direction; NaN when a model is missing): GLF's lead over the best non-perceptual
     baseline, a baseline's distance above GLF, GLF+perceptual's lead over GLF; ``("", nan)`` else."""
     config = results.config
-    glf = _table1_method(config, "glf")
+    glf = table1_model(config, "glf")
     fid = {m: results.summary(m, dataset, "fid").mean for m in config["table1"]["models"]}
-    baselines = [m for m in config["table1"]["models"] if model_settings(config, m)["method"] != "glf"
-                 and not uses_perceptual(config, m)]
-    method = config["models"][model]["method"]
+    compared = baselines(config)
     if glf is None:
         return "", np.nan
     if model == glf:
-        scored = [m for m in baselines if np.isfinite(fid[m])]
+        scored = [m for m in compared if np.isfinite(fid[m])]
         best = min(scored, key=fid.get) if scored else None
         return (f"1: GLF's lead over {results.label(best)}", fid[best] - fid[glf]) if best else ("1", np.nan)
-    if model in baselines:
+    if model in compared:
         return f"1: {results.label(model)} above GLF", fid[model] - fid[glf]
-    if method == "glf_perceptual":
+    if config["models"][model]["method"] == "glf_perceptual":
         return "2: GLF+perceptual's lead over GLF", fid[glf] - fid[model]
     return "", np.nan
 

@@ -104,12 +104,16 @@ def eval_arguments(wildcards):
     return "--track-fid" if tracks_fid(wildcards.model, wildcards.dataset) else ""
 
 
+def evaluation_settings(evaluation):
+    """The settings of ``evaluation`` (a preset's section) that every evaluation of images reads."""
+    return {k: evaluation[k] for k in ("features", "fid_variant", "num_samples", "prd_runs")}
+
+
 def evaluation_params(evaluation):
-    """A param function of a run: the settings of ``evaluation`` (a preset's section) that its
-    evaluation reads and the run's sampling protocol, so that a change of either re-evaluates it."""
+    """A param function of a run: :func:`evaluation_settings` and the run's sampling protocol, so
+    that a change of either re-evaluates it."""
     def settings(wildcards):
-        chosen = {k: evaluation[k] for k in ("features", "fid_variant", "num_samples", "prd_runs")}
-        return json.dumps({**chosen, "sampling": run_sampling(wildcards)}, sort_keys=True)
+        return json.dumps({**evaluation_settings(evaluation), "sampling": run_sampling(wildcards)}, sort_keys=True)
     return settings
 
 

@@ -80,7 +80,7 @@ rule floor:
     output:
         str(paths.floor_metrics(config, "{dataset}", "{kind}")),
     params:
-        evaluation=json.dumps({k: EVAL[k] for k in ("features", "fid_variant", "num_samples", "prd_runs")}, sort_keys=True),
+        evaluation=json.dumps(evaluation_settings(EVAL), sort_keys=True),
     wildcard_constraints:
         kind="|".join(FLOORS),
     log:
