@@ -21,7 +21,6 @@ from benchmark.variants import EVALUATION_SWITCHES, other_values, preset_value, 
 from models import MODELS
 from models.base import ModelSpec
 from models.params import ParamError, check_params
-from models.sampling import resolve_protocol
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "workflow" / "schema" / "config.schema.yaml"
 
@@ -119,6 +118,9 @@ def _check_model_params(config: dict, name: str, model: dict, source: str) -> No
     if "z_penalty_grid" in model and "z_penalty" not in declared:
         raise ConfigError(f"{source}: 'models.{name}.z_penalty_grid' needs a method with the param z_penalty "
                           f"(e.g. rae_gmm); method {model['method']!r} has none: remove the key")
+    if model["seeds"] is not None and config["seeds"][0] not in model["seeds"]:
+        raise ConfigError(f"{source}: 'models.{name}.seeds' {model['seeds']} lacks the preset's first seed "
+                          f"{config['seeds'][0]}, whose run draws the sample grids and interpolations: add it")
     keyed = [("per_dataset", model["per_dataset"]), ("lr_schedule", model.get("lr_schedule", {})),
              ("second_stage.lr_schedule", model.get("second_stage", {}).get("lr_schedule", {}))]
     for key, mapping in keyed:
@@ -245,11 +247,16 @@ def model_param(config: dict, model: str, name: str) -> Any:
     return settings["params"].get(name, declared[name].default) if name in declared else None
 
 
+def model_seeds(config: dict, model: str) -> list[int]:
+    """The seeds the preset's model (or variant run) runs: its own ``seeds``, else the preset's."""
+    return model_settings(config, model)["seeds"] or config["seeds"]
+
+
 def sampling_protocol(config: dict, model: str) -> str:
-    """The sampling protocol ("authors" or "eval") of the preset's model: its method's own
-    (``sampling`` of the method class) under ``evaluation.sampling: per_method``, else the override.
-    A variant run of the ``sensitivity`` block has its model's."""
-    return resolve_protocol(MODELS[model_settings(config, model)["method"]].sampling, config["evaluation"]["sampling"])
+    """The sampling protocol ("authors" or "eval") of the preset's model: one for every model and
+    variant run, ``evaluation.sampling``, so that Table 1 and the claims compare like with like
+    (each method's own released sampler, ``sampling`` of its class, is only reported beside it)."""
+    return config["evaluation"]["sampling"]
 
 
 def uses_perceptual(config: dict, model: str) -> bool:

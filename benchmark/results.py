@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from benchmark import paths
-from benchmark.config import model_settings
+from benchmark.config import model_seeds, model_settings
 from benchmark.floors import FLOORS
 from benchmark.runs import SELECTION_FILE
 from benchmark.sensitivity import Point, metrics_file, points
@@ -201,7 +201,7 @@ def load(config: dict) -> Results:
     results = Results(config)
     for model in [*config["models"], *variant_models(config)]:
         for dataset in config["datasets"]:
-            found = [read_run(config, dataset, model, seed) for seed in config["seeds"]]
+            found = [read_run(config, dataset, model, seed) for seed in model_seeds(config, model)]
             if any(found):
                 results.runs[(model, dataset)] = [r for r in found if r is not None]
     for dataset in config["datasets"]:
@@ -213,7 +213,7 @@ def load(config: dict) -> Results:
         if point.fid_variant == config["evaluation"]["fid_variant"]:
             found = [r.metrics for r in results.of(point.run, point.dataset) if r.finished]
         else:  # evaluated once more under another FID resize: files of their own
-            found = [m for m in (read_json(metrics_file(config, point, seed)) for seed in config["seeds"])
+            found = [m for m in (read_json(metrics_file(config, point, seed)) for seed in model_seeds(config, point.run))
                      if m is not None and m.get("status") == COMPLETED]
         results.points.append((point, [float(m[point.fid_key]) for m in found if point.fid_key in m]))
     return results

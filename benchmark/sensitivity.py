@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from benchmark import paths
-from benchmark.config import sampling_protocol, sensitivity_datasets, sensitivity_models
-from benchmark.variants import EVALUATION_SWITCHES, other_values, preset_value, variant_name
+from benchmark.config import model_seeds, sampling_protocol, sensitivity_datasets, sensitivity_models
+from benchmark.variants import EVALUATION_SWITCHES, other_values, preset_value, variant_run
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ def _point(config: dict, model: str, switch: str, value: Any, dataset: str, pres
     if switch in EVALUATION_SWITCHES:
         settings[switch] = value
     elif not preset:
-        run = variant_name(model, switch, value)
+        run = variant_run(config, model, switch, value)
     return Point(model, switch, value, dataset, run, preset, **settings)
 
 
@@ -88,5 +88,5 @@ def other_fid_variants(config: dict) -> list[str]:
 
 def sensitivity_metrics(config: dict) -> list[str]:
     """Every metrics file the block's points read (all seeds), each once: the workflow's targets."""
-    files = (str(metrics_file(config, p, seed)) for p in points(config) for seed in config["seeds"])
+    files = (str(metrics_file(config, p, seed)) for p in points(config) for seed in model_seeds(config, p.run))
     return list(dict.fromkeys(files))

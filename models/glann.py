@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from models.architecture import Decoder
+from models.architecture import AUTOENCODER_PARAMS, decoder_from_spec
 from models.base import GenerativeModel, ModelSpec, Trainable, adam, detach_all, reconstruction_loss
 from models.params import Param, declare
 from models.perceptual import PERCEPTUAL_PARAMS, perceptual_loss_from_spec
@@ -69,6 +69,7 @@ class GLANN(GenerativeModel):
             Param("imle_samples_factor", int, 10, "generated points per target code in IMLE"),
         ),
         **PERCEPTUAL_PARAMS,
+        **AUTOENCODER_PARAMS,
     }
 
     def __init__(self, spec: ModelSpec):
@@ -81,7 +82,7 @@ class GLANN(GenerativeModel):
         if self.code_projection not in PROJECTIONS:
             raise ValueError(f"code_projection must be one of {PROJECTIONS}, got {self.code_projection!r}")
         self.code_lr_scale = float(spec.param("code_lr_scale"))
-        self.decoder = Decoder(spec.channels, spec.image_size, spec.latent_dim)
+        self.decoder = decoder_from_spec(spec)
         self.codes = nn.Embedding(spec.num_train, spec.latent_dim, sparse=True)
         with torch.no_grad():
             self.codes.weight.copy_(self.project(torch.randn_like(self.codes.weight)))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import torch
 
-from models.architecture import Decoder, Encoder
+from models.architecture import AUTOENCODER_PARAMS, decoder_from_spec, encoder_from_spec
 from models.base import GenerativeModel, ModelSpec, adam, flow_optimizer_group, reconstruction_loss
 from models.flow import FLOW_PARAMS, flow_from_spec
 from models.params import Param, declare
@@ -20,13 +20,14 @@ class GLF(GenerativeModel):
     declared_params = {
         **declare(Param("beta", float, 1.0, "weight of the reconstruction term (authors: 1 on the summed MSE)")),
         **FLOW_PARAMS,
+        **AUTOENCODER_PARAMS,
     }
 
     def __init__(self, spec: ModelSpec):
         super().__init__(spec)
         self.beta = float(self.spec.param("beta"))
-        self.encoder = Encoder(spec.channels, spec.image_size, spec.latent_dim)
-        self.decoder = Decoder(spec.channels, spec.image_size, spec.latent_dim)
+        self.encoder = encoder_from_spec(self.spec, spec.latent_dim)
+        self.decoder = decoder_from_spec(self.spec)
         self.flow = flow_from_spec(self.spec)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:

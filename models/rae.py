@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 from sklearn.mixture import GaussianMixture
 
-from models.architecture import Decoder, Encoder
+from models.architecture import AUTOENCODER_PARAMS, decoder_from_spec, encoder_from_spec
 from models.base import GenerativeModel, ModelSpec, adam, reconstruction_loss
 from models.params import Param, declare
 
@@ -22,21 +22,21 @@ class RAEGMM(GenerativeModel):
 
     second_stage = "fit"
     sampling = "eval"  # the RAE code: Keras decoder.predict (inference-mode BatchNorm), clipped to [0, 1]
-    declared_params = declare(
+    declared_params = {**AUTOENCODER_PARAMS, **declare(
         Param("z_penalty", float, 1.0, "weight of the L2 penalty on z (the GLF paper searched it)"),
         Param("decoder_weight_decay", float, 0.0, "Adam L2 on the decoder (> 0: the RAE paper's RAE-L2)"),
         Param("gmm_components", int, 10, "components of the full-covariance GMM on the latents"),
         Param("gmm_max_iter", int, 2000, "EM iterations at most (RAE code: 2000)"),
         Param("gmm_tol", float, 1e-3, "EM convergence tolerance (RAE code: 1e-3)"),
-    )
+    )}
 
     def __init__(self, spec: ModelSpec):
         super().__init__(spec)
         self.z_penalty = float(self.spec.param("z_penalty"))
         self.decoder_weight_decay = float(self.spec.param("decoder_weight_decay"))
         self.components = int(self.spec.param("gmm_components"))
-        self.encoder = Encoder(spec.channels, spec.image_size, spec.latent_dim)
-        self.decoder = Decoder(spec.channels, spec.image_size, spec.latent_dim)
+        self.encoder = encoder_from_spec(self.spec, spec.latent_dim)
+        self.decoder = decoder_from_spec(self.spec)
         k, d = self.components, spec.latent_dim
         self.register_buffer("gmm_fitted", torch.tensor(False))
         self.register_buffer("gmm_weights", torch.full((k,), 1.0 / k))

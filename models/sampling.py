@@ -25,12 +25,6 @@ def check_protocol(protocol: str) -> str:
     return protocol
 
 
-def resolve_protocol(own: str, override: str) -> str:
-    """The protocol a run samples under: its method's ``own`` when the preset's
-    ``evaluation.sampling`` (``override``) is ``per_method``, else the override."""
-    return own if override == "per_method" else check_protocol(override)
-
-
 def stretch_to_unit(images: torch.Tensor) -> torch.Tensor:
     """Min-max stretch each image ``(B, C, S, S)`` over all its values to [0, 1]; a constant image
     becomes 0."""

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import torch
 
-from models.architecture import Decoder, Encoder
+from models.architecture import AUTOENCODER_PARAMS, decoder_from_spec, encoder_from_spec
 from models.base import GenerativeModel, ModelSpec, adam, flow_optimizer_group
 from models.flow import flow_from_spec
 from models.gaussian import (
@@ -30,17 +30,17 @@ class VAE(GenerativeModel):
     a RealNVP ``flow`` (width ``spec.flow_width``) trained with the paper's flow optimiser.
     """
 
-    declared_params = declare(
+    declared_params = {**AUTOENCODER_PARAMS, **declare(
         Param("beta", float, 1.0, "decoder precision: the recon term is beta * SSE (1 = GLF's loss)"),
         Param("learn_variance", bool, False, "learn a scalar decoder variance gamma (beta unused)"),
-    )
+    )}
     has_flow = False  # subclasses with a RealNVP (prior or posterior) set True
     sampling = "eval"  # no released sampler: the authors' train_vaeflow.py has none, nor has a plain VAE
 
     def __init__(self, spec: ModelSpec):
         super().__init__(spec)
-        self.encoder = Encoder(spec.channels, spec.image_size, 2 * spec.latent_dim)
-        self.decoder = Decoder(spec.channels, spec.image_size, spec.latent_dim)
+        self.encoder = encoder_from_spec(self.spec, 2 * spec.latent_dim)
+        self.decoder = decoder_from_spec(self.spec)
         self.likelihood = GaussianLikelihood(float(self.spec.param("beta")),
                                              bool(self.spec.param("learn_variance")))
         self.flow = flow_from_spec(self.spec) if self.has_flow else None

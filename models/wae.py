@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from models.architecture import Decoder, Encoder
+from models.architecture import AUTOENCODER_PARAMS, decoder_from_spec, encoder_from_spec
 from models.base import GenerativeModel, ModelSpec, adam, detach_all, reconstruction_loss
 from models.params import Param, declare
 
@@ -33,18 +33,18 @@ class WAE(GenerativeModel):
 
     penalty_name: ClassVar[str]
     sampling = "eval"  # the WAE code decodes prior draws with is_training False
-    declared_params = declare(
+    declared_params = {**AUTOENCODER_PARAMS, **declare(
         Param("prior_std", float, 1.0, "std of the Gaussian prior on z (WAE CelebA: sqrt(2))"),
         Param("recon_scale", float, 0.05, "reconstruction cost = recon_scale * SSE per image (WAE code: 0.05)"),
-    )
+    )}
 
     def __init__(self, spec: ModelSpec):
         super().__init__(spec)
         self.prior_std = float(self.spec.param("prior_std"))
         self.wae_lambda = float(self.spec.param("wae_lambda"))
         self.recon_scale = float(self.spec.param("recon_scale"))
-        self.encoder = Encoder(spec.channels, spec.image_size, spec.latent_dim)
-        self.decoder = Decoder(spec.channels, spec.image_size, spec.latent_dim)
+        self.encoder = encoder_from_spec(self.spec, spec.latent_dim)
+        self.decoder = decoder_from_spec(self.spec)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         return self.encoder(x)

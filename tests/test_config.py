@@ -70,7 +70,8 @@ def test_paper_settings_resolve_as_in_the_paper():
     two = resolve_run(config, "two_stage_vae", "celeba", 0)
     assert (two.train.epochs, two.train.batch_size, two.train.lr) == (120, 100, 1e-4)
     assert two.second_stage.epochs == 300
-    assert resolve_run(config, "vae_flow_prior", "fashion", 0).spec.params == {"beta": 400}
+    assert resolve_run(config, "vae_flow_prior", "fashion", 0).spec.params == {"beta": 1}  # Table 1: default setting
+    assert resolve_run(config, "vae_flow_prior_beta400", "fashion", 0).spec.params == {"beta": 400}  # Figure 3
     assert resolve_run(config, "glf", "celeba", 0).crop == 160  # compare_gan's, as the paper says
     with pytest.raises(ConfigError, match="unknown model 'glow'"):
         resolve_run(config, "glow", "mnist", 0)

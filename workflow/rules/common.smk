@@ -8,7 +8,7 @@ from pathlib import Path
 from benchmark import paths
 from benchmark.floors import FLOORS
 from benchmark.sensitivity import sensitivity_metrics
-from benchmark.config import model_settings, resolve_run, sampling_protocol, table1_datasets, write_resolved_preset
+from benchmark.config import model_seeds, model_settings, resolve_run, sampling_protocol, table1_datasets, write_resolved_preset
 
 
 
@@ -122,11 +122,11 @@ def final_model(wildcards):
 
 
 def metrics_of(models, datasets):
-    return [str(paths.metrics(config, d, m, s)) for m in models for d in datasets for s in SEEDS]
+    return [str(paths.metrics(config, d, m, s)) for m in models for d in datasets for s in model_seeds(config, m)]
 
 
 def logs_of(models, datasets):
-    return [str(paths.train_log(config, d, m, s)) for m in models for d in datasets for s in SEEDS]
+    return [str(paths.train_log(config, d, m, s)) for m in models for d in datasets for s in model_seeds(config, m)]
 
 
 SENSITIVITY_METRICS = sensitivity_metrics(config)
