@@ -80,7 +80,7 @@ def test_paper_settings_resolve_as_in_the_paper():
 def test_unknown_model_param_fails_naming_it_and_the_accepted_ones():
     config = _with(lambda c: c["models"].update(vae={"method": "vae", "params": {"betta": 400}}))
     with pytest.raises(ConfigError, match=r"unknown param 'models.vae.params.betta'; accepted params: "
-                                          r"\['beta', 'learn_variance'\]"):
+                                          r"\['batchnorm_init', 'beta', 'decoder_output', 'learn_variance'\]"):
         validate_config(config)
 
 
@@ -132,10 +132,10 @@ def test_paper_protocol_settings_resolve_per_dataset():
     assert resolve_run(config, "glf", "celeba", 0).train.lr_milestones == []  # 40 epochs: no decay
 
 
-def test_paper_preset_samples_each_method_its_own_way_and_searches_the_rae_penalty():
+def test_paper_preset_samples_every_row_alike_and_searches_the_rae_penalty():
     config = load_config(PRESETS / "paper.yaml")
-    assert config["evaluation"]["sampling"] == "per_method"
-    assert sampling_protocol(config, "glf_perceptual") == "authors" and sampling_protocol(config, "rae_gmm") == "eval"
+    assert config["evaluation"]["sampling"] == "eval"
+    assert {sampling_protocol(config, model) for model in config["models"]} == {"eval"}
     assert len(config["models"]["rae_gmm"]["z_penalty_grid"]) >= 2
     for model in ("glf_perceptual", "glann"):
         params = config["models"][model]["params"]
@@ -157,3 +157,14 @@ def test_model_files_store_plain_spec_values_and_reload_with_declared_defaults(t
     assert loaded.beta == 2.0 and loaded.spec.param("flow_blocks") == 4
     with pytest.raises(KeyError, match="not declared"):
         loaded.spec.param("betta")
+
+
+def test_a_models_own_seeds_replace_the_presets_and_must_hold_its_first():
+    from benchmark.config import model_seeds
+    config = validate_config(_with(lambda c: c["models"]["glf"].update(seeds=[0, 1, 2])))
+    assert model_seeds(config, "glf") == [0, 1, 2]
+    assert model_seeds(validate_config(_with(lambda c: None)), "glf") == MINIMAL["seeds"]
+    with pytest.raises(ConfigError, match=r"'models.glf.seeds' \[1, 2\] lacks the preset's first seed 0"):
+        validate_config(_with(lambda c: c["models"]["glf"].update(seeds=[1, 2])))
+    with pytest.raises(ConfigError, match="models.glf.seeds"):
+        validate_config(_with(lambda c: c["models"]["glf"].update(seeds=[0, 0])))

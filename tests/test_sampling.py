@@ -73,7 +73,7 @@ def test_authors_protocol_draws_batches_of_500(glf, monkeypatch):
     assert sizes == [(500, "authors"), (200, "authors"), (200, "eval"), (100, "eval")]
 
 
-def test_metrics_hold_one_fid_per_protocol_and_fid_follows_the_models_protocol(tmp_path):
+def test_metrics_hold_one_fid_per_protocol_and_fid_follows_the_presets_one_protocol(tmp_path):
     root = tmp_path
     train = load_dataset("synthetic28", "train", root).take(256)
     recipe = make_recipe("synthetic28", train.images, train.labels, epochs=1, width=4, batch_size=64)
@@ -83,7 +83,7 @@ def test_metrics_hold_one_fid_per_protocol_and_fid_follows_the_models_protocol(t
             "models": {"glf": {"method": "glf"}, "vae": {"method": "vae"}}, "table1": {"models": ["glf"]},
             "evaluation": {"features": "classifier", "num_samples": 200, "prd_runs": 2}}
     config = validate_config(base)
-    assert config["evaluation"]["sampling"] == "per_method"  # the schema's default
+    assert config["evaluation"]["sampling"] == "eval"  # the schema's default: one sampler for every row
     save_classifier(train_classifier(train.images, train.labels, recipe, "cpu"), recipe,
                     paths.feature_weights(config, "synthetic28"))
     noise = torch.randint(0, 256, (200, 1, 28, 28), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
@@ -95,18 +95,19 @@ def test_metrics_hold_one_fid_per_protocol_and_fid_follows_the_models_protocol(t
                     "images_by_sampling": by_sampling}, samples)
         return evaluate_file(config, "synthetic28", model, samples, root / "m.json")
 
-    metrics = evaluate("glf", "authors")
+    metrics = evaluate("glf", "eval")  # GLF too: its authors' sampler is no privilege of its row
     assert json.loads((root / "m.json").read_text()) == metrics
-    assert metrics["sampling"] == "authors" and metrics["fid"] == metrics["fid_authors"]
+    assert metrics["sampling"] == "eval" and metrics["fid"] == metrics["fid_eval"]
     assert metrics["compiled"] is False  # whether the run's training step ran compiled, from its model file
     assert metrics["fid_eval"] > 2 * metrics["fid_authors"]  # noise is much farther than real images
-    vae = evaluate("vae", "eval")  # a baseline without the authors' sampler: eval mode
+    vae = evaluate("vae", "eval")
     assert vae["sampling"] == "eval" and vae["fid"] == pytest.approx(metrics["fid_eval"])
     assert (vae["fid_authors"], vae["fid_eval"]) == pytest.approx((metrics["fid_authors"], metrics["fid_eval"]))
-    with pytest.raises(ValueError, match="drawn under sampling 'authors', but vae's protocol in this preset is 'eval'"):
-        evaluate("vae", "authors")  # its grid and interpolation would be of the other protocol
-    config["evaluation"]["sampling"] = "eval"  # the preset's override: every method
-    assert evaluate("glf", "eval")["fid"] == pytest.approx(metrics["fid_eval"])
+    with pytest.raises(ValueError, match="drawn under sampling 'authors', but glf's protocol in this preset is 'eval'"):
+        evaluate("glf", "authors")  # its grid and interpolation would be of the other protocol
+    config["evaluation"]["sampling"] = "authors"  # the other uniform protocol: every method
+    assert evaluate("vae", "authors")["fid"] == pytest.approx(metrics["fid_authors"])
+    config["evaluation"]["sampling"] = "eval"
     torch.save({"images": real[:200], "status": "completed", "meta": {}, "sampling": "eval"}, samples)
     with pytest.raises(ValueError, match="rerun"):
         evaluate_file(config, "synthetic28", "glf", samples, root / "m.json")
@@ -133,8 +134,8 @@ def test_readme_sampling_table_is_what_evaluate_records_for_each_method(tmp_path
     torch.save({"images": None, "status": "diverged", "meta": {}}, samples)  # no numbers: only what is recorded
     recorded = {method: evaluate_file(config, "synthetic28", method, samples, tmp_path / "m.json")["sampling"]
                 for method in MODELS}
-    assert recorded == table
-    assert recorded == {method: cls.sampling for method, cls in MODELS.items()}
+    assert recorded == {method: "eval" for method in MODELS}  # one sampler for every row
+    assert table == {method: cls.sampling for method, cls in MODELS.items()}  # each method's own, reported beside
     config["evaluation"]["sampling"] = "authors"
     assert {sampling_protocol(config, method) for method in MODELS} == {"authors"}
 
@@ -177,18 +178,18 @@ def test_rae_interpolation_walks_between_gmm_draws_under_either_protocol():
     assert torch.equal(authors.flatten(1).max(dim=1).values, torch.ones(8))
 
 
-def test_sample_command_records_the_methods_protocol_and_draws_both_pictures_under_it(tmp_path, monkeypatch):
+def test_sample_command_records_the_presets_protocol_and_draws_both_pictures_under_it(tmp_path, monkeypatch):
     config = {"preset": "t", "data_root": str(tmp_path), "cache_dir": str(tmp_path / "cache"),
               "runs_dir": str(tmp_path / "runs"), "device": "cpu", "progress": False, "seeds": [0],
               "datasets": {"synthetic28": {"latent_dim": 4, "flow_width": 8, "epochs": 1}},
               "models": {"glf": {"method": "glf"}, "vae": {"method": "vae"}}, "table1": {"models": ["glf"]},
               "evaluation": {"features": "classifier", "num_samples": 20}}
     preset = tmp_path / "preset.yaml"
-    preset.write_text(yaml.safe_dump(config))
     drawn = []
     monkeypatch.setattr(sample, "interpolation", lambda *args, protocol, **kw: drawn.append(protocol)
                         or interpolation(*args, protocol=protocol, **kw))
-    for name, protocol in (("glf", "authors"), ("vae", "eval")):
+    for name, protocol in (("glf", "eval"), ("vae", "eval"), ("glf", "authors"), ("vae", "authors")):
+        preset.write_text(yaml.safe_dump({**config, "evaluation": {**config["evaluation"], "sampling": protocol}}))
         torch.manual_seed(0)
         model = build_model(name, ModelSpec(1, 28, latent_dim=4, flow_width=8))
         save_model(tmp_path / "runs" / "synthetic28" / name / "seed0" / "model.pt", model, name,

@@ -82,12 +82,12 @@ def test_evaluation_only_switches_make_no_runs():
     assert {p.run for p in found} == {p.model for p in found} == {"glf", "rae"}
     sampling = [p for p in found if p.switch == "sampling"]
     assert [(p.model, p.value, p.preset, p.fid_key) for p in sampling] == [
-        ("glf", "authors", True, "fid_authors"), ("glf", "eval", False, "fid_eval"),
-        ("rae", "eval", True, "fid_eval"), ("rae", "authors", False, "fid_authors")]  # each method's own first
+        ("glf", "eval", True, "fid_eval"), ("glf", "authors", False, "fid_authors"),
+        ("rae", "eval", True, "fid_eval"), ("rae", "authors", False, "fid_authors")]  # the preset's one sampler first
     assert {metrics_file(config, p, 0) for p in sampling} == {paths.metrics(config, "synthetic28", m, 0)
                                                                for m in ("glf", "rae")}
     clean = next(p for p in found if p.switch == "fid_variant" and not p.preset)
-    assert metrics_file(config, clean, 0).name == "metrics-inception-clean.json" and clean.fid_key == "fid_authors"
+    assert metrics_file(config, clean, 0).name == "metrics-inception-clean.json" and clean.fid_key == "fid_eval"
     assert other_fid_variants(config) == ["clean"]
 
 
@@ -158,16 +158,29 @@ def test_evaluate_command_evaluates_under_the_fid_variant_asked(tmp_path, monkey
     assert paths.reference_stats(seen[0], "synthetic28").name == "synthetic28-test-inception-clean.npz"
 
 
-def test_the_cpu_validation_varies_glfs_three_switches_and_every_models_sampling():
+def test_the_cpu_validation_reads_beta_400_from_figure_3s_model_and_every_models_sampling():
     config = load_config(CONFIGS / "validation-cpu.yaml")
-    assert list(variant_models(config)) == ["glf@flow_init_std=null", "glf@flow_subnets=joint", "glf@beta=10"]
-    glf = resolve_run(config, "glf", "fashion", 0)
-    for name, change in [("glf@flow_init_std=null", {"flow_init_std": None}),
-                         ("glf@flow_subnets=joint", {"flow_subnets": "joint"}), ("glf@beta=10", {"beta": 10})]:
-        run = resolve_run(config, name, "fashion", 0)
-        assert run.spec.params == {**glf.spec.params, **change} and run.train == glf.train
+    assert variant_models(config) == {}  # the beta-400 VAE+flow prior is Figure 3's model, trained once
+    beta = [p for p in points(config) if p.switch == "beta"]
+    assert [(p.value, p.run) for p in beta] == [(1, "vae_flow_prior"), (400, "vae_flow_prior_beta400")]
+    row, large = (resolve_run(config, m, "fashion", 0) for m in ("vae_flow_prior", "vae_flow_prior_beta400"))
+    assert large.spec.params == {**row.spec.params, "beta": 400} and large.train == row.train
     sampled = {p.model for p in points(config) if p.switch == "sampling"}
     assert sampled == set(config["table1"]["models"])
+
+
+def test_a_variant_equal_to_a_preset_model_reads_that_models_runs_on_its_seeds():
+    base = tiny({"model": "glf", "switch": "beta", "values": [10]})
+    base["seeds"] = [0, 1]
+    base["models"]["glf_beta10"] = {"method": "glf", "batch_size": 32, "label": "GLF (beta=10)", "params": {"beta": 10},
+                                    "seeds": [0]}
+    config = validate_config(base)
+    assert variant_models(config) == {}
+    assert [p.run for p in points(config)] == ["glf", "glf_beta10"]
+    assert sensitivity_metrics(config) == [str(paths.metrics(config, "synthetic28", "glf", s)) for s in (0, 1)] + [
+        str(paths.metrics(config, "synthetic28", "glf_beta10", 0))]
+    base["models"]["glf_beta10"]["batch_size"] = 64  # another setting: not the same run, a variant of its own
+    assert list(variant_models(validate_config(base))) == ["glf@beta=10"]
 
 
 def _job_counts(preset: Path, folder: Path) -> dict[str, int]:
@@ -207,8 +220,12 @@ def test_the_paper_preset_plans_its_sensitivity_runs():
     config = load_config(CONFIGS / "paper.yaml")
     counts = _job_counts(CONFIGS / "paper.yaml", REPO)
     seeds, table1 = len(config["seeds"]), len(config["table1"]["models"]) * len(config["table1"]["datasets"])
-    assert len(variant_runs(config)) == 4 * 4  # 2 activations, 1 reduction, 1 input range on every dataset
-    assert counts["train"] == (len(paths.planned_runs(config)) + len(variant_runs(config))) * seeds
+    # on every dataset: 2 activations, 1 reduction, 1 input range; beta 400 of VAE, VAE+flow prior (Figure
+    # 3's model, planned on CIFAR-10 already) and VAE+flow posterior; GLF's sigmoid output and N(1, 0.02) init
+    assert len(variant_runs(config)) == 9 * 4
+    trained = set(paths.planned_runs(config)) | set(variant_runs(config))
+    assert len(trained) == len(paths.planned_runs(config)) + 9 * 4 - 1
+    assert counts["train"] == len(trained) * seeds
     assert counts["evaluate_clean"] == table1 * seeds and counts["reference_stats_clean"] == 4
 
 
@@ -218,22 +235,21 @@ def test_the_sensitivity_table_sets_each_change_beside_the_claim_gap(tmp_path):
     config = validate_config({**tiny({"switch": "sampling", "values": ["authors", "eval"]},
                                      {"model": "glf", "switch": "beta", "values": [10]}),
                               "runs_dir": str(tmp_path / "runs"), "results_dir": str(tmp_path / "results")})
-    written = {("glf", 20.0, 35.0), ("rae", 26.0, 30.0), ("glf@beta=10", 22.0, 40.0)}
+    written = {("glf", 14.0, 25.0), ("rae", 26.0, 30.0), ("glf@beta=10", 22.0, 27.0)}
     for model, authors, evaluated in written:
         path = paths.metrics(config, "synthetic28", model, 0)
         path.parent.mkdir(parents=True)
-        own = authors if model.startswith("glf") else evaluated  # GLF samples as its authors, RAE in eval mode
-        path.write_text(json.dumps({"status": "completed", "fid": own, "fid_authors": authors, "fid_eval": evaluated}))
+        path.write_text(json.dumps({"status": "completed", "fid": evaluated, "fid_authors": authors, "fid_eval": evaluated}))
     out = tmp_path / "results"
     sensitivity(results.load(config), out)
     table = pd.read_csv(out / "sensitivity.csv")
     assert table.fid_mean.dtype == float and table.change.dtype == float and table.claim_gap.dtype == float
     rows = {(r.model, r.switch, r.value): r for r in table.itertuples()}
-    glf_eval = rows[("glf", "sampling", "eval")]
-    assert (glf_eval.fid_mean, glf_eval.change, glf_eval.claim_gap) == (35.0, 15.0, 10.0)  # lead over RAE: 30 - 20
-    assert glf_eval.exceeds_gap and "GLF's lead over rae" in glf_eval.claim
+    glf_authors = rows[("glf", "sampling", "authors")]
+    assert (glf_authors.fid_mean, glf_authors.change, glf_authors.claim_gap) == (14.0, -11.0, 5.0)  # lead: 30 - 25
+    assert glf_authors.exceeds_gap and "GLF's lead over rae" in glf_authors.claim
     rae_authors = rows[("rae", "sampling", "authors")]
-    assert (rae_authors.change, rae_authors.claim_gap, rae_authors.exceeds_gap) == (-4.0, 10.0, False)
+    assert (rae_authors.change, rae_authors.claim_gap, rae_authors.exceeds_gap) == (-4.0, 5.0, False)
     beta = rows[("glf", "beta", "10")]
     assert (beta.run, beta.change, beta.exceeds_gap) == ("glf@beta=10", 2.0, False)
     assert rows[("glf", "beta", "1")].preset_value and pd.isna(rows[("glf", "beta", "1")].exceeds_gap)
