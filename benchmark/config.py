@@ -249,7 +249,7 @@ def model_param(config: dict, model: str, name: str) -> Any:
 
 def model_seeds(config: dict, model: str) -> list[int]:
     """The seeds the preset's model (or variant run) runs: its own ``seeds``, else the preset's."""
-    return model_settings(config, model)["seeds"] or config["seeds"]
+    return model_settings(config, model).get("seeds") or config["seeds"]
 
 
 def sampling_protocol(config: dict, model: str) -> str:

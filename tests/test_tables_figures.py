@@ -216,15 +216,17 @@ def test_table1_long_holds_the_fid_of_both_sampling_protocols(config, tmp_path):
     for seed, (authors, evaluated) in enumerate([(20.0, 30.0), (22.0, 34.0)]):
         path = paths.metrics(config, "fashion", "glf", seed)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({"status": "completed", "sampling": "authors", "fid": authors,
+        path.write_text(json.dumps({"status": "completed", "sampling": "eval", "fid": evaluated,
                                     "fid_authors": authors, "fid_eval": evaluated}))
     tables.table1(results.load(config), tmp_path / "results")
     long = pd.read_csv(tmp_path / "results" / "table1_long.csv").set_index(["model", "dataset"])
     row = long.loc[("glf", "fashion")]
-    assert (row.fid_mean, row.fid_authors_mean, row.fid_eval_mean) == (21.0, 21.0, 32.0)
+    assert (row.fid_mean, row.fid_authors_mean, row.fid_eval_mean) == (32.0, 21.0, 32.0)
     assert row.fid_eval_std == pytest.approx(2 ** 1.5)  # sample std of (30, 34)
+    assert (row.own_sampling, row.fid_own_mean) == ("authors", 21.0)  # GLF drawn as its authors draw it, beside
+    assert long.loc[("reg", "fashion")].own_sampling == "authors"  # regularized GLF: the same sampler
     caption = (tmp_path / "results" / "table1.md").read_text()
-    assert "each row sampled under its method's protocol (authors: GLF (ours), GLF b10 (ours), Reg GLF; README" in caption
+    assert "every row sampled under one protocol (eval: GLF (ours), GLF b10 (ours), Reg GLF" in caption
 
 
 def test_table2_counts_the_rae_penalty_search(tmp_path):
