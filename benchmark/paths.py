@@ -38,6 +38,17 @@ def final_model(config: dict, dataset: str, model: str, seed: int | str) -> Path
     return run_dir(config, dataset, model, seed) / name
 
 
+SELECTION_FILE = "selection.json"
+
+
+def selection(config: dict, dataset: str, model: str, seed: int | str) -> Path:
+    """The penalty search's choice (``selection.json``) that the run of ``seed`` trains with: its
+    own run's under ``z_penalty_search: every_seed``, else the first seed's run's."""
+    settings = model_settings(config, model)
+    searched = seed if settings.get("z_penalty_search") == "every_seed" else config["seeds"][0]
+    return run_dir(config, dataset, model, searched) / SELECTION_FILE
+
+
 def samples(config: dict, dataset: str, model: str, seed: int | str) -> Path:
     return run_dir(config, dataset, model, seed) / "samples.pt"
 

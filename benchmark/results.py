@@ -26,7 +26,7 @@ import pandas as pd
 from benchmark import paths
 from benchmark.config import model_seeds, model_settings
 from benchmark.floors import FLOORS
-from benchmark.runs import SELECTION_FILE
+from benchmark.paths import SELECTION_FILE
 from benchmark.sensitivity import Point, metrics_file, points
 from benchmark.variants import variant_models
 

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from benchmark import paths
+from benchmark.paths import SELECTION_FILE
 from benchmark.config import RunConfig, load_config, model_settings, resolve_run
 from benchmark.data import ImageSet, content_md5, load_dataset
 
@@ -23,21 +24,19 @@ def run_arguments(description: str) -> argparse.ArgumentParser:
     return parser
 
 
-SELECTION_FILE = "selection.json"
-
-
 def load_run(args: argparse.Namespace) -> tuple[dict, RunConfig, Path]:
     """Validate the preset and resolve the run; return (config, run, run_dir).  A model with a
-    ``z_penalty_grid`` gets the value chosen in ``<run_dir>/selection.json``
-    (:mod:`benchmark.commands.select_penalty`), which must exist."""
+    ``z_penalty_grid`` gets the value chosen in its selection file (:func:`benchmark.paths.selection`:
+    its own run's, or the first seed's; :mod:`benchmark.commands.select_penalty`), which must exist."""
     config = load_config(args.config)
     run = resolve_run(config, args.model, args.dataset, args.seed)
     run_dir = args.run_dir or paths.run_dir(config, args.dataset, args.model, args.seed)
     if "z_penalty_grid" in model_settings(config, args.model):
-        selection = Path(run_dir) / SELECTION_FILE
+        selection = Path(run_dir) / SELECTION_FILE if args.run_dir else paths.selection(config, args.dataset, args.model,
+                                                                                         args.seed)
         if not selection.exists():
             raise FileNotFoundError(f"{selection} is missing: model {args.model!r} has a z_penalty_grid; run "
-                                    f"`python -m benchmark.commands.select_penalty` with the same arguments first")
+                                    f"`python -m benchmark.commands.select_penalty` for that run first")
         chosen = json.loads(selection.read_text())["chosen"]
         run = with_params(run, z_penalty=chosen)
     return config, run, run_dir

@@ -320,7 +320,9 @@ def table2(results: Results, out: Path) -> list[Path]:
         stages = f"{run.train.epochs}" + {None: "", "fit": " + GMM fit", "train": f" + {second:g}"}[kind]
         row = {"stage1_epochs": run.train.epochs, "stage2": kind or "none", "stage2_epochs": second,
                "z_penalty_candidates": len(grid)}
-        return row, stages + (f" (+ z_penalty search: {len(grid)} x ({stages}))" if grid else "")
+        once = config["models"][model].get("z_penalty_search") != "every_seed"
+        search = f" (+ z_penalty search: {len(grid)} x ({stages}){', once per dataset' if once else ', every seed'})"
+        return row, stages + (search if grid else "")
 
     shown, data, rules = _per_model_and_dataset(config, epochs)
     caption = (f"Training epochs (stage 1 + stage 2) as preset {config['preset']} sets them; "

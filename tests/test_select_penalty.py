@@ -78,3 +78,26 @@ def test_grid_on_a_method_without_z_penalty_is_refused():
               "evaluation": {"features": "classifier", "num_samples": 10}}
     with pytest.raises(ConfigError, match="models.glf.z_penalty_grid"):
         validate_config(config)
+
+
+def test_the_penalty_is_searched_once_on_the_first_seed_unless_every_seed_is_asked(tmp_path):
+    import yaml
+    base = {"preset": "t", "data_root": ".", "runs_dir": str(tmp_path / "runs"), "seeds": [3, 4],
+            "datasets": {"fashion": {"latent_dim": 4, "flow_width": 8, "epochs": 1}},
+            "models": {"rae": {"method": "rae_gmm", "z_penalty_grid": [0.1, 1.0]}}, "table1": {"models": ["rae"]},
+            "evaluation": {"features": "classifier", "num_samples": 10}}
+    config = validate_config(base)
+    assert config["models"]["rae"]["z_penalty_search"] == "first_seed"  # the paper reports one searched value
+    assert paths.selection(config, "fashion", "rae", 4) == paths.run_dir(config, "fashion", "rae", 3) / "selection.json"
+    paths.selection(config, "fashion", "rae", 3).parent.mkdir(parents=True)
+    paths.selection(config, "fashion", "rae", 3).write_text(json.dumps({"chosen": 1.0}))
+    preset_file = tmp_path / "preset.yaml"
+    preset_file.write_text(yaml.safe_dump(config))
+    args = argparse.Namespace(config=str(preset_file), model="rae", dataset="fashion", seed=4, run_dir=None)
+    assert load_run(args)[1].spec.params["z_penalty"] == 1.0  # seed 4 trains with seed 3's choice
+    base["models"]["rae"]["z_penalty_search"] = "every_seed"
+    every = validate_config(base)
+    assert paths.selection(every, "fashion", "rae", 4) == paths.run_dir(every, "fashion", "rae", 4) / "selection.json"
+    preset_file.write_text(yaml.safe_dump(every))
+    with pytest.raises(FileNotFoundError, match="seed4/selection.json is missing"):
+        load_run(args)

@@ -25,7 +25,8 @@ from benchmark.evaluation import extractor_for
 from benchmark.joblog import announce
 from benchmark.metrics.fid import fid_from_features, real_features_and_statistics
 from benchmark.model_io import load_model
-from benchmark.runs import SELECTION_FILE, held_out_images, run_arguments, with_params
+from benchmark.paths import SELECTION_FILE
+from benchmark.runs import held_out_images, run_arguments, with_params
 from benchmark.sampling import generate
 from benchmark.stages import second_stage_run, train_run
 

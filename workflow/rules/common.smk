@@ -94,7 +94,7 @@ def tracks_fid(model, dataset):
 def train_inputs(wildcards):
     inputs = [data_ready(wildcards)]
     if "z_penalty_grid" in model_settings(config, wildcards.model):
-        inputs.append(f"{RUN}/selection.json".format(**wildcards))
+        inputs.append(str(paths.selection(config, wildcards.dataset, wildcards.model, wildcards.seed)))
     if tracks_fid(wildcards.model, wildcards.dataset):
         inputs += feature_inputs(wildcards.dataset)
     return inputs
