@@ -420,10 +420,13 @@ def paper_gpu_hours(config: dict, train_rows: pd.DataFrame, evaluate_seconds: fl
     return seconds * len(config["seeds"]) / 3600
 
 
-def timing_count(shapes: list[str], variants: tuple[str, ...], layouts: tuple[str, ...]) -> int:
+def timing_count(shapes: list[str], variants: tuple[str, ...], layouts: tuple[str, ...], tasks: tuple[str, ...]
+                 ) -> int:
     """How many timings :func:`measure` takes (each repeated ``repeats`` times): suite and naive per
-    training row, one per variant row, suite and naive per feature, PRD and evaluate row."""
-    return len(shapes) * 2 * (2 + len(variants) * len(layouts)) + 2 * 4
+    training row (two methods per shape), one per variant row, suite and naive per feature (two),
+    PRD and evaluate row; at least 1."""
+    per_task = {"train": len(shapes) * 2 * 2, "features": 4, "prd": 2, "evaluate": 2}
+    return max(1, len(shapes) * 2 * len(variants) * len(layouts) + sum(per_task[t] for t in tasks))
 
 
 def measure(device: torch.device, images: int, batch_size: int, repeats: int, shapes: list[str],

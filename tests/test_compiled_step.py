@@ -25,7 +25,7 @@ from contextlib import contextmanager
 import pytest
 import torch
 
-from benchmark.compiled_step import CheckedStep, compiled_train_step, use_compiled_step
+from benchmark.compiled_step import CheckedStep, compiled_train_step, ran_compiled, use_compiled_step
 from benchmark.config import validate_config
 from benchmark.trainer import Trainer, TrainSettings
 from models import build_model
@@ -78,9 +78,10 @@ def distance(run: torch.nn.Module, reference: torch.nn.Module, initial: dict) ->
 
 
 def distances_after_steps(method: str, device: str, backend: str, variant: str, steps: int,
-                          departure: str | None = None) -> tuple[float, float]:
+                          departure: str | None = None) -> tuple[float, float, bool]:
     """(compiled float32, eager float32) :func:`distance` from a float64 eager run after ``steps``
-    steps of the same batches and seeds; the compiled model carries ``departure`` when given."""
+    steps of the same batches and seeds, and whether the compiled step ran compiled (it falls
+    back to eager when it cannot); the compiled model carries ``departure`` when given."""
     torch.manual_seed(0)
     eager = build_model(method, ModelSpec(1, 28, 4, 8)).to(device)
     layout = torch.channels_last if device == "cuda" else torch.contiguous_format
@@ -102,7 +103,7 @@ def distances_after_steps(method: str, device: str, backend: str, variant: str, 
         torch.manual_seed(i)
         with float32_draws():
             reference.train_step(batch.double(), optimizers["reference"])
-    return distance(compiled, reference, initial), distance(eager, reference, initial)
+    return distance(compiled, reference, initial), distance(eager, reference, initial), ran_compiled(step)
 
 
 def within_rounding(compiled: float, eager: float) -> bool:
@@ -113,10 +114,11 @@ def within_rounding(compiled: float, eager: float) -> bool:
 @pytest.mark.slow
 @pytest.mark.parametrize("variant", ["losses", "whole"])
 def test_cpu_compiled_steps_stay_within_rounding_and_planted_departures_do_not(variant):
-    compiled, eager = distances_after_steps("glf", "cpu", "aot_eager", variant, 10)
-    assert 0 < eager and within_rounding(compiled, eager), (compiled, eager)
+    compiled, eager, ran = distances_after_steps("glf", "cpu", "aot_eager", variant, 10)
+    assert ran and 0 < eager and within_rounding(compiled, eager), (compiled, eager)
     for departure in ("sign", "skip"):
-        departed, eager = distances_after_steps("glf", "cpu", "aot_eager", variant, 10, departure)
+        departed, eager, ran = distances_after_steps("glf", "cpu", "aot_eager", variant, 10, departure)
+        assert ran
         assert not within_rounding(departed, eager), (departure, departed, eager)
 
 
@@ -125,10 +127,13 @@ def test_cpu_compiled_steps_stay_within_rounding_and_planted_departures_do_not(v
 @pytest.mark.parametrize("variant", ["losses", "whole"])
 @pytest.mark.parametrize("method", ["glf", "vae"])
 def test_cuda_compiled_steps_stay_within_rounding_of_float64(method, variant, capsys):
-    compiled, eager = distances_after_steps(method, "cuda", "inductor", variant, 50)
+    compiled, eager, ran = distances_after_steps(method, "cuda", "inductor", variant, 50)
     with capsys.disabled():
-        print(f"\n{method} {variant}: compiled {compiled:.3g}, eager float32 {eager:.3g} from float64 after 50 steps")
-    assert within_rounding(compiled, eager), (compiled, eager)
+        print(f"\n{method} {variant}: compiled {compiled:.3g}, eager float32 {eager:.3g} from float64 after 50 "
+              f"steps (ran compiled: {ran})")
+    if not ran and method == "vae":  # the inductor stride error: the job log names it
+        pytest.xfail(f"VAE's {variant} step fell back to eager on torch {torch.__version__}")
+    assert ran and within_rounding(compiled, eager), (compiled, eager)
 
 
 @pytest.mark.slow
@@ -136,7 +141,7 @@ def test_cuda_compiled_steps_stay_within_rounding_of_float64(method, variant, ca
 @pytest.mark.parametrize("departure", ["sign", "skip"])
 @pytest.mark.parametrize("method", ["glf", "vae"])
 def test_cuda_planted_departures_fail_the_check(method, departure, capsys):
-    departed, eager = distances_after_steps(method, "cuda", "inductor", "losses", 50, departure)
+    departed, eager, _ = distances_after_steps(method, "cuda", "inductor", "losses", 50, departure)
     with capsys.disabled():
         print(f"\n{method} planted {departure}: compiled {departed:.3g}, eager float32 {eager:.3g}")
     assert not within_rounding(departed, eager), (departed, eager)

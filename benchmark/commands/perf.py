@@ -48,8 +48,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="compiled training step for the suite (auto: on CUDA only)")
     parser.add_argument("--budget-seconds", type=float, default=60.0,
                         help="seconds for all measurements together (0: --repeats/--min-* as given)")
-    parser.add_argument("--variants", nargs="*", default=list(STEP_VARIANTS), choices=list(STEP_VARIANTS),
-                        help="training step variants timed side by side (none: no train_variant rows)")
+    parser.add_argument("--variants", nargs="*", default=[], choices=list(STEP_VARIANTS),
+                        help="training step variants timed side by side as train_variant rows (default none)")
     parser.add_argument("--layouts", nargs="+", default=["channels_last"], choices=["channels_last", "contiguous"],
                         help="memory layouts of the models in the variant timings (CUDA)")
     parser.add_argument("--tasks", nargs="*", default=["train", "features", "prd", "evaluate"],
@@ -67,7 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     device = pick_device(args.device)
     timing = {"repeats": args.repeats, "min_seconds": args.min_seconds, "min_steps": args.min_steps}
     if args.budget_seconds > 0:
-        timing = budget_settings(args.budget_seconds, timing_count(args.shapes, tuple(args.variants), tuple(args.layouts)))
+        timing = budget_settings(args.budget_seconds, timing_count(args.shapes, tuple(args.variants), tuple(args.layouts),
+                                                               tuple(args.tasks)))
         timing["min_steps"] = min(timing["min_steps"], args.min_steps)
     table = measure(device, args.images, args.batch_size, timing["repeats"], args.shapes, args.classifier_images,
                     args.inception_images, args.prd_features, args.evaluate_samples, timing["min_steps"],
