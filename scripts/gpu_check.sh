@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# The GPU check in one device call (about 8 minutes): every phase under its own `timeout`, so that a
+# The GPU check in device calls of at most 8 minutes: every phase under its own `timeout`, so that a
 # hang costs that phase only; everything it writes goes under $OUT (one log per phase, the results
 # folder as one tar file).
 #
-#   OUT=/tmp/out scripts/gpu_check.sh                 # on the GPU machine, from the repository root
-#   TINY=1 OUT=/tmp/out scripts/gpu_check.sh          # the same phases on CPU at tiny sizes
+#   OUT=/tmp/out scripts/gpu_check.sh                          # call 1: bundle tests determinism perf
+#   OUT=/tmp/out PHASES="bundle validation" scripts/gpu_check.sh   # call 2: the validation-gpu preset
+#   TINY=1 OUT=/tmp/out PHASES="tests determinism perf validation" scripts/gpu_check.sh   # CPU, tiny
 #
 # Carry: .gpu_bundle (made by ../shared/tools/gpu_bundle.sh: snakemake, jsonschema, pytorch-fid,
 # clean-fid for a machine without internet) and .gpu_data (the four Fashion-MNIST .gz files in
@@ -22,10 +23,10 @@
 set -uo pipefail
 OUT=${OUT:?set OUT to the folder the results go to}
 PYTHON=${PYTHON:-python3}
-PHASES=${PHASES:-bundle tests determinism perf validation}
+PHASES=${PHASES:-bundle tests determinism perf}
 TINY=${TINY:-0}
-T_BUNDLE=${T_BUNDLE:-40} T_TESTS=${T_TESTS:-90} T_DETERMINISM=${T_DETERMINISM:-60} T_PERF=${T_PERF:-120}
-T_VALIDATION=${T_VALIDATION:-170}
+T_BUNDLE=${T_BUNDLE:-30} T_TESTS=${T_TESTS:-170} T_DETERMINISM=${T_DETERMINISM:-100} T_PERF=${T_PERF:-150}
+T_VALIDATION=${T_VALIDATION:-420}
 PRESET=workflow/config/validation-gpu.yaml
 RESULTS=results  # tiny mode keeps its files out of the repository's results
 [ "$TINY" = 1 ] && RESULTS=$OUT/results
