@@ -132,7 +132,37 @@ def _loss_difference(compiled: dict[str, torch.Tensor], eager: dict[str, torch.T
     return None
 
 
-def compiled_train_step(module: Trainable, device: torch.device, backend: str = "inductor") -> StepFn:
+VARIANTS = ("losses", "whole")  # what torch.compile takes: the losses (forward + backward) or the whole step
+
+
+def step_variant(setting: str | bool, device: torch.device) -> str | None:
+    """The compiled-step variant the preset's ``compile_step`` asks for on ``device``: ``None``
+    (eager), ``losses`` (``auto`` on CUDA, ``true``) or ``whole`` (``whole``: forward, backward and
+    the optimiser step in the compiled graphs, on every device)."""
+    if setting == "whole":
+        return "whole"
+    return "losses" if use_compiled_step(setting, device) else None
+
+
+def _capturable(optimizers: list, device: torch.device) -> None:
+    """Switch every Adam group to the traceable multi-tensor update (``foreach``; ``capturable``
+    on CUDA, where the update runs inside CUDA graphs and its step counts live on the GPU); the
+    update is the same Adam.  Groups (re)loaded from a checkpoint are switched again."""
+    capture = device.type == "cuda"
+    for opt in optimizers:
+        for group in opt.param_groups:
+            if group.get("fused") or not group.get("foreach") or group.get("capturable") != capture:
+                group.update(fused=None, foreach=True, capturable=capture)
+                for param in group["params"]:
+                    state = opt.state.get(param, {})
+                    if "step" in state:
+                        step = state["step"]
+                        state["step"] = (step.to(param.device, torch.float32) if capture
+                                         else step.detach().to("cpu", torch.float32))
+
+
+def compiled_train_step(module: Trainable, device: torch.device, backend: str = "inductor",
+                        variant: str = "losses") -> StepFn:
     """The step of :meth:`Trainable.train_step` with ``module.losses`` and its backward compiled
     for ``device``, as a :class:`CheckedStep`; returns a function with that signature ``(batch
     (B, ...), optimizers, index (B,) | None) -> {name: scalar tensor}``.
@@ -144,11 +174,19 @@ def compiled_train_step(module: Trainable, device: torch.device, backend: str = 
     Inductor draws random numbers as eager does (``fallback_random``), so the compiled step takes
     eager's steps.  ``backend`` is torch.compile's (``aot_eager`` traces the same graphs without
     code generation: the fast check on CPU; tests pass a failing one).  Methods with their own
-    ``train_step`` (several networks or optimisers per step) keep their eager step."""
+    ``train_step`` (several networks or optimisers per step) keep their eager step.
+
+    ``variant`` ``whole`` compiles the optimiser step too: the Adam groups switch to the
+    multi-tensor, capturable update (:func:`_capturable`), which inductor fuses into a few kernels
+    replayed in the CUDA graphs with the rest, instead of one fused kernel launch per group."""
+    if variant not in VARIANTS:
+        raise ValueError(f"compiled-step variant {variant!r} is not one of {VARIANTS}")
     if type(module).train_step is not Trainable.train_step:
         return module.train_step
     graphs = device.type == "cuda" and backend == "inductor"
     options = {"fallback_random": True, "triton.cudagraphs": graphs} if backend == "inductor" else None
+    if variant == "whole":
+        return _whole_step(module, device, backend, options, graphs)
     try:
         losses = torch.compile(module.losses, backend=backend, options=options)
     except Exception as err:  # noqa: BLE001 (an unknown backend, a broken install: train eagerly)
@@ -164,5 +202,33 @@ def compiled_train_step(module: Trainable, device: torch.device, backend: str = 
         for opt in optimizers:
             opt.step()
         return {name: value.detach().clone() for name, value in logged.items()}
+
+    return CheckedStep(module, step)
+
+
+def _whole_step(module: Trainable, device: torch.device, backend: str, options: dict | None, graphs: bool
+                ) -> CheckedStep:
+    """The ``whole`` variant of :func:`compiled_train_step`: zeroing, forward, backward and the
+    optimiser step of ``module.train_step`` under one ``torch.compile`` (Dynamo splits it at the
+    backward), as a :class:`CheckedStep`."""
+    def eager_step(batch: torch.Tensor, optimizers: list) -> dict[str, torch.Tensor]:
+        for opt in optimizers:
+            opt.zero_grad(set_to_none=True)
+        logged = module.losses(batch)
+        logged["loss"].backward()
+        for opt in optimizers:
+            opt.step()
+        return logged
+
+    try:
+        compiled = torch.compile(eager_step, backend=backend, options=options)
+    except Exception as err:  # noqa: BLE001 (an unknown backend, a broken install: train eagerly)
+        return CheckedStep(module, None, compile_error=err)
+
+    def step(batch: torch.Tensor, optimizers: list, index: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        _capturable(optimizers, device)
+        if graphs:
+            torch.compiler.cudagraph_mark_step_begin()
+        return {name: value.detach().clone() for name, value in compiled(batch, optimizers).items()}
 
     return CheckedStep(module, step)

@@ -1,5 +1,7 @@
-"""Choosing the torch device and the per-device speed settings."""
+"""Choosing the torch device, the per-device speed settings and the repeatable (deterministic) mode."""
 from __future__ import annotations
+
+import os
 
 import torch
 
@@ -16,9 +18,29 @@ def pick_device(preference: str | torch.device = "auto") -> torch.device:
     return device
 
 
-def tune_for_speed(device: torch.device) -> None:
-    """On CUDA, let cuDNN pick the fastest convolution algorithms for the fixed batch shapes."""
-    if device.type == "cuda":
+CUBLAS_WORKSPACE = ":4096:8"  # the cuBLAS workspace setting that makes its GEMMs repeatable
+
+
+def make_deterministic() -> None:
+    """Make this process's runs repeatable on a GPU: deterministic algorithms everywhere (an op
+    without one raises), cuDNN deterministic without benchmarking, and cuBLAS's fixed workspace
+    (``CUBLAS_WORKSPACE_CONFIG``, read when CUDA initialises: call this before any CUDA work)."""
+    if torch.cuda.is_initialized() and os.environ.get("CUBLAS_WORKSPACE_CONFIG") != CUBLAS_WORKSPACE:
+        raise RuntimeError("deterministic: CUDA was initialised before CUBLAS_WORKSPACE_CONFIG was set; "
+                           "call make_deterministic before any CUDA work")
+    os.environ["CUBLAS_WORKSPACE_CONFIG"] = CUBLAS_WORKSPACE
+    torch.use_deterministic_algorithms(True)
+    torch.backends.cudnn.deterministic = True
+    torch.backends.cudnn.benchmark = False
+
+
+def tune_for_speed(device: torch.device, deterministic: bool = False) -> None:
+    """The preset's speed settings for ``device``: with ``deterministic`` the repeatable mode of
+    :func:`make_deterministic`; else, on CUDA, cuDNN picks the fastest convolution algorithms for
+    the fixed batch shapes."""
+    if deterministic:
+        make_deterministic()
+    elif device.type == "cuda":
         torch.backends.cudnn.benchmark = True
 
 

@@ -30,12 +30,13 @@ def real_images(config: dict, dataset: str) -> torch.Tensor:
     return first_n(test, config["evaluation"]["num_samples"], f"{dataset} test split")
 
 
-def reference_statistics(config: dict, dataset: str, extractor: FeatureExtractor
+def reference_statistics(config: dict, dataset: str, extractor: FeatureExtractor, real: torch.Tensor | None = None
                          ) -> tuple[torch.Tensor, np.ndarray, np.ndarray]:
-    """Features ``(N, d)``, mean ``(d,)`` and covariance ``(d, d)`` of the real test images
-    (computed once, then read from the content-keyed cache)."""
-    return real_features_and_statistics(real_images(config, dataset), extractor, config["cache_dir"],
-                                        config["evaluation"]["batch_size"])
+    """Features ``(N, d)``, mean ``(d,)`` and covariance ``(d, d)`` of the real test images (``real``
+    when the caller holds them already, else loaded; computed once, then read from the
+    content-keyed cache)."""
+    real = real_images(config, dataset) if real is None else real
+    return real_features_and_statistics(real, extractor, config["cache_dir"], config["evaluation"]["batch_size"])
 
 
 def fid_tracker(config: dict, model_name: str, dataset: str, seed: int, progress: bool = True):

@@ -45,7 +45,7 @@ from torch.utils.data import DataLoader, Dataset
 from torchvision.transforms import functional as TF
 
 from benchmark import paths
-from benchmark.compiled_step import compiled_train_step, ran_compiled, use_compiled_step
+from benchmark.compiled_step import VARIANTS, compiled_train_step, ran_compiled, use_compiled_step
 from benchmark.config import resolve_run
 from benchmark.data import dataset_info, make_synthetic
 from benchmark.device import image_batch_transform, tune_for_speed
@@ -184,6 +184,83 @@ def training_rows(methods: list[str], images_per_shape: int, batch_size: int, de
             rows.append(_row("train", method, shape, fast, naive, "images/s", images_per_shape,
                              epoch_seconds=SHAPE_EPOCH_SIZES[shape] / fast, compiled=ran_compiled(step)))
     return rows
+
+
+STEP_VARIANTS = ("eager", *VARIANTS)  # what variant_rows times side by side
+
+
+def variant_step(model, variant: str, device: torch.device, backend: str = "inductor"):
+    """The training step of ``variant`` (``eager`` or a :data:`benchmark.compiled_step.VARIANTS`
+    entry) for ``model`` on ``device``; ``None`` for eager (the trainer's own step)."""
+    return None if variant == "eager" else compiled_train_step(model, device, backend, variant)
+
+
+def variant_rows(methods: list[str], images_per_shape: int, batch_size: int, device: torch.device,
+                 shapes: dict, variants: tuple[str, ...] = STEP_VARIANTS, min_steps: int = 50,
+                 min_seconds: float = 2.0, layouts: tuple[str, ...] = ("channels_last",),
+                 backend: str = "inductor") -> list[dict]:
+    """One row per (method, shape, step variant, memory layout): the suite trainer's images/s with
+    that step, the seconds of its first (compiling) epoch and whether it ran compiled (a variant
+    that fell back to eager says ``False``).  ``layouts``: ``channels_last`` (the suite's CUDA
+    layout) and/or ``contiguous``; on CPU the layout is always contiguous."""
+    rows = []
+    steps_per_epoch = images_per_shape // batch_size
+    for shape, (dataset, latent, width) in shapes.items():
+        info = dataset_info(dataset)
+        images = make_synthetic(info, "train", images_per_shape).images
+        for method in methods:
+            for variant in variants:
+                for layout in layouts:
+                    torch.manual_seed(0)
+                    model = build_model(method, ModelSpec(info.channels, info.image_size, latent, width)).to(device)
+                    if device.type == "cuda" and layout == "channels_last":
+                        model = model.to(memory_format=torch.channels_last)
+                    step = variant_step(model, variant, device, backend)
+                    compile_seconds = suite_epoch_seconds(model, images[: 2 * batch_size], batch_size, device, step)
+                    rate = rate_over(lambda: suite_epoch_seconds(model, images, batch_size, device, step),
+                                     steps_per_epoch, batch_size, min_steps, min_seconds)
+                    rows.append({"task": "train_variant", "method": method, "shape": shape, "variant": variant,
+                                 "layout": layout, "suite": rate, "unit": "images/s", "size": images_per_shape,
+                                 "epoch_seconds": SHAPE_EPOCH_SIZES[shape] / rate,
+                                 "first_epoch_seconds": compile_seconds, "compiled": ran_compiled(step)})
+                    print(f"variant {method:>6} {shape} {variant:>7} {layout:>13}: {rate:10.1f} images/s "
+                          f"(compiled: {ran_compiled(step)}, first epoch {compile_seconds:.1f} s)", flush=True)
+    return rows
+
+
+def profile_summary(method: str, variant: str, device: torch.device, batch_size: int, steps: int = 20,
+                    top: int = 25, backend: str = "inductor") -> str:
+    """torch.profiler's table of the ``top`` ops by CUDA time (CPU time on CPU) over ``steps``
+    training steps of ``method`` (28x28x1, batch ``batch_size``) with step ``variant``, after a
+    warm-up epoch; with a header line naming what was profiled and the wall seconds per step."""
+    info = dataset_info("synthetic28")
+    dataset, latent, width = SHAPES["28x28x1"]
+    images = make_synthetic(info, "train", batch_size * steps).images
+    torch.manual_seed(0)
+    model = build_model(method, ModelSpec(info.channels, info.image_size, latent, width)).to(device)
+    if device.type == "cuda":
+        model = model.to(memory_format=torch.channels_last)
+    step = variant_step(model, variant, device, backend)
+    suite_epoch_seconds(model, images[: 2 * batch_size], batch_size, device, step)
+    activities = [torch.profiler.ProfilerActivity.CPU]
+    if device.type == "cuda":
+        activities.append(torch.profiler.ProfilerActivity.CUDA)
+    with torch.profiler.profile(activities=activities) as profiler:
+        seconds = suite_epoch_seconds(model, images, batch_size, device, step)
+    sort = "cuda_time_total" if device.type == "cuda" else "cpu_time_total"
+    header = (f"{method} step {variant} (compiled: {ran_compiled(step)}), batch {batch_size}, {steps} steps on "
+              f"{device}: {1000 * seconds / steps:.3f} ms per step, {batch_size * steps / seconds:.0f} images/s "
+              f"(under the profiler); top {top} ops by {sort}")
+    return header + "\n" + profiler.key_averages().table(sort_by=sort, row_limit=top) + "\n"
+
+
+def budget_settings(budget_seconds: float, timings: int) -> dict:
+    """Per-timing settings that fit ``timings`` timings in ``budget_seconds`` of measurement:
+    one repetition each (three when every timing still gets 10 s), ``min_seconds`` the budget's
+    share and ``min_steps`` at most 20 (compiling, first epochs and the naive loops' single
+    epochs come on top)."""
+    repeats = 3 if budget_seconds / (3 * timings) >= 10 else 1
+    return {"repeats": repeats, "min_seconds": budget_seconds / (repeats * timings), "min_steps": 20}
 
 
 def random_classifier(images: torch.Tensor, folder: Path, device: torch.device) -> FeatureExtractor:
@@ -343,25 +420,47 @@ def paper_gpu_hours(config: dict, train_rows: pd.DataFrame, evaluate_seconds: fl
     return seconds * len(config["seeds"]) / 3600
 
 
+def timing_count(shapes: list[str], variants: tuple[str, ...], layouts: tuple[str, ...], tasks: tuple[str, ...]
+                 ) -> int:
+    """How many timings :func:`measure` takes (each repeated ``repeats`` times): suite and naive per
+    training row (two methods per shape), one per variant row, suite and naive per feature (two),
+    PRD and evaluate row; at least 1."""
+    per_task = {"train": len(shapes) * 2 * 2, "features": 4, "prd": 2, "evaluate": 2}
+    return max(1, len(shapes) * 2 * len(variants) * len(layouts) + sum(per_task[t] for t in tasks))
+
+
 def measure(device: torch.device, images: int, batch_size: int, repeats: int, shapes: list[str],
             classifier_images: int, inception_images: int, prd_features: int, evaluate_samples: int,
-            min_steps: int, min_seconds: float, compile_step: str | bool, paper_config: dict) -> pd.DataFrame:
+            min_steps: int, min_seconds: float, compile_step: str | bool, paper_config: dict,
+            variants: tuple[str, ...] = (), layouts: tuple[str, ...] = ("channels_last",),
+            tasks: tuple[str, ...] = ("train", "features", "prd", "evaluate"), backend: str = "inductor"
+            ) -> pd.DataFrame:
     """Every timing of the harness on ``device`` as one table (a row per task, method and shape;
     columns as in ``results/perf.csv``), with the paper preset's GPU-hours estimate when all three
-    image shapes were timed."""
+    image shapes were timed.  ``variants`` adds a ``train_variant`` row per step variant and
+    layout (:func:`variant_rows`, compiled with torch.compile's ``backend``); ``tasks`` picks the
+    other timings."""
     tune_for_speed(device)
     methods = [m for m in ("glf", "vae") if m in MODELS]
-    rows = training_rows(methods, images, batch_size, device, repeats, {shape: SHAPES[shape] for shape in shapes},
-                         min_steps, min_seconds, compile_step)
-    rows += feature_rows(classifier_images, inception_images, batch_size, device, repeats, min_steps, min_seconds)
-    rows += prd_rows(prd_features, repeats=repeats, min_seconds=min_seconds)
-    rows += evaluate_rows(evaluate_samples, device, repeats, min_seconds=min_seconds)
+    shape_table = {shape: SHAPES[shape] for shape in shapes}
+    rows = training_rows(methods, images, batch_size, device, repeats, shape_table,
+                         min_steps, min_seconds, compile_step) if "train" in tasks else []
+    if variants:
+        rows += variant_rows(methods, images, batch_size, device, shape_table, variants, min_steps, min_seconds,
+                             layouts, backend)
+    if "features" in tasks:
+        rows += feature_rows(classifier_images, inception_images, batch_size, device, repeats, min_steps,
+                             min_seconds)
+    if "prd" in tasks:
+        rows += prd_rows(prd_features, repeats=repeats, min_seconds=min_seconds)
+    if "evaluate" in tasks:
+        rows += evaluate_rows(evaluate_samples, device, repeats, min_seconds=min_seconds)
     table = pd.DataFrame(rows)
     table["batch_size"] = batch_size
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"cpu ({torch.get_num_threads()} threads)"
     table.insert(0, "device", name)
     train = table[table.task == "train"]
-    if set(PAPER_SHAPES.values()) <= set(train["shape"]):
+    if set(PAPER_SHAPES.values()) <= set(train["shape"]) and "evaluate" in tasks:
         evaluation = table[table.task == "evaluate"].iloc[0]
         hours = paper_gpu_hours(paper_config, train, evaluation["suite"], evaluation["size"])
         table["paper_preset_gpu_hours_estimate"] = round(hours, 1)

@@ -119,13 +119,16 @@ def provenance(config: dict, datasets: list[str] | None = None) -> dict:
         "device": device_name(config["device"]),
         "preset": {"name": config["preset"], "sha256": preset_hash(config)},
         "features": config["evaluation"]["features"],
+        "deterministic": config["deterministic"],
         "data": {d: data_checksums(config, d) for d in datasets},
         "feature_weights_sha256": {d: feature_weights_sha256(config, d) for d in datasets},
     }
 
 
 def provenance_note(config: dict) -> str:
-    """``commit <12 hex>[ (dirty)], preset sha256 <12 hex>``: the provenance line of a caption."""
+    """``commit <12 hex>[ (dirty)], preset sha256 <12 hex>[, deterministic GPU algorithms]``: the
+    provenance line of a caption."""
     state = git_state()
     dirty = " (dirty)" if state["dirty"] else ""
-    return f"commit {state['commit'][:12]}{dirty}, preset sha256 {preset_hash(config)[:12]}"
+    mode = ", deterministic GPU algorithms" if config["deterministic"] else ""
+    return f"commit {state['commit'][:12]}{dirty}, preset sha256 {preset_hash(config)[:12]}{mode}"

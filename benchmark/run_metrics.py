@@ -76,10 +76,11 @@ def evaluate_file(config: dict, dataset: str, model: str, samples_path: Path, ou
         batch_size = evaluation["batch_size"]
         samples = {p: first_n(images, evaluation["num_samples"], f"samples file {samples_path} ({p})")
                    for p, images in payload["images_by_sampling"].items()}
-        numbers, prd = evaluate_samples(samples[chosen], real_images(config, dataset), extractor, config["cache_dir"],
+        real = real_images(config, dataset)  # loaded once: for the metrics and the other protocols' FIDs
+        numbers, prd = evaluate_samples(samples[chosen], real, extractor, config["cache_dir"],
                                         batch_size, prd_runs=evaluation["prd_runs"])
         metrics.update(numbers)
-        _, mu, sigma = reference_statistics(config, dataset, extractor)
+        _, mu, sigma = reference_statistics(config, dataset, extractor, real)
         for protocol, images in samples.items():
             metrics[f"fid_{protocol}"] = (numbers["fid"] if protocol == chosen else
                                           fid_from_features(extractor.features(images, batch_size), mu, sigma))

@@ -9,7 +9,7 @@ import json
 import torch
 
 from benchmark.atomic import atomic_write_text
-from benchmark.compiled_step import compiled_train_step, use_compiled_step
+from benchmark.compiled_step import compiled_train_step, step_variant
 from benchmark.config import ConfigError
 from benchmark.data import md5_file
 from benchmark.device import image_batch_transform, pick_device, tune_for_speed
@@ -31,13 +31,14 @@ def train_run(config: dict, run, run_dir, progress: bool = True, epoch_callbacks
 def _train_locked(config: dict, run, run_dir, progress: bool, epoch_callbacks):
     torch.manual_seed(run.seed)
     device = pick_device(config["device"])
-    tune_for_speed(device)
+    tune_for_speed(device, config["deterministic"])
     images = load_training_images(config, run).images
     run = with_num_train(run, images.shape[0])
     model = build_model(run.method, run.spec)
     if device.type == "cuda":
         model = model.to(memory_format=torch.channels_last)
-    step = compiled_train_step(model, device) if use_compiled_step(config["compile_step"], device) else None
+    variant = step_variant(config["compile_step"], device)
+    step = compiled_train_step(model, device, variant=variant) if variant else None
     trainer = Trainer(model, images, run.train, run_dir, stage="train", device=device,
                       batch_transform=image_batch_transform(device), epoch_callbacks=epoch_callbacks,
                       progress=progress, bf16=config["precision"] == "bf16",
@@ -60,7 +61,8 @@ def second_stage_run(config: dict, run, run_dir, progress: bool = True) -> dict:
 
 def _second_stage_locked(config: dict, run, run_dir, progress: bool) -> dict:
     torch.manual_seed(run.seed)
-    device = pick_device(config["device"])
+    device = pick_device(config["device"])  # does not start CUDA: the deterministic mode can follow
+    tune_for_speed(device, config["deterministic"])
     model, meta = load_model(run_dir / "model.pt", device)
     kind = type(model).second_stage
     if kind is None:

@@ -1,30 +1,39 @@
-"""The compiled training step takes the same steps as eager: losses and parameters after 50 steps
-on CUDA (10 on the 2-core CPU, where each eager step of even a tiny batch is slow); and it cannot
-take a run down: a compiler that raises, or a step whose first-batch losses are wrong, falls back
-to eager with one logged line, and the run's weights are those of an eager run.
+"""The compiled training step takes eager's steps up to rounding, and it cannot take a run down.
 
-On CPU the step is compiled with the ``aot_eager`` backend (the same Dynamo/AOTAutograd graphs
-without code generation, seconds instead of a minute); where CUDA is present the real path
-(inductor with CUDA graphs) is compared on the GPU.
+Up to rounding: float32 runs of the same seeds differ from each other on a GPU (kernels sum in
+another order, some nondeterministically, and Adam amplifies the differences), so the check is
+against a float64 eager run of the same steps (same initial weights, batches and random draws):
+after the steps, the compiled float32 run must be no farther from it than an eager float32 run is,
+times :data:`MARGIN`.  Distance: per parameter tensor, the norm of the difference to the float64
+run over the norm of the float64 run's own update (its change from the initial weights); the
+largest over tensors.  A planted departure in the compiled step (a term's sign flipped, a term
+skipped: :func:`planted`) fails the check.  50 steps on CUDA (the suite's path: inductor with CUDA
+graphs, channels-last); 10 on the 2-core CPU with the ``aot_eager`` backend (the same
+Dynamo/AOTAutograd graphs without code generation, seconds instead of a minute).
+
+Cannot take a run down: a compiler that raises, or a step whose first-batch losses are wrong,
+falls back to eager with one logged line; the weights, optimiser states and random state are
+those from before the failed step, and the run's weights are those of an eager run.
 """
 from __future__ import annotations
 
 import copy
 import json
 import re
+from contextlib import contextmanager
 
 import pytest
 import torch
 
-from benchmark.compiled_step import CheckedStep, compiled_train_step, use_compiled_step
+from benchmark.compiled_step import CheckedStep, compiled_train_step, ran_compiled, use_compiled_step
 from benchmark.config import validate_config
 from benchmark.trainer import Trainer, TrainSettings
 from models import build_model
 from models.base import ModelSpec
 
-DEVICES = [pytest.param("cpu", "aot_eager", id="cpu-aot_eager"),
-           pytest.param("cuda", "inductor", id="cuda-graphs",
-                        marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA"))]
+CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+MARGIN = 3.0  # the compiled run may be this many times farther from float64 than eager float32 is
+FLOW_TERM = {"glf": "nll", "vae": "kl"}  # the term a planted departure changes: GLF's flow NLL, VAE's KL
 
 
 def _images(n: int, device: str) -> torch.Tensor:
@@ -32,30 +41,110 @@ def _images(n: int, device: str) -> torch.Tensor:
     return torch.rand(n, 1, 28, 28, generator=generator).to(device)
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("device, backend", DEVICES)
-@pytest.mark.parametrize("method", ["glf", "vae"])
-def test_fifty_compiled_steps_match_eager_steps(method, device, backend):
-    if device == "cpu" and method == "vae":
-        pytest.skip("one method on CPU keeps the test short")
+def planted(model, departure: str, term: str):
+    """``model`` with its losses changed on the instance (what its compiled step traces): the
+    logged ``term`` enters the loss with the wrong sign (``sign``) or not at all (``skip``)."""
+    losses = model.losses
+    weight = {"sign": 2.0, "skip": 1.0}[departure]
+
+    def departed(x):
+        logged = losses(x)
+        return {**logged, "loss": logged["loss"] - weight * logged[term]}
+
+    model.losses = departed
+    return model
+
+
+@contextmanager
+def float32_draws():
+    """``torch.randn_like`` draws float32 numbers (cast to the input's dtype): a float64 run then
+    takes the same random draws as a float32 run of the same seed."""
+    randn_like = torch.randn_like
+    torch.randn_like = lambda t, **kw: randn_like(t, dtype=torch.float32, **kw).to(t.dtype)
+    try:
+        yield
+    finally:
+        torch.randn_like = randn_like
+
+
+def distance(run: torch.nn.Module, reference: torch.nn.Module, initial: dict) -> float:
+    """Largest over parameter tensors of ||run - reference|| / ||reference - initial||."""
+    worst = 0.0
+    for (name, ref), p in zip(reference.named_parameters(), run.parameters()):
+        update = (ref.detach() - initial[name].double()).norm()
+        if update > 0:
+            worst = max(worst, ((p.detach().double() - ref.detach()).norm() / update).item())
+    return worst
+
+
+def distances_after_steps(method: str, device: str, backend: str, variant: str, steps: int,
+                          departure: str | None = None) -> tuple[float, float, bool]:
+    """(compiled float32, eager float32) :func:`distance` from a float64 eager run after ``steps``
+    steps of the same batches and seeds, and whether the compiled step ran compiled (it falls
+    back to eager when it cannot); the compiled model carries ``departure`` when given."""
     torch.manual_seed(0)
     eager = build_model(method, ModelSpec(1, 28, 4, 8)).to(device)
-    compiled = copy.deepcopy(eager)
-    eager_opts, compiled_opts = eager.configure_optimizers(1e-4), compiled.configure_optimizers(1e-4)
-    step = compiled_train_step(compiled, torch.device(device), backend)
-    images = _images(8 * 4, device)
-    eager_losses, compiled_losses = [], []
-    for i in range(50 if device == "cuda" else 10):
-        batch = images[(i % 8) * 4:(i % 8 + 1) * 4]
+    layout = torch.channels_last if device == "cuda" else torch.contiguous_format
+    eager = eager.to(memory_format=layout)
+    initial = {name: p.detach().clone() for name, p in eager.named_parameters()}
+    compiled, reference = copy.deepcopy(eager), copy.deepcopy(eager).double()
+    if departure is not None:
+        planted(compiled, departure, FLOW_TERM[method])
+    optimizers = {name: m.configure_optimizers(1e-4) for name, m in
+                  (("eager", eager), ("compiled", compiled), ("reference", reference))}
+    step = compiled_train_step(compiled, torch.device(device), backend, variant)
+    images = _images(8 * 16, device).contiguous(memory_format=layout)
+    for i in range(steps):
+        batch = images[(i % 8) * 16:(i % 8 + 1) * 16]
         torch.manual_seed(i)
-        eager_losses.append(eager.train_step(batch, eager_opts)["loss"])
+        eager.train_step(batch, optimizers["eager"])
         torch.manual_seed(i)
-        compiled_losses.append(step(batch, compiled_opts)["loss"])
-    eager_losses, compiled_losses = torch.stack(eager_losses), torch.stack(compiled_losses)
-    assert not torch.equal(eager_losses[0], eager_losses[-1])
-    torch.testing.assert_close(compiled_losses, eager_losses, rtol=1e-4, atol=1e-4)
-    for (name, p), q in zip(eager.named_parameters(), compiled.parameters()):
-        torch.testing.assert_close(q, p, rtol=1e-4, atol=1e-5, msg=lambda m: f"{name}: {m}")
+        step(batch, optimizers["compiled"])
+        torch.manual_seed(i)
+        with float32_draws():
+            reference.train_step(batch.double(), optimizers["reference"])
+    return distance(compiled, reference, initial), distance(eager, reference, initial), ran_compiled(step)
+
+
+def within_rounding(compiled: float, eager: float) -> bool:
+    """The criterion: the compiled run is at most :data:`MARGIN` times as far from float64 as eager."""
+    return compiled <= MARGIN * eager
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("variant", ["losses", "whole"])
+def test_cpu_compiled_steps_stay_within_rounding_and_planted_departures_do_not(variant):
+    compiled, eager, ran = distances_after_steps("glf", "cpu", "aot_eager", variant, 10)
+    assert ran and 0 < eager and within_rounding(compiled, eager), (compiled, eager)
+    for departure in ("sign", "skip"):
+        departed, eager, ran = distances_after_steps("glf", "cpu", "aot_eager", variant, 10, departure)
+        assert ran
+        assert not within_rounding(departed, eager), (departure, departed, eager)
+
+
+@pytest.mark.slow
+@CUDA
+@pytest.mark.parametrize("variant", ["losses", "whole"])
+@pytest.mark.parametrize("method", ["glf", "vae"])
+def test_cuda_compiled_steps_stay_within_rounding_of_float64(method, variant, capsys):
+    compiled, eager, ran = distances_after_steps(method, "cuda", "inductor", variant, 50)
+    with capsys.disabled():
+        print(f"\n{method} {variant}: compiled {compiled:.3g}, eager float32 {eager:.3g} from float64 after 50 "
+              f"steps (ran compiled: {ran})")
+    if not ran and method == "vae":  # the inductor stride error: the job log names it
+        pytest.xfail(f"VAE's {variant} step fell back to eager on torch {torch.__version__}")
+    assert ran and within_rounding(compiled, eager), (compiled, eager)
+
+
+@pytest.mark.slow
+@CUDA
+@pytest.mark.parametrize("departure", ["sign", "skip"])
+@pytest.mark.parametrize("method", ["glf"])
+def test_cuda_planted_departures_fail_the_check(method, departure, capsys):
+    departed, eager, _ = distances_after_steps(method, "cuda", "inductor", "losses", 50, departure)
+    with capsys.disabled():
+        print(f"\n{method} planted {departure}: compiled {departed:.3g}, eager float32 {eager:.3g}")
+    assert not within_rounding(departed, eager), (departed, eager)
 
 
 @pytest.mark.slow
@@ -146,3 +235,29 @@ def test_a_compiler_that_raises_falls_back_to_eager(tmp_path, capsys, backend, e
     lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("training step:")]
     assert len(lines) == 1 and lines[0].startswith(expected), lines
     assert _same_weights(eager, fallen) and not _compiled_flag(fallen)
+
+
+def test_a_step_that_raises_after_the_optimiser_stepped_leaves_no_trace(capsys):
+    """The fallback restores the weights, optimiser states and random state from before the
+    failed compiled step: its one update and random draw are the eager step's, bit for bit."""
+    def stepped_then_raised(model):
+        def step(batch, optimizers, index=None):
+            model.train_step(batch, optimizers, index)
+            torch.rand(3)
+            raise RuntimeError("failed after the update")
+        return step
+
+    results = []
+    for make_step in (lambda model: model.train_step, lambda model: CheckedStep(model, stepped_then_raised(model))):
+        torch.manual_seed(0)
+        model = build_model("vae", ModelSpec(1, 28, 4, 8))
+        optimizers = model.configure_optimizers(1e-3)
+        make_step(model)(_images(4, "cpu"), optimizers)
+        results.append((model.state_dict(), optimizers[0].state_dict()["state"], torch.get_rng_state()))
+    (weights, states, rng), (fallen_weights, fallen_states, fallen_rng) = results
+    assert all(torch.equal(weights[k], fallen_weights[k]) for k in weights)
+    assert states.keys() == fallen_states.keys() and all(
+        torch.equal(states[i][k], fallen_states[i][k]) for i in states for k in states[i])
+    assert torch.equal(rng, fallen_rng)
+    assert "training step: eager (the first compiled step raised RuntimeError: failed after the update)" in \
+        capsys.readouterr().out

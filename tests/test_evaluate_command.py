@@ -67,6 +67,17 @@ def test_command_writes_metrics_and_curve(setup):
     assert curve.shape == (1001, 2)
 
 
+def test_an_evaluation_loads_the_real_split_once(setup, monkeypatch):
+    import benchmark.evaluation
+    loads = []
+    real_load = benchmark.evaluation.load_split
+    monkeypatch.setattr(benchmark.evaluation, "load_split",
+                        lambda *args: loads.append(args[1:]) or real_load(*args))
+    root, preset = setup
+    run(root, preset, "good")
+    assert loads == [("synthetic28", "test")]
+
+
 def test_diverged_run_gets_a_status_and_no_numbers(setup):
     metrics = run(*setup, "diverged")
     assert metrics["status"] == "diverged" and "fid" not in metrics and "kid" not in metrics

@@ -136,3 +136,25 @@ def test_paper_gpu_hours_counts_the_penalty_search():
     rows = pd.DataFrame([{"method": "glf", "shape": "28x28x1", "suite": 100.0}])
     one_run = 4 * 60_000 / 100 + 7.0 * 10 / 1000
     assert perf.paper_gpu_hours(config, rows, 7.0, 1000) == pytest.approx((1 + 3) * one_run / 3600)
+
+
+def test_a_budget_is_shared_among_the_timings():
+    count = perf.timing_count(["28x28x1"], ("eager", "losses"), ("channels_last",), ("train", "prd"))
+    assert count == 4 + 4 + 2
+    settings = perf.budget_settings(60.0, count)
+    assert settings["repeats"] == 1 and settings["min_seconds"] * count == pytest.approx(60.0)
+    assert perf.budget_settings(600.0, 5)["repeats"] == 3
+    assert perf.timing_count(["28x28x1"], (), ("channels_last",), ()) == 1
+
+
+def test_variant_rows_time_each_step_variant_and_say_whether_it_ran_compiled():
+    rows = perf.variant_rows(["glf"], 16, 8, torch.device("cpu"), TINY_SHAPE, ("eager", "whole"), min_steps=2,
+                             min_seconds=0.0, backend="aot_eager")
+    assert [(r["variant"], r["compiled"]) for r in rows] == [("eager", False), ("whole", True)]
+    assert all(r["task"] == "train_variant" and r["suite"] > 0 and r["first_epoch_seconds"] > 0 for r in rows)
+
+
+def test_profile_summary_names_the_top_ops():
+    text = perf.profile_summary("glf", "eager", torch.device("cpu"), 8, steps=2, top=5)
+    assert text.startswith("glf step eager (compiled: False), batch 8, 2 steps on cpu")
+    assert "aten::" in text and "cpu_time_total" in text

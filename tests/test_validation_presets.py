@@ -62,3 +62,21 @@ def test_validation_claims_plan_on_cpu(name, target, runs):
     counts = {p[0]: int(p[1]) for p in (line.split() for line in stats.splitlines()) if len(p) == 2 and p[1].isdigit()}
     assert counts["train"] == counts["sample"] == counts["evaluate"] == runs
     assert counts["claims"] == counts["classifier"] == counts["prepare_data"] == 1
+
+
+def test_validation_gpu_keeps_the_paper_settings_at_a_tenth_of_the_epochs():
+    paper, preset = load_config(CONFIGS / "paper.yaml"), load_config(CONFIGS / "validation-gpu.yaml")
+    assert preset["seeds"] == [0, 1, 2] and preset["evaluation"]["sampling"] == "eval"
+    assert preset["resources"]["gpu_slots"] == 8 and preset["data_root"] == ".gpu_data"
+    assert set(preset["table1"]["models"]) == set(paper["table1"]["models"]) - NEEDS_WEIGHTS
+    for model in preset["models"]:
+        assert preset["models"][model].get("z_penalty_grid") == paper["models"][model].get("z_penalty_grid")
+        run, paper_run = (resolve_run(c, model, "fashion", 0) for c in (preset, paper))
+        assert (run.spec.latent_dim, run.spec.flow_width) == (paper_run.spec.latent_dim, paper_run.spec.flow_width)
+        assert preset["models"][model].get("params", {}).get("beta", 1) == 1, model
+        stages = [(run.train, paper_run.train)] + ([(run.second_stage, paper_run.second_stage)]
+                                                   if run.second_stage else [])
+        for ours, theirs in stages:
+            assert (ours.batch_size, ours.lr, ours.lr_factors) == (theirs.batch_size, theirs.lr, theirs.lr_factors)
+            assert ours.epochs == theirs.epochs // 10, model
+            assert all(abs(m - t / 10) <= 1 for m, t in zip(ours.lr_milestones, theirs.lr_milestones)), model
