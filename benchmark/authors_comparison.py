@@ -24,15 +24,19 @@ from benchmark.config import ConfigError, RunConfig, model_param, resolve_run, v
 from benchmark.metrics.registry import FEATURES
 from benchmark.provenance import device_name, git_state
 from benchmark.device import pick_device
-from benchmark.evaluation import extractor_for, real_images
+from benchmark.evaluation import extractor_for, prepare_classifier, real_images
 from benchmark.metrics.evaluate import evaluate_samples
 from benchmark.model_io import load_model
 from benchmark.runs import load_split, load_training_images
 from benchmark.sampling import generate
 from benchmark.stages import train_run
+from models import MODELS
 from models.flow import AUTHORS_INIT_STD
 
 METRIC_KEYS = tuple(METRICS)
+# The suite's GLF params and the only value the authors' train_glf.py has of each (checked where declared).
+AUTHORS_SETTINGS = {"beta": 1.0, "flow_subnets": "separate", "flow_init_std": AUTHORS_INIT_STD,
+                    "decoder_output": "tanh", "batchnorm_init": "ones"}
 
 
 @dataclass(frozen=True)
@@ -73,11 +77,13 @@ def check_expressible(config: dict, model: str, run: RunConfig) -> int:
     schedule; raise :class:`ConfigError` naming the setting their script cannot take."""
     if run.dataset not in AUTHORS_DATASETS:
         raise ConfigError(f"the authors' train_glf.py is compared on {sorted(AUTHORS_DATASETS)}, not {run.dataset!r}")
-    fixed = {"method": (config["models"][model]["method"], "glf"), "beta": (model_param(config, model, "beta"), 1.0),
-             "flow_subnets": (model_param(config, model, "flow_subnets"), "separate"),
-             "flow_init_std": (model_param(config, model, "flow_init_std"), AUTHORS_INIT_STD)}
-    for name, (value, theirs) in fixed.items():
-        if value != theirs:
+    method = config["models"][model]["method"]
+    if method != "glf":
+        raise ConfigError(f"model {model!r} is a {method!r} model; the authors' train_glf.py trains GLF: pass a glf model")
+    declared = MODELS[method].declared_params
+    for name, theirs in AUTHORS_SETTINGS.items():
+        value = model_param(config, model, name)
+        if name in declared and value != theirs:
             raise ConfigError(f"model {model!r} has {name} {value!r}; the authors' train_glf.py has only "
                               f"{theirs!r}: compare a GLF model with the authors' settings")
     milestones, epochs = run.train.lr_milestones, run.train.epochs
@@ -115,6 +121,8 @@ def compare(comparison: Comparison, report: Callable[[str], None] = print) -> li
     config, dataset, model = comparison.config, comparison.dataset, comparison.model
     device = pick_device(config["device"])
     evaluation = config["evaluation"]
+    if evaluation["features"] == "classifier":
+        report(prepare_classifier(config, dataset))
     extractor = extractor_for(config, dataset, progress=False)
     real = real_images(config, dataset)
     rows = []

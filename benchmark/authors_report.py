@@ -36,9 +36,10 @@ def mean_sd(values: list[float]) -> tuple[float, float]:
 
 def welch(authors: list[float], suite: list[float]) -> tuple[float, float]:
     """Welch's unequal-variance t test of the suite's values against the authors': (t, two-sided
-    p); t > 0 when the suite's mean is higher; nan unless both sides have two finite values."""
+    p); t > 0 when the suite's mean is higher; nan unless both sides have two finite values and
+    some spread."""
     a, b = finite(authors), finite(suite)
-    if len(a) < 2 or len(b) < 2:
+    if len(a) < 2 or len(b) < 2 or statistics.variance(a) + statistics.variance(b) == 0:
         return math.nan, math.nan
     result = stats.ttest_ind(b, a, equal_var=False)
     return float(result.statistic), float(result.pvalue)
