@@ -277,7 +277,7 @@ def test_compare_runs_end_to_end_on_a_standin(tmp_path, monkeypatch):
     authors_log = (tmp_path / "runs" / "compare-authors" / "fashion" / "authors" / "seed0" / "train.log").read_text()
     assert len(parse_epoch_lines(authors_log)) == 2
     assert float(seeds[0]["final_recon"]) == parse_epoch_lines(authors_log)[-1]["recon"]
-    assert seeds[0]["fid"] != seeds[2]["fid"]  # the seed reaches their script
+    assert seeds[0]["final_recon"] != seeds[2]["final_recon"]  # the seed reaches their training
     assert (checkout / "train_glf.py").read_text() == textwrap.dedent(STANDIN["train_glf.py"]).lstrip()
     report = out.with_suffix(".md").read_text()
     assert (tmp_path / "cache" / "classifier" / "fashion.pt").exists()
