@@ -73,9 +73,9 @@ AUTHORS_PATCHES: tuple[Patch, ...] = (
     Patch("train_glf.py", "    args = parser.parse_args()\n",
           '    parser.add_argument("--seed", dest="seed", default=123, type=int)\n    args = parser.parse_args()\n',
           "a --seed argument (the script fixes the seed at 123)"),
-    Patch("train_glf.py", "torch.manual_seed(123)", "torch.manual_seed(args.seed)", "seed from --seed"),
+    Patch("train_glf.py", "torch.manual_seed(123)", "torch.manual_seed(args.seed)", "torch's seed from --seed"),
     Patch("train_glf.py", "torch.cuda.manual_seed(1)", "torch.cuda.manual_seed(args.seed)",
-          "seed from --seed (a fixed CUDA seed would give every run the same flow initialisation on a GPU)"),
+          "the CUDA seed from --seed too (fixed at 1, it would give every run the same flow initialisation on a GPU)"),
     Patch("train_glf.py", "with tqdm(total=len(training_loader.dataset)) as progress_bar:",
           "with tqdm(total=len(training_loader.dataset), disable=True) as progress_bar:",
           "no progress bar in the log"),
@@ -146,7 +146,8 @@ def write_torchvision_layout(folder: Path, splits: dict[str, tuple[torch.Tensor,
 @dataclass(frozen=True)
 class AuthorsRun:
     """One run of their ``train_glf.py``: its command-line ``arguments`` (flag -> value), the
-    ``savedir`` its models go to and the last epoch's index (their file names count from 0)."""
+    ``savedir`` its models go to and the last epoch's index (their file names count from 0);
+    :meth:`model_files` are the flow's and the autoencoder's state dicts of that epoch."""
 
     arguments: dict[str, str]
     savedir: Path

@@ -24,6 +24,7 @@ NUMERIC = tuple(c for c in COLUMNS if c not in ("kind", "side", "seed", "status"
 
 
 def finite(values) -> list[float]:
+    """The finite numbers among ``values`` (``None`` and nan dropped), as floats."""
     return [float(v) for v in values if v is not None and math.isfinite(float(v))]
 
 
