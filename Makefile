@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CORES ?= 2
 
-.PHONY: setup smoke test validate-cpu paper-dryrun clean-results
+.PHONY: setup smoke test validate-cpu paper-dryrun clean-results compare-authors
 
 setup: $(STAMP)
 
@@ -27,6 +27,15 @@ test: $(STAMP)
 # at a time, results in results/validation-cpu/.
 validate-cpu: $(STAMP)
 	OMP_NUM_THREADS=1 $(BIN)/snakemake --cores 2 --configfile workflow/config/validation-cpu.yaml --profile workflow/profiles/local
+
+# The suite's GLF against the authors' released train_glf.py (README, "Checking against the authors'
+# code"): make compare-authors AUTHORS_CODE=<checkout of github.com/nalzok/flow-comparison>
+# [COMPARE_ARGS="--device cuda --seeds 0 1 2"]; FrEIA (the optional extra) is installed when missing.
+COMPARE_PRESET ?= workflow/config/validation-cpu.yaml
+compare-authors: $(STAMP)
+	@test -n "$(AUTHORS_CODE)" || { echo "error: set AUTHORS_CODE=<checkout of github.com/nalzok/flow-comparison>"; exit 2; }
+	$(BIN)/python -c "import FrEIA" 2>/dev/null || $(BIN)/pip install --quiet -e '.[authors]'
+	$(BIN)/python -m benchmark.commands.compare_authors --authors-code $(AUTHORS_CODE) --config $(COMPARE_PRESET) $(COMPARE_ARGS)
 
 paper-dryrun: $(STAMP)
 	$(BIN)/snakemake -n results/table1.csv --configfile workflow/config/paper.yaml

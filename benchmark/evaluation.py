@@ -7,6 +7,7 @@ import torch
 
 from benchmark import paths
 from benchmark.config import sampling_protocol
+from benchmark.metrics.classifier import make_recipe, read_recipe, save_classifier, sha256_file, train_classifier
 from benchmark.metrics.evaluate import first_n
 from benchmark.metrics.features import FeatureExtractor
 from benchmark.metrics.fid import fid_from_features, real_features_and_statistics
@@ -22,6 +23,20 @@ def extractor_for(config: dict, dataset: str, progress: bool | None = None) -> F
     evaluation = config["evaluation"]
     return build_extractor(evaluation["features"], paths.feature_weights(config, dataset), config["device"],
                            evaluation["fid_variant"], config["progress"] if progress is None else progress)
+
+
+def prepare_classifier(config: dict, dataset: str) -> str:
+    """Train the preset's offline classifier of ``dataset`` (``evaluation.classifier_epochs`` on the
+    first ``evaluation.classifier_max_images`` training images) where its weights file does not
+    already hold that recipe; return a line saying which happened, with the file's SHA-256."""
+    evaluation = config["evaluation"]
+    data = load_split(config, dataset, "train").take(evaluation["classifier_max_images"])
+    recipe = make_recipe(dataset, data.images, data.labels, evaluation["classifier_epochs"])
+    out = paths.feature_weights(config, dataset, "classifier")
+    if read_recipe(out) == recipe:
+        return f"{out} already holds this classifier (sha256 {sha256_file(out)})"
+    model = train_classifier(data.images, data.labels, recipe, config["device"], progress=config["progress"])
+    return f"saved {out} (sha256 {save_classifier(model, recipe, out)})"
 
 
 def real_images(config: dict, dataset: str) -> torch.Tensor:

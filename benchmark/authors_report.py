@@ -1,0 +1,124 @@
+"""The result of the check against the authors' code (:mod:`benchmark.authors_comparison`):
+per-seed rows, mean ± sd per side, Welch's t test (suite vs authors) per metric, written as
+``<stem>.csv`` (long format, one row per seed, then the mean, sd, Welch t and p rows) and
+``<stem>.md`` (the tables, the run-time changes made to their code and the provenance)."""
+from __future__ import annotations
+
+import csv
+import io
+import math
+import statistics
+from pathlib import Path
+
+from scipy import stats
+
+from benchmark.atomic import atomic_write_text
+from benchmark.authors_code import AUTHORS_PATCHES, Patch
+
+SIDES = ("authors", "suite")
+# metric key -> (column title, scale, decimals)
+METRICS = {"fid": ("FID", 1.0, 1), "kid": ("KID x1e3", 1e3, 1), "prd_f8": ("PRD F8", 1.0, 3),
+           "prd_f1_8": ("PRD F1/8", 1.0, 3)}
+COLUMNS = ("kind", "side", "seed", "status", *METRICS, "train_seconds", "seconds_per_epoch", "final_recon", "final_nll")
+NUMERIC = tuple(c for c in COLUMNS if c not in ("kind", "side", "seed", "status"))
+
+
+def finite(values) -> list[float]:
+    """The finite numbers among ``values`` (``None`` and nan dropped), as floats."""
+    return [float(v) for v in values if v is not None and math.isfinite(float(v))]
+
+
+def mean_sd(values: list[float]) -> tuple[float, float]:
+    """Mean and sample standard deviation (n - 1) of the finite ``values``; nan where undefined."""
+    values = finite(values)
+    mean = statistics.fmean(values) if values else math.nan
+    return mean, statistics.stdev(values) if len(values) > 1 else math.nan
+
+
+def welch(authors: list[float], suite: list[float]) -> tuple[float, float]:
+    """Welch's unequal-variance t test of the suite's values against the authors': (t, two-sided
+    p); t > 0 when the suite's mean is higher; nan unless both sides have two finite values and
+    some spread."""
+    a, b = finite(authors), finite(suite)
+    if len(a) < 2 or len(b) < 2 or statistics.variance(a) + statistics.variance(b) == 0:
+        return math.nan, math.nan
+    result = stats.ttest_ind(b, a, equal_var=False)
+    return float(result.statistic), float(result.pvalue)
+
+
+def summary(rows: list[dict]) -> dict[str, dict]:
+    """Per metric of :data:`METRICS` and training figure: ``{"authors": (mean, sd), "suite": (mean,
+    sd), "welch": (t, p)}`` over the rows of each side."""
+    by_side = {side: [r for r in rows if r["side"] == side] for side in SIDES}
+    out = {}
+    for key in NUMERIC:
+        values = {side: [r.get(key, math.nan) for r in by_side[side]] for side in SIDES}
+        out[key] = {**{side: mean_sd(values[side]) for side in SIDES}, "welch": welch(values["authors"], values["suite"])}
+    return out
+
+
+def csv_text(rows: list[dict]) -> str:
+    """The long-format CSV: each (side, seed) row, then per side its mean and sd rows, then the
+    Welch t and p rows (side ``suite-authors``)."""
+    numbers = summary(rows)
+    table = [{"kind": "seed", **row} for row in rows]
+    for index, kind in enumerate(("mean", "sd")):
+        table += [{"kind": kind, "side": side, **{k: numbers[k][side][index] for k in NUMERIC}} for side in SIDES]
+    for index, kind in enumerate(("welch_t", "welch_p")):
+        table.append({"kind": kind, "side": "suite-authors", **{k: numbers[k]["welch"][index] for k in NUMERIC}})
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(table)
+    return buffer.getvalue()
+
+
+def _number(value: float, scale: float, decimals: int) -> str:
+    return "—" if value is None or not math.isfinite(value) else f"{value * scale:.{decimals}f}"
+
+
+def _patch_lines(patches: tuple[Patch, ...], defect: bool) -> list[str]:
+    return [f"- `{p.file}`: {p.why}" for p in patches if p.defect == defect and p.old != p.new]
+
+
+def markdown_text(rows: list[dict], context: dict[str, str], fid_label: str = "FID") -> str:
+    """The report: per-seed FIDs with mean ± sd, every metric's means and Welch test, the changes
+    made to the authors' code (defects first) and ``context`` (settings, provenance) as a list."""
+    numbers = summary(rows)
+    seeds = sorted({r["seed"] for r in rows})
+    lines = ["# The authors' train_glf.py against the suite's GLF", "",
+             "Both trained at the same settings on the same images, both drawn by the suite's sampler under the "
+             "authors' protocol (train-mode BatchNorm, batches of 500, each image min-max stretched), both scored "
+             "by the suite's evaluator against the test split.  Welch's t test compares the suite's seeds with "
+             "the authors' (t > 0: the suite's mean is higher; for FID and KID higher is worse).", "",
+             f"| run | {' | '.join(f'seed {s}' for s in seeds)} | mean ± sd |",
+             "|---|" + "---|" * (len(seeds) + 1)]
+    for side in SIDES:
+        by_seed = {r["seed"]: r for r in rows if r["side"] == side}
+        cells = [_number(by_seed[s]["fid"], 1.0, 1) if s in by_seed else "—" for s in seeds]
+        mean, sd = numbers["fid"][side]
+        name = "authors' train_glf.py" if side == "authors" else "suite GLF"
+        lines.append(f"| {name} | {' | '.join(cells)} | {_number(mean, 1, 1)} ± {_number(sd, 1, 1)} |")
+    lines += ["", f"{fid_label} per seed above.  Every metric, mean ± sd (authors; suite) and Welch's test:", "",
+              "| metric | authors | suite | Welch t | p |", "|---|---|---|---|---|"]
+    titles = {**{k: v for k, v in METRICS.items()}, "seconds_per_epoch": ("training s/epoch (authors: the script's wall time, start-up included)", 1.0, 1),
+              "final_recon": ("last-epoch reconstruction loss", 1.0, 2), "final_nll": ("last-epoch NLL", 1.0, 2)}
+    for key, (title, scale, decimals) in titles.items():
+        (am, asd), (sm, ssd), (t, p) = numbers[key]["authors"], numbers[key]["suite"], numbers[key]["welch"]
+        lines.append(f"| {fid_label if key == 'fid' else title} | {_number(am, scale, decimals)} ± "
+                     f"{_number(asd, scale, decimals)} | {_number(sm, scale, decimals)} ± {_number(ssd, scale, decimals)} "
+                     f"| {_number(t, 1, 2)} | {_number(p, 1, 3)} |")
+    lines += ["", "## Changes made to the authors' code at run time (in a scratch copy)", "",
+              "Defects of the released code that stop it from running here:", "", *_patch_lines(AUTHORS_PATCHES, True),
+              "", "Run settings:", "", *_patch_lines(AUTHORS_PATCHES, False), "",
+              "## Settings and provenance", "", *[f"- {key}: {value}" for key, value in context.items()], ""]
+    return "\n".join(lines)
+
+
+def write_report(rows: list[dict], context: dict[str, str], stem: Path, fid_label: str = "FID") -> list[Path]:
+    """Write ``<stem>.csv`` and ``<stem>.md`` (atomically); return their paths."""
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    written = [stem.with_suffix(".csv"), stem.with_suffix(".md")]
+    atomic_write_text(written[0], csv_text(rows))
+    atomic_write_text(written[1], markdown_text(rows, context, fid_label))
+    return written
