@@ -274,3 +274,41 @@ def test_every_table_compiles_and_fits_its_column(config, tmp_path):
     assert any("Missing $ inserted" in p for p in check_outputs.latex_problems(out / "unescaped.tex"))
     (out / "too_wide.tex").write_text("\\begin{tabular}{l}\\rule{10cm}{1pt}\\end{tabular}\n")
     assert any("overfull box" in p for p in check_outputs.latex_problems(out / "too_wide.tex"))
+
+
+def _floor(config, dataset, kind, fid, kid=0.02):
+    path = paths.floor_metrics(config, dataset, kind)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"status": "completed", "fid": fid, "kid": kid, "fid_authors": fid, "fid_eval": fid}))
+
+
+def test_a_model_is_bold_only_when_it_beats_the_per_pixel_gaussian(config, tmp_path):
+    _metrics(config, "fashion", "glf", 0, fid=300.0, kid=0.0123)
+    _metrics(config, "synthetic32", "glf", 0, fid=20.0)
+    _floor(config, "fashion", "pixel_gaussian", 140.0)
+    _floor(config, "synthetic32", "pixel_gaussian", 140.0)
+    out = tmp_path / "results"
+    tables.table1(results.load(config), out)
+    shown = _md_table(out / "table1.md")
+    assert shown.loc["GLF (ours)", "fashion"] == "300.0"  # the best model, but worse than the Gaussian
+    assert shown.loc["GLF (ours)", "synthetic32"] == "**20.0**"
+    assert "beats the Per-pixel Gaussian (scale) row" in (out / "table1.md").read_text().splitlines()[0]
+    tables.table4(results.load(config), out)
+    assert _md_table(out / "table4.md").loc["GLF (ours)", "fashion"] == "300.0"
+    long = _md_table(out / "table1_long.md").reset_index()
+    glf = long[(long.model == "GLF (ours)") & (long.dataset == "fashion")].iloc[0]
+    assert glf["kid ×10³"] == "12.3" and glf["seeds"] == "1"  # KID with its scale, an integer seed count
+    gaussian = long[long.model == "Per-pixel Gaussian (scale)"].iloc[0]
+    assert gaussian["seeds"] == ""
+    csv_text = (out / "table1.csv").read_text()
+    assert ",1.0,0.0," not in csv_text and ",1,0," in csv_text  # n_seeds, n_diverged written as integers
+
+
+def test_a_pipeline_check_preset_says_so_in_every_caption(config, tmp_path):
+    out = tmp_path / "results"
+    check = validate_config({**config, "pipeline_check": True})
+    for name in ("table1", "table2", "table3", "table4", "table5", "table6", "sensitivity"):
+        for found, marked in ((results.load(config), False), (results.load(check), True)):
+            tables.TABLES[name](found, out)
+            caption = (out / f"{name}.md").read_text().splitlines()[0]
+            assert ("pipeline check, numbers meaningless" in caption) == marked, name
