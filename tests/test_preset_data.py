@@ -109,3 +109,14 @@ def test_a_failing_jobs_log_reaches_the_console(tmp_path):
                              "--cores", "1"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert result.returncode != 0
     assert "reason-42" in result.stdout + result.stderr
+
+
+def test_the_inception_weights_variable_names_the_workflows_file(tmp_path, monkeypatch):
+    from benchmark import paths
+    config = validate_config({**_preset(tmp_path), "evaluation": {"features": "inception", "num_samples": 500}})
+    monkeypatch.delenv("GLF_INCEPTION_WEIGHTS", raising=False)
+    assert paths.feature_weights(config, "fashion").parent == Path(config["cache_dir"]) / "weights"
+    monkeypatch.setenv("GLF_INCEPTION_WEIGHTS", str(tmp_path / "inception.pth"))
+    assert paths.feature_weights(config, "fashion") == tmp_path / "inception.pth"
+    own = validate_config({**config, "evaluation": {**config["evaluation"], "inception_weights": "mine.pth"}})
+    assert paths.feature_weights(own, "fashion") == Path("mine.pth")  # the preset's own path first

@@ -356,3 +356,21 @@ def test_the_montage_leaves_the_grids_caption_out_and_its_caption_matches_the_pi
     figures.sample_montage(results.load(config), "fashion", tmp_path)
     caption = (tmp_path / "samples_fashion.txt").read_text()
     assert f"each row {figures.INTERPOLATION_STEPS} images" in caption and "ends included" in caption
+
+
+def test_check_outputs_finds_misleading_outputs(config, tmp_path):
+    out = tmp_path / "results"
+    _metrics(config, "fashion", "glf", 0, fid=300.0)
+    _floor(config, "fashion", "pixel_gaussian", 140.0)
+    tables.table1(results.load(config), out)
+    assert check_outputs.bold_problems(out) == [] and check_outputs.count_problems(out) == []
+    table = out / "table1.md"
+    table.write_text(table.read_text().replace("| 300.0 ", "| **300.0** "))  # bold although worse than the Gaussian
+    assert "not better than" in check_outputs.bold_problems(out)[0]
+    pd.DataFrame({"model": ["glf"], "n_seeds": [2.0]}).to_csv(out / "counts.csv", index=False)
+    assert "n_seeds holds decimals" in check_outputs.count_problems(out)[0]
+    (out / "figure9.png").write_bytes(b"")
+    assert check_outputs.caption_problems(out) == [f"{out / 'figure9.png'}: no caption beside it (figure9.txt)"]
+    assert str(table) in "".join(check_outputs.pipeline_check_problems(out))  # a preset without pipeline_check
+    tables.table1(results.load(validate_config({**config, "pipeline_check": True})), out)
+    assert not any("table1" in p for p in check_outputs.pipeline_check_problems(out))
