@@ -3,15 +3,19 @@
     snakemake --cores 8 results/table1.csv                                      # smoke preset
     snakemake --cores 8 results/table1.csv --configfile workflow/config/paper.yaml
 
-Without --configfile the smoke preset is used.  The preset is validated against
-workflow/schema/config.schema.yaml, and the weights files it needs (Inception, VGG16) are checked
-against their SHA-256, before any job is planned.
+Targets go before --configfile (which takes every word after it as a file).  Without
+--configfile the smoke preset is used.  The preset is validated against
+workflow/schema/config.schema.yaml, its dataset files are found (benchmark/preset_data.py) and the
+weights files it needs (Inception, VGG16) are checked against their SHA-256, before any job is
+planned; a dry run only warns about missing data.
 """
 import yaml
 from snakemake.logging import logger
 from snakemake.utils import min_version
 
-from benchmark.config import ConfigError, validate_config
+from benchmark.config import ConfigError, command_line_booleans, validate_config
+from benchmark.data import DataError
+from benchmark.preset_data import find_data_root
 from benchmark.preset_weights import check_needed_weights
 from benchmark.weights import WeightsError
 
@@ -19,13 +23,20 @@ min_version("9.0")
 
 DEFAULT_PRESET = "workflow/config/smoke.yaml"
 
-if not config:
-    config.update(yaml.safe_load(open(DEFAULT_PRESET)))
+if "preset" not in config:  # no --configfile: the smoke preset, under any --config values
+    config.update({**yaml.safe_load(open(DEFAULT_PRESET)), **config})
 try:
-    config.update(validate_config(dict(config), source="snakemake config"))
+    config.update(validate_config(command_line_booleans(dict(config)), source="snakemake config"))
 except ConfigError as err:
     raise WorkflowError(str(err)) from None
+DRY_RUN = bool(workflow.output_settings and workflow.output_settings.dryrun)
 if workflow.is_main_process:  # once per workflow run; each job checks the files it loads again
+    try:  # a dry run downloads nothing, so it takes the download hosts as reachable
+        config["data_root"] = str(find_data_root(config, **({"online": lambda url: True} if DRY_RUN else {})))
+    except DataError as err:
+        if not DRY_RUN:
+            raise WorkflowError(str(err)) from None
+        logger.warning(f"warning: {err}")
     try:
         for warning in check_needed_weights(config):
             logger.warning(f"warning: {warning}")

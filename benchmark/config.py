@@ -56,6 +56,27 @@ Validator = jsonschema.validators.extend(
     type_checker=_STRICT_TYPES)
 
 
+def _allows_boolean(schema: dict) -> bool:
+    types = schema.get("type", [])
+    return "boolean" in (types if isinstance(types, list) else [types])
+
+
+def _booleans_from_text(value: Any, schema: dict) -> Any:
+    """``value`` with the strings "true"/"false" (any case) turned into booleans wherever ``schema``
+    allows a boolean, at every depth of its ``properties``."""
+    if isinstance(value, str) and value.lower() in ("true", "false") and _allows_boolean(schema):
+        return value.lower() == "true"
+    if isinstance(value, dict) and "properties" in schema:
+        return {key: _booleans_from_text(item, schema["properties"].get(key, {})) for key, item in value.items()}
+    return value
+
+
+def command_line_booleans(config: dict) -> dict:
+    """``config`` with the text "true"/"false" of boolean settings as booleans: Snakemake's
+    ``--config download=true`` passes the string ``'true'``, which the schema would refuse."""
+    return _booleans_from_text(config, yaml.safe_load(SCHEMA_PATH.read_text()))
+
+
 def validate_config(config: Any, source: str = "config") -> dict:
     """Validate a preset against the JSON schema and the registries; return a copy with every
     schema default filled in (nested too), so that code reads ``config[...]`` and never restates one.

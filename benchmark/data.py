@@ -156,7 +156,7 @@ def _missing_file_error(path: Path, hint: str) -> DataError:
     )
 
 
-def _read_verified_gz(path: Path, dataset: str) -> bytes:
+def read_verified_gz(path: Path, dataset: str) -> bytes:
     """Return the decompressed content of an IDX .gz file after checking its checksum."""
     raw_gz = path.read_bytes()
     if md5_bytes(raw_gz) == _upstream_md5(dataset, path.name):
@@ -191,7 +191,7 @@ def _load_idx(dataset: str, split: str, data_root: Path, download: bool) -> Imag
                 url = f"{tv_class.mirrors[0]}{filename}"
                 raise _missing_file_error(path, f"Download it from {url}.")
             _download_from_mirrors(tv_class.mirrors, filename, folder, _upstream_md5(dataset, filename))
-        arrays.append(_parse_idx(_read_verified_gz(path, dataset)))
+        arrays.append(_parse_idx(read_verified_gz(path, dataset)))
     images, labels = arrays
     return ImageSet(torch.from_numpy(images.copy()).unsqueeze(1), torch.from_numpy(labels.astype(np.int64)))
 

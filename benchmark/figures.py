@@ -1,7 +1,11 @@
 """Figures 3 and 4 (losses and FID over epochs, from a preset's :class:`benchmark.results.Results`)
-and the sample-grid montages, as PNG and PDF, each at text width and at column width (``_column``)."""
+and the sample-grid montages, as PNG and PDF (TrueType text), each at text width and at column
+width (``_column``), with the figure's caption beside each PNG (``<stem>.txt``).  A model is drawn
+in the colour of its name in every figure of every preset, and named by its label."""
 from __future__ import annotations
 
+import hashlib
+import re
 from pathlib import Path
 
 import matplotlib
@@ -13,12 +17,14 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from benchmark import paths  # noqa: E402
-from benchmark.atomic import atomic_path  # noqa: E402
+from benchmark.atomic import atomic_path, atomic_write_text  # noqa: E402
 from benchmark.config import model_param  # noqa: E402
+from benchmark.provenance import PIPELINE_CHECK_NOTE  # noqa: E402
 from benchmark.results import Results  # noqa: E402
+from benchmark.sampling import GRID_HEIGHT_KEY, INTERPOLATION_STEPS  # noqa: E402
 
 PANELS = {
-    "figure3": [("fid", "FID"), ("entropy_loss", "entropy loss -sum(log sigma)"), ("nll", "NLL of the latents")],
+    "figure3": [("fid", "FID"), ("entropy_loss", "entropy loss −Σ log σ"), ("nll", "NLL of the latents")],
     "figure4": [("fid", "FID"), ("recon", "reconstruction loss"), ("nll", "NLL of the latents")],
 }
 TITLES = {"figure3": "GLF vs VAE+flow prior", "figure4": "Regularized GLF (no stop-gradient)"}
@@ -27,6 +33,32 @@ WIDTHS_IN = dict(zip(paths.FIGURE_VARIANTS, (7.0, 3.3)))  # \textwidth, one colu
 STYLE = {"pdf.fonttype": 42, "ps.fonttype": 42, "font.size": 8, "axes.titlesize": 8, "axes.labelsize": 8,
          "legend.fontsize": 7, "xtick.labelsize": 7, "ytick.labelsize": 7, "figure.titlesize": 8}
 matplotlib.rcParams.update(STYLE)
+PALETTE = list(matplotlib.colormaps["tab10"].colors) + list(matplotlib.colormaps["Dark2"].colors)
+
+
+def model_colours(models: list[str]) -> dict[str, tuple]:
+    """A colour per model, fixed by its name (the same model has the same colour in every figure
+    and preset): the palette entry its name hashes to, the next free one when two names meet."""
+    colours, taken = {}, set()
+    for model in models:
+        index = int(hashlib.md5(model.encode()).hexdigest(), 16) % len(PALETTE)
+        while index in taken and len(taken) < len(PALETTE):
+            index = (index + 1) % len(PALETTE)
+        taken.add(index)
+        colours[model] = PALETTE[index]
+    return colours
+
+
+def caption_start(config: dict) -> str:
+    """"Pipeline check, numbers meaningless. " for a preset with ``pipeline_check: true``, else ""."""
+    return f"{PIPELINE_CHECK_NOTE.capitalize()}. " if config["pipeline_check"] else ""
+
+
+def write_caption(text: str, stems: list[Path]) -> list[Path]:
+    """Write ``text`` as ``<stem>.txt`` beside each figure stem; return the paths."""
+    for stem in stems:
+        atomic_write_text(stem.with_suffix(".txt"), text + "\n")
+    return [stem.with_suffix(".txt") for stem in stems]
 
 
 def save_figure(fig: plt.Figure, stem: Path) -> list[Path]:
@@ -43,13 +75,15 @@ def save_figure(fig: plt.Figure, stem: Path) -> list[Path]:
 
 
 def model_label(config: dict, model: str) -> str:
-    """The model's label with its decoder beta (the preset's, else its method's default; "learned"
-    with a learned variance) when the method has one and the label does not say it."""
-    label = config["models"][model].get("label", model)
+    """The model's label (its name without one), with "beta" spelled β."""
+    return re.sub(r"\bbeta\b", "β", config["models"][model].get("label", model))
+
+
+def model_beta(config: dict, model: str) -> str:
+    """The model's decoder β as text (the preset's, else its method's default; "learned" with a
+    learned variance; "" when its method has none)."""
     beta = "learned" if model_param(config, model, "learn_variance") else model_param(config, model, "beta")
-    if beta is None or "beta" in label.lower() or "β" in label or "learned" in label:
-        return label
-    return f"{label} (β={beta})" if isinstance(beta, str) else f"{label} (β={beta:g})"
+    return "" if beta is None else beta if isinstance(beta, str) else f"{beta:g}"
 
 
 def _panel_axes(count: int, width: float) -> tuple[plt.Figure, list[plt.Axes]]:
@@ -65,15 +99,15 @@ def _draw_curves(config: dict, name: str, curves: dict, width: float) -> plt.Fig
     spec = config["figures"][name]
     features = FEATURE_NAMES[config["evaluation"]["features"]]
     fig, axes = _panel_axes(len(PANELS[name]), width)
-    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    colours = model_colours(list(curves))
     handles, any_diverged = {}, False
     for ax, (column, quantity) in zip(axes, PANELS[name]):
-        missing = []
-        for number, (model, (frame, diverged)) in enumerate(curves.items()):
-            label, colour = model_label(config, model), colours[number % len(colours)]
+        not_logged, not_run = [], []
+        for model, (frame, diverged) in curves.items():
+            label, colour = model_label(config, model), colours[model]
             if frame is None or column not in frame or frame[column].isna().all():
                 if diverged is None:
-                    missing.append(label)
+                    (not_run if frame is None else not_logged).append(label)
                     continue
                 # diverged before it logged a value: an x at its epoch on the panel's floor
                 key = f"{label}: diverged at epoch {diverged}"
@@ -89,12 +123,14 @@ def _draw_curves(config: dict, name: str, curves: dict, width: float) -> plt.Fig
         ax.set_xlabel("epoch")
         ax.set_ylabel(f"FID ({features})" if column == "fid" else quantity)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        if missing:
-            ax.set_title("no value: " + ", ".join(missing), fontsize=6, loc="left")
+        absent = ([f"{', '.join(not_logged)}: has no {quantity}"] if not_logged else []) + \
+                 ([f"{', '.join(not_run)}: not run yet"] if not_run else [])
+        if absent:
+            ax.set_title("; ".join(absent), fontsize=6, loc="left")
     if any_diverged:
         handles["diverged"] = Line2D([], [], marker="x", ls="none", color="black", label="x: diverged")
     fig.legend(handles=list(handles.values()), loc="outside lower center", ncol=2 if width < 4 else 4)
-    fig.suptitle(f"{TITLES[name]} on {spec['dataset']} (preset {config['preset']})")
+    fig.suptitle(f"{TITLES[name]} on {spec['dataset']}{chr(10) if width < 4 else ' '}(preset {config['preset']})")
     return fig
 
 
@@ -106,8 +142,24 @@ def training_curves(results: Results, name: str, out: Path) -> list[Path]:
     config = results.config
     spec = config["figures"][name]
     curves = {model: results.curves(model, spec["dataset"]) for model in spec["models"]}
-    return [path for variant, width in WIDTHS_IN.items()
-            for path in save_figure(_draw_curves(config, name, curves, width), out / f"{name}{variant}")]
+    stems = [out / f"{name}{variant}" for variant in WIDTHS_IN]
+    figures = [path for (variant, width), stem in zip(WIDTHS_IN.items(), stems)
+               for path in save_figure(_draw_curves(config, name, curves, width), stem)]
+    return figures + write_caption(curves_caption(config, name, curves), stems)
+
+
+def curves_caption(config: dict, name: str, curves: dict) -> str:
+    """The caption of Figure 3 or 4: what is drawn, each model's β, the features of the FID, and
+    the models without a curve in a panel."""
+    spec = config["figures"][name]
+    betas = "; ".join(f"{model_label(config, m)}: β {model_beta(config, m)}" for m in curves if model_beta(config, m))
+    panels = ", ".join(quantity for _, quantity in PANELS[name])
+    return (f"{caption_start(config)}{TITLES[name]} on {spec['dataset']} over the training epochs "
+            f"(preset {config['preset']}, seed {config['seeds'][0]}): {panels}; FID on "
+            f"{FEATURE_NAMES[config['evaluation']['features']]}, every {config['evaluation']['eval_every']} epoch(s) on "
+            f"{config['evaluation']['eval_samples']} samples. Decoder β per model: {betas}. An x marks a run that "
+            f"diverged; a panel names the models that have no value for it (GLF's encoder is deterministic, so it has "
+            f"no entropy loss). Files ending _column are drawn for one column of a two-column paper.")
 
 
 def _draw_montage(config: dict, dataset: str, width: float) -> plt.Figure:
@@ -120,14 +172,30 @@ def _draw_montage(config: dict, dataset: str, width: float) -> plt.Figure:
             ax.axis("off")
             image = paths.grid(config, dataset, model, "grid" if kind == "samples" else "interpolation")
             if image.exists():
-                ax.imshow(Image.open(image), cmap="gray", interpolation="nearest")
+                ax.imshow(without_caption(Image.open(image)), cmap="gray", interpolation="nearest")
             ax.set_title(f"{model_label(config, model)}:\n{kind}", fontsize=7)
     fig.suptitle(f"{dataset}, seed {config['seeds'][0]}, preset {config['preset']}")
     return fig
 
 
+def without_caption(image: Image.Image) -> Image.Image:
+    """A sample grid without the caption written below its images (the montage names them in
+    vector text): cropped to the height its PNG records, else as it is."""
+    height = int(image.info.get(GRID_HEIGHT_KEY, image.height))
+    return image.crop((0, 0, image.width, height))
+
+
 def sample_montage(results: Results, dataset: str, out: Path) -> list[Path]:
     """The sample grid and interpolations of every model in ``figures.grids`` on ``dataset``, at
-    text width (``samples_<dataset>``) and column width (``samples_<dataset>_column``)."""
-    return [path for variant, width in WIDTHS_IN.items()
-            for path in save_figure(_draw_montage(results.config, dataset, width), out / f"samples_{dataset}{variant}")]
+    text width (``samples_<dataset>``) and column width (``samples_<dataset>_column``), with
+    their caption."""
+    config = results.config
+    stems = [out / f"samples_{dataset}{variant}" for variant in WIDTHS_IN]
+    figures = [path for (variant, width), stem in zip(WIDTHS_IN.items(), stems)
+               for path in save_figure(_draw_montage(config, dataset, width), stem)]
+    caption = (f"{caption_start(config)}Samples on {dataset} (preset {config['preset']}, seed "
+               f"{config['seeds'][0]}), one column per model ({', '.join(model_label(config, m) for m in config['figures']['grids'])}). "
+               f"Top: the first 100 samples, under each model's sampling protocol. Bottom: interpolations, each row "
+               f"{INTERPOLATION_STEPS} images decoded along a straight line between two noise draws, the two ends "
+               f"included. Files ending _column are drawn for one column of a two-column paper.")
+    return figures + write_caption(caption, stems)

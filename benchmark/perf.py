@@ -16,15 +16,17 @@ and pytorch-fid's Inception-v3 (random weights: timings only, never a FID).  PRD
 :func:`prd_from_features` (mini-batch k-means) against the same computation with full
 ``sklearn.cluster.KMeans`` as the naive variant (the reference PRD code clusters with full k-means).
 Evaluate: seconds to evaluate one model end to end on ``--evaluate-samples`` (10k) images:
-sampling, classifier features of samples and real images, FID and PRD (10 clusterings); naive:
-sampling 64 at a time, per-image PIL features and k-means with the default BLAS/OpenMP threads.
+sampling, classifier features of samples and real images, FID, KID and PRD (10 clusterings); naive:
+the same metrics, sampling 64 at a time, per-image PIL features and k-means with the default
+BLAS/OpenMP threads.
 
 Every timing repeats whole epochs (or evaluations) until it spans at least ``--min-steps``
 steps and ``--min-seconds`` seconds.  On CUDA the suite trains with the compiled step
 (:mod:`benchmark.compiled_step`, CUDA graphs; ``--compile``).  Training rows carry
 ``epoch_seconds``: the suite's seconds for one paper-size epoch of that image shape.
-:func:`measure` returns the table with the device name and an estimate of the GPU-hours of the
-whole paper preset; :func:`read_measurements` reads the committed ``results/perf*.csv`` back.
+:func:`measure` returns the table with the device name and an estimate of the hours the whole
+paper preset would take on that device (``paper_preset_hours_estimate``: GPU-hours on a GPU, CPU
+hours on a CPU); :func:`read_measurements` reads the committed ``results/perf*.csv`` back.
 """
 from __future__ import annotations
 
@@ -51,6 +53,7 @@ from benchmark.data import dataset_info, make_synthetic
 from benchmark.device import image_batch_transform, tune_for_speed
 from benchmark.metrics import prd
 from benchmark.metrics.evaluate import evaluate_samples
+from benchmark.metrics.kid import kid_from_features
 from benchmark.metrics.classifier import (
     ClassifierRecipe,
     SmallClassifier,
@@ -368,8 +371,9 @@ def prd_rows(count: int, dim: int = 128, repeats: int = 3, min_seconds: float = 
 def evaluate_rows(samples: int, device: torch.device, repeats: int = 3, min_seconds: float = 2.0,
                   batch_size: int = 500) -> list[dict]:
     """Seconds to evaluate one GLF (random weights) on ``samples`` 28x28x1 samples against as many
-    real images with classifier features: sampling, features, FID and PRD (10 clusterings).
-    Naive: sampling 64 at a time, per-image PIL features, k-means with default threads."""
+    real images with classifier features: sampling, features, FID, KID and PRD (10 clusterings).
+    Naive: the same metrics, sampling 64 at a time, per-image PIL features, k-means with default
+    threads."""
     info = dataset_info("synthetic28")
     real = make_synthetic(info, "test", samples).images
     torch.manual_seed(0)
@@ -388,6 +392,7 @@ def evaluate_rows(samples: int, device: torch.device, repeats: int = 3, min_seco
         fake = generate(model, samples, seed=0, batch_size=64)
         fake_features, real_features = (naive_features(extractor, x, 64, None) for x in (fake, real))
         fid_from_features(fake_features, *gaussian_statistics(real_features))
+        kid_from_features(fake_features, real_features, 0)
         with mock.patch.object(prd, "KMEANS_THREADS", None):
             prd.prd_from_features(fake_features, real_features)
         return time.perf_counter() - started
@@ -397,7 +402,7 @@ def evaluate_rows(samples: int, device: torch.device, repeats: int = 3, min_seco
     return [_row("evaluate", "glf", "28x28x1", fast, naive, "seconds", samples)]
 
 
-def paper_gpu_hours(config: dict, train_rows: pd.DataFrame, evaluate_seconds: float = 0.0,
+def paper_preset_hours(config: dict, train_rows: pd.DataFrame, evaluate_seconds: float = 0.0,
                     evaluated_samples: int = 10_000) -> float:
     """Estimated hours of every run the preset plans (all seeds), from the measured throughputs:
     first-stage training (VAE-like methods at the VAE figure, the others at GLF's), a trained
@@ -436,10 +441,10 @@ def measure(device: torch.device, images: int, batch_size: int, repeats: int, sh
             tasks: tuple[str, ...] = ("train", "features", "prd", "evaluate"), backend: str = "inductor"
             ) -> pd.DataFrame:
     """Every timing of the harness on ``device`` as one table (a row per task, method and shape;
-    columns as in ``results/perf.csv``), with the paper preset's GPU-hours estimate when all three
-    image shapes were timed.  ``variants`` adds a ``train_variant`` row per step variant and
-    layout (:func:`variant_rows`, compiled with torch.compile's ``backend``); ``tasks`` picks the
-    other timings."""
+    columns as in ``results/perf.csv``), with the paper preset's estimated hours on ``device``
+    (``paper_preset_hours_estimate``) when all three image shapes were timed.  ``variants`` adds a
+    ``train_variant`` row per step variant and layout (:func:`variant_rows`, compiled with
+    torch.compile's ``backend``); ``tasks`` picks the other timings."""
     tune_for_speed(device)
     methods = [m for m in ("glf", "vae") if m in MODELS]
     shape_table = {shape: SHAPES[shape] for shape in shapes}
@@ -462,8 +467,8 @@ def measure(device: torch.device, images: int, batch_size: int, repeats: int, sh
     train = table[table.task == "train"]
     if set(PAPER_SHAPES.values()) <= set(train["shape"]) and "evaluate" in tasks:
         evaluation = table[table.task == "evaluate"].iloc[0]
-        hours = paper_gpu_hours(paper_config, train, evaluation["suite"], evaluation["size"])
-        table["paper_preset_gpu_hours_estimate"] = round(hours, 1)
+        hours = paper_preset_hours(paper_config, train, evaluation["suite"], evaluation["size"])
+        table["paper_preset_hours_estimate"] = round(hours, 1)
     return table
 
 

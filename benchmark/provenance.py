@@ -125,10 +125,19 @@ def provenance(config: dict, datasets: list[str] | None = None) -> dict:
     }
 
 
+PIPELINE_CHECK_NOTE = "pipeline check, numbers meaningless"
+
+
+def pipeline_check_note(config: dict) -> str:
+    """``"pipeline check, numbers meaningless; "`` for a preset with ``pipeline_check: true``, else ``""``."""
+    return f"{PIPELINE_CHECK_NOTE}; " if config["pipeline_check"] else ""
+
+
 def provenance_note(config: dict) -> str:
-    """``commit <12 hex>[ (dirty)], preset sha256 <12 hex>[, deterministic GPU algorithms]``: the
-    provenance line of a caption."""
+    """``[pipeline check, numbers meaningless; ]commit <12 hex>[ (dirty)], preset sha256 <12 hex>[,
+    deterministic GPU algorithms]``: the provenance line of every caption."""
     state = git_state()
     dirty = " (dirty)" if state["dirty"] else ""
     mode = ", deterministic GPU algorithms" if config["deterministic"] else ""
-    return f"commit {state['commit'][:12]}{dirty}, preset sha256 {preset_hash(config)[:12]}{mode}"
+    return (f"{pipeline_check_note(config)}commit {state['commit'][:12]}{dirty}, "
+            f"preset sha256 {preset_hash(config)[:12]}{mode}")

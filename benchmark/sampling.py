@@ -8,6 +8,9 @@ from tqdm import tqdm
 from models.base import GenerativeModel
 from models.sampling import AUTHORS_BATCH_SIZE, finish, protocol_mode
 
+INTERPOLATION_PAIRS, INTERPOLATION_STEPS = 8, 10  # rows of an interpolation image, images per row (ends included)
+GRID_HEIGHT_KEY = "grid_height"  # PNG text chunk of a sample grid: the height of its images, above the caption
+
 
 def _generator(model: GenerativeModel, seed: int) -> torch.Generator:
     return torch.Generator(device=model.device).manual_seed(seed)

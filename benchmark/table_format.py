@@ -18,7 +18,7 @@ from benchmark.paths import TABLE_FORMATS
 
 _LATEX_SPECIALS = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
                    "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
-_LATEX_SYMBOLS = {"±": r"$\pm$", "->": r"$\rightarrow$", "β": r"$\beta$", "×": r"$\times$"}
+_LATEX_SYMBOLS = {"±": r"$\pm$", "->": r"$\rightarrow$", "β": r"$\beta$", "×": r"$\times$", "³": r"\textsuperscript{3}"}
 PLACEHOLDERS = ("", "--", "not run", "diverged", "not comparable", "not transcribed")
 _NUMBER = re.compile(r"^\(?[-+]?\d[\d.]*\)?(\s*[±+]\s*.*)?$")
 COLUMN_PT, TEXT_PT = 229.0, 469.0  # \columnwidth and \textwidth of a two-column 10 pt article
@@ -128,10 +128,19 @@ def to_markdown(table: Table) -> str:
     return f"{table.caption}\n\n{display.to_markdown(index=False)}\n"
 
 
+def integer_counts(data: pd.DataFrame) -> pd.DataFrame:
+    """``data`` with its count columns (``n_*``) as integers (empty where unknown), not floats
+    like ``2.0`` (a column with a NaN is float in pandas)."""
+    counts = [c for c in data.columns if str(c).startswith("n_") and pd.api.types.is_float_dtype(data[c])
+              and (data[c].dropna() % 1 == 0).all()]
+    return data.astype({c: "Int64" for c in counts})
+
+
 def write_table(table: Table, stem: Path) -> list[Path]:
-    """Write ``stem.csv`` (numbers), ``.tex``, ``.md`` and ``.html``; return the four paths."""
+    """Write ``stem.csv`` (numbers, counts as integers), ``.tex``, ``.md`` and ``.html``; return the
+    four paths."""
     outputs = [stem.with_suffix(f".{fmt}") for fmt in TABLE_FORMATS]
-    data = table.display if table.data is None else table.data
+    data = integer_counts(table.display if table.data is None else table.data)
     texts = (data.to_csv(index=False), to_latex(table), to_markdown(table), to_html(table))
     for path, text in zip(outputs, texts):
         atomic_write_text(path, text)

@@ -136,18 +136,35 @@ def wide(long: pd.DataFrame, render) -> pd.DataFrame:
     return table.loc[order, list(dict.fromkeys(long["dataset"]))].reset_index().rename(columns={"label": "model"})
 
 
+KID_SCALE, KID_COLUMN = 1000, "kid ×10³"  # KIDs of ~0.01 read as 10.0 (the CSV keeps kid_mean as is)
+
+
 def long_display(long: pd.DataFrame) -> pd.DataFrame:
-    """The long table to show: model, dataset, seeds, status and "mean ± std" of each metric."""
+    """The long table to show: model, dataset, seeds (an integer, empty for a reference row),
+    status and "mean ± std" of each metric (KID times 1000, in the column ``kid ×10³``)."""
     keys = [c.removesuffix("_mean") for c in long.columns if c.endswith("_mean")]
-    shown = long[["label", "dataset", "n_seeds", "status"]].rename(columns={"label": "model", "n_seeds": "seeds"})
-    return shown.assign(**{key: long.apply(_cell, axis=1, key=key) for key in keys})
+    shown = long[["label", "dataset", "status"]].rename(columns={"label": "model"})
+    shown.insert(2, "seeds", long["n_seeds"].map(lambda n: "" if pd.isna(n) else str(int(n))))
+    scaled = long.assign(**{f"kid_{part}": long[f"kid_{part}"] * KID_SCALE for part in ("mean", "std")
+                            if f"kid_{part}" in long})
+    return shown.assign(**{KID_COLUMN if key == "kid" else key: scaled.apply(_cell, axis=1, key=key) for key in keys})
 
 
-def best_cells(long: pd.DataFrame, key: str, lower_is_better: bool) -> pd.DataFrame:
-    """Boolean wide frame (like :func:`wide`): True at the best ``key`` mean of each dataset."""
+def pixel_gaussian_fid(floors: pd.DataFrame) -> pd.Series:
+    """The per-pixel Gaussian reference row's FID of each dataset (NaN where not evaluated)."""
+    return floors[floors["model"] == "@floor/pixel_gaussian"].set_index("dataset")["fid_mean"]
+
+
+def best_cells(long: pd.DataFrame, key: str, lower_is_better: bool, must_beat: pd.Series | None = None) -> pd.DataFrame:
+    """Boolean wide frame (like :func:`wide`): True at the best ``key`` mean of each dataset, and
+    only where it is better than ``must_beat`` of that dataset (a reference row's value: a model
+    worse than a per-pixel Gaussian is the best of nothing; NaN there sets no bar)."""
     means = long.pivot(index="label", columns="dataset", values=key)
     best = means.min() if lower_is_better else means.max()
     mask = means.eq(best, axis=1)
+    if must_beat is not None:
+        bar = must_beat.reindex(means.columns).fillna(np.inf if lower_is_better else -np.inf)
+        mask &= means.lt(bar, axis=1) if lower_is_better else means.gt(bar, axis=1)
     order = list(dict.fromkeys(long["label"]))
     mask = mask.loc[order, list(dict.fromkeys(long["dataset"]))].reset_index().rename(columns={"label": "model"})
     mask["model"] = False
@@ -234,10 +251,12 @@ def table1(results: Results, out: Path) -> list[Path]:
     cited, cited_data = cited_glann_cells(results, table1_datasets(config))
     ours = wide(models, lambda r: _cell(r, "fid"))
     shown = pd.concat([ours, pd.DataFrame([cited]), wide(floors, lambda r: _cell(r, "fid"))], ignore_index=True)
-    bold = best_cells(models, "fid_mean", lower_is_better=True).reindex(range(len(shown)), fill_value=False)
+    bold = best_cells(models, "fid_mean", lower_is_better=True,
+                      must_beat=pixel_gaussian_fid(floors)).reindex(range(len(shown)), fill_value=False)
     note += (f" {CITED_GLANN}: the FIDs the paper cites (Appendix B; workflow/reference/glann_cited.csv), "
              f"Inception-v3 FIDs, never bold; 'not comparable' under other features.")
-    fid = Table(shown, f"FID (lower is better; best in bold). {note}", "table1",
+    fid = Table(shown, f"FID (lower is better; the best in bold when it beats the {FLOORS['pixel_gaussian']} "
+                       f"row). {note}", "table1",
                 data=pd.concat([long, cited_data], ignore_index=True), bold=bold,
                 rules_before=(*rules, len(ours), len(ours) + 1))
     return outputs + write_table(fid, out / "table1")
@@ -257,11 +276,13 @@ def table4(results: Results, out: Path) -> list[Path]:
     both = pd.concat([long.assign(source="this run"), gans], ignore_index=True)
     ours = wide(long, lambda r: _cell(r, "fid"))
     table = wide(both, lambda r: _cell(r, "fid")).fillna(NOT_RUN)
-    caption = f"Table 1 with the GAN FIDs of Lucic et al. 2018 (Inception-v3 features). Ours: {_features_note(results, long)}"
+    caption = (f"Table 1 with the GAN FIDs of Lucic et al. 2018 (Inception-v3 features); the best in bold when it "
+               f"beats Table 1's {FLOORS['pixel_gaussian']} row. Ours: {_features_note(results, long)}")
+    gaussian = pixel_gaussian_fid(floor_rows(results, datasets, ("fid",)))
     if comparable_to_reference(config):
-        bold = best_cells(both, "fid_mean", True)
+        bold = best_cells(both, "fid_mean", True, must_beat=gaussian)
     else:
-        bold = best_cells(long, "fid_mean", True).reindex(range(len(table)), fill_value=False)
+        bold = best_cells(long, "fid_mean", True, must_beat=gaussian).reindex(range(len(table)), fill_value=False)
         heading = f"GANs, Lucic et al. 2018 ({REFERENCE_FEATURES} FIDs, not comparable with the rows above)"
         table = pd.concat([table.iloc[:len(ours)], pd.DataFrame([{"model": heading, **{d: "" for d in datasets}}]),
                            table.iloc[len(ours):]], ignore_index=True)

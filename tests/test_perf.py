@@ -14,7 +14,7 @@ from models.base import ModelSpec, adam
 
 TINY_SHAPE = {"28x28x1": ("synthetic28", 4, 8)}
 COLUMNS = ["device", "task", "method", "shape", "suite", "naive", "speedup", "unit", "size", "epoch_seconds",
-           "compiled", "batch_size", "paper_preset_gpu_hours_estimate"]
+           "compiled", "batch_size", "paper_preset_hours_estimate"]
 
 
 def test_training_rows_report_both_loops_and_their_ratio():
@@ -81,7 +81,7 @@ def test_main_writes_the_csv_with_every_task(tmp_path, monkeypatch):
     monkeypatch.setattr(perf, "random_inception", lambda device: perf.random_classifier(
         perf.make_synthetic(perf.dataset_info("synthetic32"), "test", 1).images, tmp_path, device))
     monkeypatch.setattr(perf, "PAPER_SHAPES", {"fashion": "28x28x1"})
-    monkeypatch.setattr(perf, "paper_gpu_hours", lambda config, train, seconds, samples: 1.5)
+    monkeypatch.setattr(perf, "paper_preset_hours", lambda config, train, seconds, samples: 1.5)
     assert perf_command.main(["--device", "cpu", "--images", "16", "--batch-size", "8", "--repeats", "1",
                       "--classifier-images", "8", "--inception-images", "4", "--prd-features", "40",
                       "--evaluate-samples", "40", "--min-steps", "2", "--min-seconds", "0",
@@ -89,12 +89,12 @@ def test_main_writes_the_csv_with_every_task(tmp_path, monkeypatch):
     table = pd.read_csv(tmp_path / "perf.csv")
     assert list(table.columns) == COLUMNS
     assert list(table.task) == ["train", "train", "features", "features", "prd", "evaluate"]
-    assert (table.paper_preset_gpu_hours_estimate == 1.5).all()
+    assert (table.paper_preset_hours_estimate == 1.5).all()
     assert table.speedup.notna().all() and (table.speedup > 0).all()
     assert table.device.iloc[0].startswith("cpu")
 
 
-def test_paper_gpu_hours_counts_every_planned_run_once():
+def test_paper_preset_hours_counts_every_planned_run_once():
     config = validate_config({
         "preset": "t", "data_root": ".", "seeds": [0, 1],
         "datasets": {"fashion": {"latent_dim": 20, "flow_width": 64, "epochs": 4},
@@ -109,12 +109,12 @@ def test_paper_gpu_hours_counts_every_planned_run_once():
                          {"method": "vae", "shape": "28x28x1", "suite": 50.0},
                          {"method": "glf", "shape": "32x32x3", "suite": 25.0}])
     expected = (4 * 60_000 / 100 + 8 * 60_000 / 50 + 10 * 50_000 / 25) * 2 / 3600
-    assert perf.paper_gpu_hours(config, rows) == pytest.approx(expected)
+    assert perf.paper_preset_hours(config, rows) == pytest.approx(expected)
     with_evaluation = expected + 3 * 2 * (7.0 * 10 / 1000) / 3600  # 3 runs x 2 seeds, 10 of 1000 samples
-    assert perf.paper_gpu_hours(config, rows, 7.0, 1000) == pytest.approx(with_evaluation)
+    assert perf.paper_preset_hours(config, rows, 7.0, 1000) == pytest.approx(with_evaluation)
 
 
-def test_paper_gpu_hours_counts_a_trained_second_stage():
+def test_paper_preset_hours_counts_a_trained_second_stage():
     config = validate_config({
         "preset": "t", "data_root": ".", "seeds": [0],
         "datasets": {"fashion": {"latent_dim": 20, "flow_width": 64, "epochs": 4}},
@@ -123,10 +123,10 @@ def test_paper_gpu_hours_counts_a_trained_second_stage():
         "evaluation": {"features": "classifier", "num_samples": 10}})
     rows = pd.DataFrame([{"method": "glf", "shape": "28x28x1", "suite": 100.0},
                          {"method": "vae", "shape": "28x28x1", "suite": 50.0}])
-    assert perf.paper_gpu_hours(config, rows) == pytest.approx((4 + 3) * 60_000 / 100 / 3600)
+    assert perf.paper_preset_hours(config, rows) == pytest.approx((4 + 3) * 60_000 / 100 / 3600)
 
 
-def test_paper_gpu_hours_counts_the_penalty_search():
+def test_paper_preset_hours_counts_the_penalty_search():
     config = validate_config({
         "preset": "t", "data_root": ".", "seeds": [0],
         "datasets": {"fashion": {"latent_dim": 20, "flow_width": 64, "epochs": 4}},
@@ -135,9 +135,6 @@ def test_paper_gpu_hours_counts_the_penalty_search():
         "evaluation": {"features": "classifier", "num_samples": 10}})
     rows = pd.DataFrame([{"method": "glf", "shape": "28x28x1", "suite": 100.0}])
     one_run = 4 * 60_000 / 100 + 7.0 * 10 / 1000
-    assert perf.paper_gpu_hours(config, rows, 7.0, 1000) == pytest.approx((1 + 3) * one_run / 3600)
-
-
 def test_a_budget_is_shared_among_the_timings():
     count = perf.timing_count(["28x28x1"], ("eager", "losses"), ("channels_last",), ("train", "prd"))
     assert count == 4 + 4 + 2
@@ -158,3 +155,20 @@ def test_profile_summary_names_the_top_ops():
     text = perf.profile_summary("glf", "eager", torch.device("cpu"), 8, steps=2, top=5)
     assert text.startswith("glf step eager (compiled: False), batch 8, 2 steps on cpu")
     assert "aten::" in text and "cpu_time_total" in text
+    assert perf.paper_preset_hours(config, rows, 7.0, 1000) == pytest.approx((1 + 3) * one_run / 3600)
+
+
+def test_the_naive_evaluation_computes_the_same_metrics_as_the_suite(monkeypatch):
+    from benchmark.metrics import evaluate as evaluate_module
+    calls = {"suite": 0, "naive": 0}
+
+    def counting(name, kid):
+        def counted(*args, **kwargs):
+            calls[name] += 1
+            return kid(*args, **kwargs)
+        return counted
+
+    monkeypatch.setattr(evaluate_module, "kid_from_features", counting("suite", evaluate_module.kid_from_features))
+    monkeypatch.setattr(perf, "kid_from_features", counting("naive", perf.kid_from_features))
+    perf.evaluate_rows(40, torch.device("cpu"), repeats=1, min_seconds=0)
+    assert calls["suite"] == calls["naive"] > 0  # KID on both sides: the speedup compares equal work

@@ -1,8 +1,10 @@
 import json
 import shutil
 
+import matplotlib
 import pandas as pd
 import pytest
+import torch
 
 from benchmark import paths, table_format
 from benchmark import figures, results, tables
@@ -201,7 +203,8 @@ def test_figures_draw_diverged_runs_up_to_divergence(config, tmp_path):
     out = tmp_path / "results"
     for name in ("figure3", "figure4"):
         written = figures.training_curves(results.load(config), name, out)
-        assert [p.name for p in written] == [f"{name}.png", f"{name}.pdf", f"{name}_column.png", f"{name}_column.pdf"]
+        assert [p.name for p in written] == [f"{name}.png", f"{name}.pdf", f"{name}_column.png", f"{name}_column.pdf",
+                                             f"{name}.txt", f"{name}_column.txt"]
         assert written[0].read_bytes()[:4] == b"\x89PNG" and written[1].read_bytes()[:4] == b"%PDF"
         assert not any(check_outputs.type3_fonts(p) for p in written if p.suffix == ".pdf")
     curves, diverged = results.load(config).curves("reg", "fashion")
@@ -250,8 +253,8 @@ def test_figure_labels_betas_missing_panels_and_diverged_marker(config):
     curves = {m: results.load(config).curves(m, "fashion") for m in ("glf", "glf_b10")}
     fig = figures._draw_curves(config, "figure3", curves, width=3.3)
     texts = _figure_texts(fig)
-    assert "GLF b10 (β=10)" in texts and "GLF (β=1)" in texts  # the preset's beta, else the method's default
-    assert "no value: GLF (β=1), GLF b10 (β=10)" in texts  # neither logs an entropy
+    assert "GLF b10" in texts and "GLF" in texts  # the model's label, nothing added
+    assert "GLF, GLF b10: has no entropy loss −Σ log σ" in texts  # neither logs an entropy
     assert "x: diverged" not in texts  # nothing diverged
     assert fig.axes[0].get_ylabel() == "FID (classifier features)"
     assert all(tick == int(tick) for tick in fig.axes[0].get_xticks())
@@ -276,3 +279,100 @@ def test_every_table_compiles_and_fits_its_column(config, tmp_path):
     assert any("Missing $ inserted" in p for p in check_outputs.latex_problems(out / "unescaped.tex"))
     (out / "too_wide.tex").write_text("\\begin{tabular}{l}\\rule{10cm}{1pt}\\end{tabular}\n")
     assert any("overfull box" in p for p in check_outputs.latex_problems(out / "too_wide.tex"))
+
+
+def _floor(config, dataset, kind, fid, kid=0.02):
+    path = paths.floor_metrics(config, dataset, kind)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"status": "completed", "fid": fid, "kid": kid, "fid_authors": fid, "fid_eval": fid}))
+
+
+def test_a_model_is_bold_only_when_it_beats_the_per_pixel_gaussian(config, tmp_path):
+    _metrics(config, "fashion", "glf", 0, fid=300.0, kid=0.0123)
+    _metrics(config, "synthetic32", "glf", 0, fid=20.0)
+    _floor(config, "fashion", "pixel_gaussian", 140.0)
+    _floor(config, "synthetic32", "pixel_gaussian", 140.0)
+    out = tmp_path / "results"
+    tables.table1(results.load(config), out)
+    shown = _md_table(out / "table1.md")
+    assert shown.loc["GLF (ours)", "fashion"] == "300.0"  # the best model, but worse than the Gaussian
+    assert shown.loc["GLF (ours)", "synthetic32"] == "**20.0**"
+    assert "beats the Per-pixel Gaussian (scale) row" in (out / "table1.md").read_text().splitlines()[0]
+    tables.table4(results.load(config), out)
+    assert _md_table(out / "table4.md").loc["GLF (ours)", "fashion"] == "300.0"
+    long = _md_table(out / "table1_long.md").reset_index()
+    glf = long[(long.model == "GLF (ours)") & (long.dataset == "fashion")].iloc[0]
+    assert glf["kid ×10³"] == "12.3" and glf["seeds"] == "1"  # KID with its scale, an integer seed count
+    gaussian = long[long.model == "Per-pixel Gaussian (scale)"].iloc[0]
+    assert gaussian["seeds"] == ""
+    csv_text = (out / "table1.csv").read_text()
+    assert ",1.0,0.0," not in csv_text and ",1,0," in csv_text  # n_seeds, n_diverged written as integers
+
+
+def test_a_pipeline_check_preset_says_so_in_every_caption(config, tmp_path):
+    out = tmp_path / "results"
+    check = validate_config({**config, "pipeline_check": True})
+    for name in ("table1", "table2", "table3", "table4", "table5", "table6", "sensitivity"):
+        for found, marked in ((results.load(config), False), (results.load(check), True)):
+            tables.TABLES[name](found, out)
+            caption = (out / f"{name}.md").read_text().splitlines()[0]
+            assert ("pipeline check, numbers meaningless" in caption) == marked, name
+
+
+def test_figure_labels_colours_and_captions(config, tmp_path):
+    config = validate_config({**config, "models": {**config["models"],
+                                                   "vfp": {"method": "vae_flow_prior", "label": "VFP (beta=1)",
+                                                           "params": {"beta": 1}}},
+                              "figures": {**config["figures"], "figure3": {"dataset": "fashion",
+                                                                           "models": ["glf_b10", "vfp", "glf"]}}})
+    assert figures.model_label(config, "vfp") == "VFP (β=1)"  # one spelling of beta
+    colours = figures.model_colours(["glf", "glf_b10", "vfp"])
+    assert figures.model_colours(["vfp", "reg", "glf"])["glf"] == colours["glf"]  # fixed by the model, not the figure
+    assert len(set(colours.values())) == 3
+    for model in ("glf", "glf_b10", "vfp"):
+        _log(config, "fashion", model, 0, [{"epoch": e, "fid": 50.0 - e, "nll": 1.0 / e} for e in (1, 2)])
+    found = results.load(config)
+    curves = {m: found.curves(m, "fashion") for m in ("glf_b10", "vfp", "glf")}
+    fig = figures._draw_curves(config, "figure3", curves, width=7.0)
+    drawn = {line.get_label(): line.get_color() for line in fig.axes[0].get_lines()}
+    assert matplotlib.colors.same_color(drawn["GLF"], colours["glf"])
+    written = figures.training_curves(found, "figure3", tmp_path)
+    caption = (tmp_path / "figure3.txt").read_text()
+    assert "GLF b10: β 10" in caption and "VFP (β=1): β 1" in caption and "classifier features" in caption
+    assert all(p.with_suffix(".txt").exists() for p in written if p.suffix == ".png")
+    assert not caption.lower().startswith("pipeline check")
+    checked = validate_config({**config, "pipeline_check": True})
+    figures.training_curves(results.load(checked), "figure3", tmp_path)
+    assert (tmp_path / "figure3_column.txt").read_text().startswith("Pipeline check, numbers meaningless")
+
+
+def test_the_montage_leaves_the_grids_caption_out_and_its_caption_matches_the_picture(config, tmp_path):
+    from PIL import Image
+    from benchmark.commands.sample import save_png
+    path = tmp_path / "interpolation.png"
+    save_png(torch.rand(20, 1, 28, 28), path, nrow=10, caption="a caption written below the images")
+    image = Image.open(path)
+    assert image.height > 2 * 30 + 2  # the caption strip
+    assert figures.without_caption(image).size == (10 * 30 + 2, 2 * 30 + 2)
+    config = validate_config({**config, "figures": {**config["figures"], "grids": ["glf"]}})
+    figures.sample_montage(results.load(config), "fashion", tmp_path)
+    caption = (tmp_path / "samples_fashion.txt").read_text()
+    assert f"each row {figures.INTERPOLATION_STEPS} images" in caption and "ends included" in caption
+
+
+def test_check_outputs_finds_misleading_outputs(config, tmp_path):
+    out = tmp_path / "results"
+    _metrics(config, "fashion", "glf", 0, fid=300.0)
+    _floor(config, "fashion", "pixel_gaussian", 140.0)
+    tables.table1(results.load(config), out)
+    assert check_outputs.bold_problems(out) == [] and check_outputs.count_problems(out) == []
+    table = out / "table1.md"
+    table.write_text(table.read_text().replace("| 300.0 ", "| **300.0** "))  # bold although worse than the Gaussian
+    assert "not better than" in check_outputs.bold_problems(out)[0]
+    pd.DataFrame({"model": ["glf"], "n_seeds": [2.0]}).to_csv(out / "counts.csv", index=False)
+    assert "n_seeds holds decimals" in check_outputs.count_problems(out)[0]
+    (out / "figure9.png").write_bytes(b"")
+    assert check_outputs.caption_problems(out) == [f"{out / 'figure9.png'}: no caption beside it (figure9.txt)"]
+    assert str(table) in "".join(check_outputs.pipeline_check_problems(out))  # a preset without pipeline_check
+    tables.table1(results.load(validate_config({**config, "pipeline_check": True})), out)
+    assert not any("table1" in p for p in check_outputs.pipeline_check_problems(out))

@@ -1,7 +1,10 @@
 """``python -m benchmark.commands.check_outputs``: check the results as reviewers would use them.
 
 Every ``.tex`` table must compile with pdflatex inside a minimal two-column article (booktabs only)
-with no LaTeX error and no overfull box over 5 pt; every figure PDF must embed no Type 3 font; the
+with no LaTeX error and no overfull box over 5 pt; every figure PDF must embed no Type 3 font;
+every figure PNG must have its caption beside it (``.txt``); no bold Table 1 cell may be worse
+than the per-pixel Gaussian row; every count column (``n_*``) of a CSV must hold integers; with
+``--pipeline-check`` every caption must say "pipeline check, numbers meaningless"; the
 ``snakemake --report`` HTML must show every table's rows and caption, and a caption for every item.
 Exits 1 and lists the problems when one check fails.
 """
@@ -18,7 +21,11 @@ import tempfile
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pandas as pd
+
 from benchmark.cli import reports_errors
+from benchmark.floors import FLOORS
+from benchmark.provenance import PIPELINE_CHECK_NOTE
 
 MAX_OVERFULL_PT = 5.0
 ARTICLE = ("\\documentclass[twocolumn]{{article}}\n\\usepackage{{booktabs}}\n"
@@ -116,14 +123,71 @@ def report_problems(report: Path, results_dir: Path) -> list[str]:
     return problems
 
 
+def caption_problems(results_dir: Path) -> list[str]:
+    """Every figure PNG of ``results_dir`` without its caption beside it (``<stem>.txt``)."""
+    return [f"{png}: no caption beside it ({png.with_suffix('.txt').name})"
+            for png in sorted(results_dir.glob("*.png")) if not png.with_suffix(".txt").is_file()]
+
+
+def _first_number(cell: str) -> float | None:
+    found = re.search(r"[-+]?\d+(?:\.\d+)?", cell)
+    return float(found.group()) if found else None
+
+
+def bold_problems(results_dir: Path) -> list[str]:
+    """Every bold cell of ``table1.md`` whose FID is not below the per-pixel Gaussian row's."""
+    table = results_dir / "table1.md"
+    if not table.is_file():
+        return []
+    lines = [line for line in table.read_text(encoding="utf-8").splitlines() if line.startswith("|")]
+    rows = [[cell.strip() for cell in line.strip().strip("|").split("|")] for line in lines]
+    header, body = rows[0], rows[2:]
+    gaussian = next((row for row in body if row[0] == FLOORS["pixel_gaussian"]), None)
+    if gaussian is None:
+        return []
+    problems = []
+    for row in body:
+        for column, cell, bar in zip(header[1:], row[1:], gaussian[1:]):
+            value, limit = _first_number(cell), _first_number(bar)
+            if cell.startswith("**") and value is not None and limit is not None and value >= limit:
+                problems.append(f"{table}: {row[0]} on {column} is bold at {value}, not better than the "
+                                f"{FLOORS['pixel_gaussian']} row ({limit})")
+    return problems
+
+
+def count_problems(results_dir: Path) -> list[str]:
+    """Every count column (``n_*``) of a CSV in ``results_dir`` written with decimals (``2.0``)."""
+    problems = []
+    for csv in sorted(results_dir.glob("*.csv")):
+        frame = pd.read_csv(csv, dtype=str)
+        for column in (c for c in frame.columns if c.startswith("n_")):
+            if frame[column].dropna().str.contains(r"\.").any():
+                problems.append(f"{csv}: count column {column} holds decimals ({frame[column].dropna().iloc[0]})")
+    return problems
+
+
+def pipeline_check_problems(results_dir: Path) -> list[str]:
+    """Every Markdown table or claims file and every figure caption (``.txt``) of ``results_dir``
+    that does not say "pipeline check, numbers meaningless"."""
+    captions = [(path, path.read_text(encoding="utf-8")) for pattern in ("*.md", "*.txt")
+                for path in sorted(results_dir.glob(pattern))]
+    return [f"{path}: its caption does not say {PIPELINE_CHECK_NOTE!r}" for path, caption in captions
+            if PIPELINE_CHECK_NOTE not in caption.lower()]
+
+
 @reports_errors
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--results", type=Path, default=Path("results"), help="the preset's results_dir")
     parser.add_argument("--report", type=Path, help="the snakemake --report HTML to check")
+    parser.add_argument("--pipeline-check", action="store_true",
+                        help="the results are of a pipeline_check preset (smoke): every caption must say so")
     args = parser.parse_args(argv)
     problems = [p for tex in sorted(args.results.glob("*.tex")) for p in latex_problems(tex)]
     problems += [f"{pdf}: embeds a Type 3 font" for pdf in sorted(args.results.glob("*.pdf")) if type3_fonts(pdf)]
+    problems += caption_problems(args.results) + bold_problems(args.results) + count_problems(args.results)
+    if args.pipeline_check:
+        problems += pipeline_check_problems(args.results)
     if args.report is not None:
         problems += report_problems(args.report, args.results)
     print(*problems, sep="\n", file=sys.stderr)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import torch
 from PIL import Image, ImageDraw, ImageFont
+from PIL.PngImagePlugin import PngInfo
 from torchvision.transforms.functional import to_pil_image
 from torchvision.utils import make_grid
 
@@ -32,7 +33,7 @@ from benchmark.device import pick_device
 from benchmark.joblog import announce
 from benchmark.model_io import load_model
 from benchmark.runs import load_run, run_arguments
-from benchmark.sampling import generate, interpolation
+from benchmark.sampling import GRID_HEIGHT_KEY, INTERPOLATION_PAIRS, INTERPOLATION_STEPS, generate, interpolation
 from models.sampling import SAMPLING_PROTOCOLS
 
 CAPTION_PX = 11
@@ -52,10 +53,13 @@ def with_caption(image: Image.Image, caption: str) -> Image.Image:
 
 def save_png(images: torch.Tensor, path: Path, nrow: int, caption: str) -> None:
     """Save float images ``(N, C, S, S)`` in [0, 1] as one PNG grid with white 2 px gaps between
-    the tiles and ``caption`` written below it, atomically."""
+    the tiles and ``caption`` written below it, atomically; the PNG records the height of the
+    images above the caption (text chunk ``grid_height``), so that a montage can leave it out."""
     grid = to_pil_image(make_grid(images, nrow=nrow, padding=2, pad_value=1.0)).convert("RGB")
+    info = PngInfo()
+    info.add_text(GRID_HEIGHT_KEY, str(grid.height))
     with atomic_path(path) as tmp:
-        with_caption(grid, caption).save(tmp, format="png")
+        with_caption(grid, caption).save(tmp, format="png", pnginfo=info)
 
 
 @reports_errors
@@ -85,9 +89,11 @@ def main(argv: list[str] | None = None) -> int:
         shown = min(100, images.shape[0])
         save_png(to_float(images[:shown]), run_dir / "grid.png", nrow=10,
                  caption=f"seed {run.seed}, {sampling} sampling: {shown} of {images.shape[0]} samples")
-        walks = interpolation(model, pairs=8, steps=10, seed=run.seed, protocol=sampling)
-        save_png(walks, run_dir / "interpolation.png", nrow=10,
-                 caption=f"seed {run.seed}, {sampling} sampling; each row: two noise samples, 10 steps between")
+        walks = interpolation(model, pairs=INTERPOLATION_PAIRS, steps=INTERPOLATION_STEPS, seed=run.seed,
+                              protocol=sampling)
+        save_png(walks, run_dir / "interpolation.png", nrow=INTERPOLATION_STEPS,
+                 caption=f"seed {run.seed}, {sampling} sampling; each row: {INTERPOLATION_STEPS} images along a "
+                         f"straight line between two noise draws, both ends included")
     print(f"{out}: {status}" + ("" if images is None else f", {images.shape[0]} samples"))
     return 0
 

@@ -12,7 +12,7 @@ import torch
 
 from benchmark.metrics.classifier import load_classifier
 from benchmark.metrics.features import FeatureExtractor
-from benchmark.metrics.fid import INCEPTION_WEIGHTS_FILENAME, load_inception
+from benchmark.metrics.fid import INCEPTION_WEIGHTS_ENV, INCEPTION_WEIGHTS_FILENAME, load_inception
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,9 @@ class FeatureEntry:
 
 
 def _inception_weights(config: dict, dataset: str) -> Path:
-    local = config["evaluation"]["inception_weights"]
+    """The preset's ``evaluation.inception_weights``, else ``$GLF_INCEPTION_WEIGHTS``, else
+    ``<cache_dir>/weights/`` (where the workflow's download puts them)."""
+    local = config["evaluation"]["inception_weights"] or os.environ.get(INCEPTION_WEIGHTS_ENV)
     return Path(local) if local else Path(config["cache_dir"]) / "weights" / INCEPTION_WEIGHTS_FILENAME
 
 

@@ -157,6 +157,11 @@ def figure_files(name):
             for variant in paths.FIGURE_VARIANTS for fmt in paths.FIGURE_FORMATS]
 
 
+def figure_captions(name):
+    """The caption beside each PNG of a figure (``<stem>.txt``)."""
+    return [str(paths.results(config, f"{name}{variant}.txt")) for variant in paths.FIGURE_VARIANTS]
+
+
 def figure_inputs(name):
     if name.startswith("samples_"):
         dataset = name.removeprefix("samples_")
@@ -188,7 +193,8 @@ def all_results():
     grids = [str(paths.grid(config, d, m, k)) for d in TABLE1_DATASETS for m in FIGURES["grids"]
              for k in ("grid", "interpolation")]
     perf = [str(paths.results(config, "perf.html"))] if PERF_CSVS else []
-    return tables + [f for name in FIGURE_NAMES for f in figure_files(name)] + grids + perf
+    figures = [f for name in FIGURE_NAMES for f in figure_files(name) + figure_captions(name)]
+    return tables + figures + grids + perf
 
 
 wildcard_constraints:

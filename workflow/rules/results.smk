@@ -32,7 +32,7 @@ for _name in FIGURE_NAMES:
         input:
             figure_inputs(_name),
         output:
-            [report_figure(f, _name) for f in figure_files(_name)],
+            [report_figure(f, _name) for f in figure_files(_name)] + figure_captions(_name),
         params:
             name=_name,
         log:
