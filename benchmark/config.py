@@ -49,8 +49,12 @@ def _filling_defaults(properties_check):
 
 
 # YAML's 1.0 is a float: an "integer" setting must be written as an integer (jsonschema accepts 1.0).
-_STRICT_TYPES = jsonschema.Draft202012Validator.TYPE_CHECKER.redefine(
-    "integer", lambda checker, value: isinstance(value, int) and not isinstance(value, bool))
+# YAML's .nan and .inf are floats too: a "number" setting must be finite (nan passes every bound).
+_STRICT_TYPES = jsonschema.Draft202012Validator.TYPE_CHECKER.redefine_many({
+    "integer": lambda checker, value: isinstance(value, int) and not isinstance(value, bool),
+    "number": lambda checker, value: (isinstance(value, (int, float)) and not isinstance(value, bool)
+                                      and math.isfinite(value)),
+})
 Validator = jsonschema.validators.extend(
     jsonschema.Draft202012Validator,
     {"properties": _filling_defaults(jsonschema.Draft202012Validator.VALIDATORS["properties"])},
@@ -68,6 +72,8 @@ def validate_config(config: Any, source: str = "config") -> dict:
     errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
     if errors:
         err = errors[0]
+        if err.validator == "type" and isinstance(err.instance, float) and not math.isfinite(err.instance):
+            err.message = f"{err.instance} is not a finite number"
         hint = f" ({err.schema['description']})" if isinstance(err.schema, dict) and "description" in err.schema else ""
         raise ConfigError(f"{source}: invalid value at '{_key_path(err.absolute_path)}': {err.message}{hint}")
     for name in config["datasets"]:
