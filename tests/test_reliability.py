@@ -1,0 +1,65 @@
+"""Corrupt, tampered and nonsensical inputs (third pass): each ends in a named error that says
+which file or key and the fix, or the bad thing is rebuilt; never a traceback or a wrong number."""
+import re
+import shutil
+
+import pytest
+import torch
+import yaml
+
+from benchmark import cli
+from benchmark.commands import tables
+from benchmark.data import DataError, cache_path, content_md5, load_dataset
+
+
+def test_refused_file_writes_are_named_with_the_fix(capsys):
+    def denied(argv):
+        raise PermissionError(13, "Permission denied", "/ro/results/table1.csv")
+
+    assert cli.reports_errors(denied)([]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: cannot use /ro/results/table1.csv: Permission denied; make its folder writable")
+    assert "results_dir" in err and "Traceback" not in err
+
+
+def test_results_dir_that_cannot_be_created_ends_in_one_named_line(tmp_path, capsys):
+    blocker = tmp_path / "not_a_folder"
+    blocker.write_text("")
+    preset = tmp_path / "preset.yaml"
+    preset.write_text(yaml.safe_dump({
+        "preset": "t", "data_root": str(tmp_path), "seeds": [0], "runs_dir": str(tmp_path / "runs"),
+        "results_dir": str(blocker / "results"),
+        "datasets": {"synthetic28": {"latent_dim": 4, "flow_width": 8, "epochs": 1}},
+        "models": {"glf": {"method": "glf"}}, "table1": {"models": ["glf"]},
+        "evaluation": {"features": "classifier", "num_samples": 10}}))
+    assert tables.main(["--config", str(preset), "table5"]) == 2
+    assert f"error: cannot use {blocker}" in capsys.readouterr().err
+
+
+def test_bit_flipped_gz_is_a_named_data_error(shared_data, tmp_path):
+    folder = tmp_path / "fashion-mnist"
+    shutil.copytree(shared_data / "fashion-mnist", folder)
+    target = folder / "t10k-labels-idx1-ubyte.gz"
+    raw = bytearray(target.read_bytes())
+    raw[20] ^= 0xFF  # one flipped byte early in the deflate stream: zlib itself fails
+    target.write_bytes(bytes(raw))
+    with pytest.raises(DataError, match=f"corrupt data file {target}: not a valid gzip file"):
+        load_dataset("fashion", "test", tmp_path)
+
+
+@pytest.mark.parametrize("tamper,problem", [
+    (lambda images: images.float().masked_fill(torch.ones_like(images, dtype=torch.bool), float("nan")),
+     r"its images are torch.float32 \(\d+, 1, 28, 28\), not uint8 \(N, 1, 28, 28\)"),
+    (lambda images: images[:, :, :14], r"its images are torch.uint8 \(\d+, 1, 14, 28\)"),
+])
+def test_data_cache_of_wrong_dtype_or_shape_with_a_matching_checksum_is_rebuilt(tmp_path, capsys, tamper, problem):
+    original = load_dataset("synthetic28", "test", tmp_path, tmp_path)
+    cached = cache_path(tmp_path, "synthetic28", "test", 140)
+    payload = torch.load(cached, weights_only=True)
+    images = tamper(payload["images"])
+    torch.save({**payload, "images": images, "content_md5": content_md5(images, payload["labels"])}, cached)
+    again = load_dataset("synthetic28", "test", tmp_path, tmp_path)
+    assert again.images.dtype == torch.uint8 and torch.equal(again.images, original.images)
+    out = capsys.readouterr().out
+    assert f"data cache {cached}" in out and "Moved aside" in out
+    assert re.search(problem, out)
