@@ -7,9 +7,30 @@ import pytest
 import torch
 import yaml
 
-from benchmark import cli
+from benchmark import cli, paths
+from benchmark.config import resolve_run, validate_config
+from benchmark.stages import train_run
 from benchmark.commands import tables
 from benchmark.data import DataError, cache_path, content_md5, load_dataset
+
+
+def _preset(tmp_path, **evaluation):
+    return validate_config({
+        "preset": "reliability", "data_root": str(tmp_path / "data"), "cache_dir": str(tmp_path / "cache"),
+        "runs_dir": str(tmp_path / "runs"), "results_dir": str(tmp_path / "results"), "device": "cpu",
+        "progress": False, "seeds": [0],
+        "datasets": {"synthetic28": {"latent_dim": 4, "flow_width": 8, "epochs": 1, "max_train_images": 64}},
+        "models": {"glf": {"method": "glf", "batch_size": 32}, "vae": {"method": "vae", "batch_size": 32}},
+        "table1": {"models": ["glf", "vae"]},
+        "evaluation": {"features": "classifier", "num_samples": 100, **evaluation},
+    })
+
+
+def _train(config, model="glf", seed=0):
+    run = resolve_run(config, model, "synthetic28", seed)
+    run_dir = paths.run_dir(config, "synthetic28", model, seed)
+    train_run(config, run, run_dir, progress=False)
+    return run_dir
 
 
 def test_refused_file_writes_are_named_with_the_fix(capsys):
@@ -63,3 +84,25 @@ def test_data_cache_of_wrong_dtype_or_shape_with_a_matching_checksum_is_rebuilt(
     out = capsys.readouterr().out
     assert f"data cache {cached}" in out and "Moved aside" in out
     assert re.search(problem, out)
+
+
+def test_equal_objects_saved_twice_have_equal_bytes(tmp_path):
+    from benchmark.atomic import atomic_torch_save
+    from benchmark.weights import sha256_file
+    torch.manual_seed(0)
+    state = {"weight": torch.randn(8, 8), "meta": {"epochs": 3}}
+    atomic_torch_save(state, tmp_path / "a.pt")
+    first = sha256_file(tmp_path / "a.pt")
+    atomic_torch_save(state, tmp_path / "a.pt")
+    atomic_torch_save(state, tmp_path / "b.pt")
+    assert sha256_file(tmp_path / "a.pt") == first == sha256_file(tmp_path / "b.pt")
+    assert torch.equal(torch.load(tmp_path / "b.pt", weights_only=True)["weight"], state["weight"])
+
+
+def test_a_finished_run_trained_again_leaves_its_model_file_byte_identical(tmp_path):
+    from benchmark.data import md5_file
+    config = _preset(tmp_path)
+    run_dir = _train(config)
+    first = md5_file(run_dir / "model.pt")  # what the second stage's identity records
+    _train(config)  # resumes the finished checkpoint and saves model.pt again
+    assert md5_file(run_dir / "model.pt") == first
