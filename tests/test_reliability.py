@@ -1,5 +1,6 @@
 """Corrupt, tampered and nonsensical inputs (third pass): each ends in a named error that says
 which file or key and the fix, or the bad thing is rebuilt; never a traceback or a wrong number."""
+import json
 import re
 import shutil
 
@@ -7,9 +8,10 @@ import pytest
 import torch
 import yaml
 
-from benchmark import cli, paths
+from benchmark import cli, paths, results
 from benchmark.config import resolve_run, validate_config
 from benchmark.stages import train_run
+from benchmark.tables import table1, table5
 from benchmark.commands import tables
 from benchmark.data import DataError, cache_path, content_md5, load_dataset
 
@@ -106,3 +108,45 @@ def test_a_finished_run_trained_again_leaves_its_model_file_byte_identical(tmp_p
     first = md5_file(run_dir / "model.pt")  # what the second stage's identity records
     _train(config)  # resumes the finished checkpoint and saves model.pt again
     assert md5_file(run_dir / "model.pt") == first
+
+
+def _write_metrics(config, model, metrics):
+    from benchmark.atomic import atomic_write_text
+    path = paths.metrics(config, "synthetic28", model, 0)
+    atomic_write_text(path, json.dumps(metrics))
+    return path
+
+
+@pytest.mark.parametrize("value,shown", [
+    (None, "null"), ([1.0], "[1.0]"), ({"a": 1}, '{"a": 1}'), ("abc", '"abc"'), (True, "true"),
+    (float("nan"), "NaN"), (float("-inf"), "-Infinity"), (float("inf"), "Infinity"),
+])
+def test_malformed_metric_values_are_named_never_shown_or_ranked(tmp_path, value, shown):
+    config = _preset(tmp_path)
+    _write_metrics(config, "vae", {"status": "completed", "fid": 50.0, "kid": 0.1, "prd_f8": 0.5, "prd_f1_8": 0.5})
+    path = _write_metrics(config, "glf", {"status": "completed", "fid": value, "kid": 0.1, "prd_f8": 0.5,
+                                          "prd_f1_8": 0.5})
+    with pytest.raises(results.ResultsFileError, match=re.escape(f"{path} is unreadable ('fid' is {shown}, not a "
+                                                                 f"finite number)")):
+        table1(results.load(config), tmp_path / "results")
+    assert not (tmp_path / "results" / "table1.csv").exists()
+
+
+def test_unknown_metrics_status_is_named(tmp_path):
+    config = _preset(tmp_path)
+    path = _write_metrics(config, "glf", {"status": "done", "fid": 1.0})
+    with pytest.raises(results.ResultsFileError, match=re.escape(f"{path} is unreadable ('status' is 'done'")):
+        results.load(config)
+
+
+def test_train_log_with_a_non_number_is_named(tmp_path):
+    config = _preset(tmp_path)
+    log = paths.train_log(config, "synthetic28", "glf", 0)
+    log.parent.mkdir(parents=True)
+    log.write_text("epoch,loss,seconds\n1,0.5,2.0\n2,0.4,abc\n")
+    with pytest.raises(results.ResultsFileError, match=re.escape(f"{log} is unreadable (column 'seconds' holds "
+                                                                 f"'abc', not a number)")):
+        table5(results.load(config), tmp_path / "results")
+    log.write_text("epoch,loss,seconds,fid\n1,0.5,2.0,\n2,0.4,3.0,12.5\n")  # an FID every other epoch: blanks
+    table5(results.load(config), tmp_path / "results")
+    assert "2.50" in (tmp_path / "results" / "table5.md").read_text()
