@@ -6,6 +6,8 @@ fails before any job runs, with a message that names the offending key.
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -256,6 +258,22 @@ def sampling_protocol(config: dict, model: str) -> str:
     (``sampling`` of the method class) under ``evaluation.sampling: per_method``, else the override.
     A variant run of the ``sensitivity`` block has its model's."""
     return resolve_protocol(MODELS[model_settings(config, model)["method"]].sampling, config["evaluation"]["sampling"])
+
+
+EVALUATION_SETTINGS = ("features", "fid_variant", "num_samples", "prd_runs")  # what every evaluation reads
+
+
+def evaluation_settings(config: dict, model: str | None = None) -> dict:
+    """The settings a metrics file is made under: :data:`EVALUATION_SETTINGS` of the preset's
+    ``evaluation`` and the sampling protocol of ``model`` (``None`` for a reference row)."""
+    settings = {key: config["evaluation"][key] for key in EVALUATION_SETTINGS}
+    return {**settings, "sampling": sampling_protocol(config, model) if model is not None else None}
+
+
+def evaluation_sha256(config: dict, model: str | None = None) -> str:
+    """SHA-256 of :func:`evaluation_settings` (keys sorted): recorded in every metrics file and
+    checked by the results store, so that no table shows numbers made under other settings."""
+    return hashlib.sha256(json.dumps(evaluation_settings(config, model), sort_keys=True).encode()).hexdigest()
 
 
 def uses_perceptual(config: dict, model: str) -> bool:

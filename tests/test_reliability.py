@@ -9,7 +9,7 @@ import torch
 import yaml
 
 from benchmark import cli, paths, results
-from benchmark.config import resolve_run, validate_config
+from benchmark.config import evaluation_sha256, resolve_run, validate_config
 from benchmark.stages import train_run
 from benchmark.tables import table1, table5
 from benchmark.commands import tables
@@ -150,3 +150,78 @@ def test_train_log_with_a_non_number_is_named(tmp_path):
     log.write_text("epoch,loss,seconds,fid\n1,0.5,2.0,\n2,0.4,3.0,12.5\n")  # an FID every other epoch: blanks
     table5(results.load(config), tmp_path / "results")
     assert "2.50" in (tmp_path / "results" / "table5.md").read_text()
+
+
+@pytest.mark.parametrize("change", [
+    {"num_samples": 50}, {"prd_runs": 3}, {"sampling": "authors"}, {"fid_variant": "clean", "features": "inception"},
+])
+def test_tables_refuse_by_name_a_metrics_file_made_under_other_evaluation_settings(tmp_path, change):
+    made_under = _preset(tmp_path)
+    for model in ("glf", "vae"):
+        _write_metrics(made_under, model, {"status": "completed", "fid": 10.0, "kid": 0.1,
+                                           "evaluation_sha256": evaluation_sha256(made_under, model)})
+    table1(results.load(made_under), tmp_path / "results")  # the settings it was made under: fine
+    now = _preset(tmp_path, **change)
+    stale = paths.metrics(now, "synthetic28", "glf", 0)
+    if "fid_variant" in change:  # another feature space has files of its own: make this one stale
+        stale.parent.mkdir(parents=True, exist_ok=True)
+        stale.write_text(paths.metrics(made_under, "synthetic28", "glf", 0).read_text())
+    with pytest.raises(results.ResultsFileError, match=re.escape(f"{stale} was made under other evaluation settings")):
+        table1(results.load(now), tmp_path / "results")
+
+
+def test_a_metrics_file_older_than_the_settings_hash_is_judged_by_the_settings_it_names(tmp_path):
+    config = _preset(tmp_path)
+    _write_metrics(config, "glf", {"status": "completed", "fid": 10.0, "num_samples": 100, "sampling": "authors"})
+    assert results.load(config).of("glf", "synthetic28")[0].finished
+    path = _write_metrics(config, "glf", {"status": "completed", "fid": 10.0, "num_samples": 50})
+    with pytest.raises(results.ResultsFileError, match=re.escape(f"{path} was made under other evaluation settings")):
+        results.load(config)
+
+
+@pytest.mark.parametrize("foreign,problem", [
+    ("vae", "method 'vae', this run's 'glf'"),  # a VAE's model file in the GLF run folder
+    ("other_preset", "made under other settings or another preset: run_sha256 differs"),
+    ("no_identity", "it records no run_sha256"),
+])
+def test_a_model_file_of_another_run_is_refused_not_sampled(tmp_path, capsys, foreign, problem):
+    from benchmark.commands import sample
+    from benchmark.config import write_resolved_preset
+    from benchmark.model_io import load_model, save_model
+    config = _preset(tmp_path)
+    glf_dir = _train(config, "glf")
+    if foreign == "vae":
+        shutil.copy(_train(config, "vae") / "model.pt", glf_dir / "model.pt")
+    else:
+        model, meta = load_model(glf_dir / "model.pt")
+        meta = ({**meta, "run_sha256": "0" * 64} if foreign == "other_preset"
+                else {k: v for k, v in meta.items() if k != "run_sha256"})
+        save_model(glf_dir / "model.pt", model, "glf", meta)
+    preset = tmp_path / "preset.yaml"
+    write_resolved_preset(config, preset)
+    assert sample.main(["--config", str(preset), "--model", "glf", "--dataset", "synthetic28", "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert f"model file {glf_dir / 'model.pt'} belongs to another run ({problem}" in err and "--forcerun" in err
+    assert not (glf_dir / "samples.pt").exists()
+
+
+def test_the_model_file_of_its_own_run_is_sampled(tmp_path):
+    from benchmark.commands import sample
+    from benchmark.config import write_resolved_preset
+    config = _preset(tmp_path)
+    run_dir = _train(config, "glf")
+    preset = tmp_path / "preset.yaml"
+    write_resolved_preset(config, preset)
+    assert sample.main(["--config", str(preset), "--model", "glf", "--dataset", "synthetic28", "--no-progress"]) == 0
+    assert (run_dir / "samples.pt").exists()
+
+
+def test_presets_with_other_classifier_settings_keep_their_own_classifier_file(tmp_path):
+    one = _preset(tmp_path, classifier_epochs=1)
+    files = {paths.feature_weights(_preset(tmp_path, **change), "synthetic28") for change in (
+        {"classifier_epochs": 1}, {"classifier_epochs": 2}, {"classifier_epochs": 1, "classifier_max_images": 100})}
+    assert len(files) == 3 and paths.feature_weights(one, "synthetic28") in files
+    assert all(f.parent == tmp_path / "cache" / "classifier" and f.name.startswith("synthetic28-") for f in files)
+    other_crop = _preset(tmp_path, classifier_epochs=1)
+    other_crop["datasets"]["synthetic28"]["crop"] = 100
+    assert paths.feature_weights(other_crop, "synthetic28") not in files

@@ -15,10 +15,9 @@ import sys
 
 from benchmark.cli import reports_errors
 from benchmark.config import ConfigError, load_config
+from benchmark.evaluation import ensure_classifier
 from benchmark.joblog import announce
-from benchmark.metrics.classifier import make_recipe, read_recipe, save_classifier, sha256_file, train_classifier
-from benchmark.metrics.registry import FEATURES
-from benchmark.runs import load_split
+from benchmark.metrics.fid import sha256_file
 
 
 @reports_errors
@@ -31,15 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     config = load_config(args.config)
     if args.dataset not in config["datasets"]:
         raise ConfigError(f"dataset {args.dataset!r} is not in the preset; it has {sorted(config['datasets'])}")
-    evaluation = config["evaluation"]
-    data = load_split(config, args.dataset, "train").take(evaluation["classifier_max_images"])
-    recipe = make_recipe(args.dataset, data.images, data.labels, evaluation["classifier_epochs"])
-    out = FEATURES["classifier"].weights(config, args.dataset)
-    if read_recipe(out) == recipe:
-        print(f"{out} already holds this classifier (sha256 {sha256_file(out)})")
-        return 0
-    model = train_classifier(data.images, data.labels, recipe, config["device"], progress=config["progress"])
-    print(f"saved {out} (sha256 {save_classifier(model, recipe, out)})")
+    out, trained = ensure_classifier(config, args.dataset)
+    print(f"saved {out}" if trained else f"{out} already holds this classifier", f"(sha256 {sha256_file(out)})")
     return 0
 
 
