@@ -32,4 +32,4 @@ paper-dryrun: $(STAMP)
 	$(BIN)/snakemake -n results/table1.csv --configfile workflow/config/paper.yaml
 
 clean-results:
-	rm -rf results/table* results/figure* results/samples results/paper_vs_ours.csv results/claims.* results/provenance.json results/perf.html runs/smoke
+	rm -rf results/smoke runs/smoke

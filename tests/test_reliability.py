@@ -3,6 +3,7 @@ which file or key and the fix, or the bad thing is rebuilt; never a traceback or
 import json
 import re
 import shutil
+from pathlib import Path
 
 import pytest
 import torch
@@ -225,3 +226,16 @@ def test_presets_with_other_classifier_settings_keep_their_own_classifier_file(t
     other_crop = _preset(tmp_path, classifier_epochs=1)
     other_crop["datasets"]["synthetic28"]["crop"] = 100
     assert paths.feature_weights(other_crop, "synthetic28") not in files
+
+
+def test_every_shipped_preset_writes_its_own_results_folder_and_smoke_never_the_papers():
+    from benchmark.config import load_config
+    repo = Path(__file__).resolve().parent.parent
+    presets = {p.stem: load_config(p) for p in sorted((repo / "workflow" / "config").glob("*.yaml"))}
+    folders = {name: config["results_dir"] for name, config in presets.items()}
+    assert folders["paper"] == "results" and folders["smoke"] == "results/smoke"
+    assert len(set(folders.values())) == len(folders), folders
+    runs = {name: config["runs_dir"] for name, config in presets.items()}
+    assert len(set(runs.values())) == len(runs), runs
+    recipe = (repo / "Makefile").read_text().split("clean-results:")[1].strip().splitlines()[0].split()
+    assert recipe[:2] == ["rm", "-rf"] and all(p.startswith(("results/smoke", "runs/smoke")) for p in recipe[2:])
