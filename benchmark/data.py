@@ -390,16 +390,14 @@ def _read_cache(cached: Path, source_md5: str | None, info: DatasetInfo) -> Imag
         payload = load_torch_file(cached, "data cache", "")
         problem = (_cache_shape_problem(cached, payload, info) if isinstance(payload, dict) else
                    f"data cache {cached}: it holds a {type(payload).__name__}, not the suite's cache.")
-        if problem is not None:
-            pass
-        elif payload.get("content_md5") != content_md5(payload.get("images"), payload.get("labels")):
+        if problem is None and payload.get("content_md5") != content_md5(payload["images"], payload.get("labels")):
             problem = f"data cache {cached}: its images do not match the checksum recorded when it was written."
-        elif source_md5 is not None and payload.get("source_md5") != source_md5:
+        if problem is None and source_md5 is not None and payload.get("source_md5") != source_md5:
             problem = f"data cache {cached}: it was made from other original files than those under data_root now."
     except UnreadableFileError as err:
         problem = str(err)
     if problem is None:
-        return ImageSet(payload["images"], payload["labels"])
+        return ImageSet(payload["images"], payload.get("labels"))
     print(set_aside(cached, problem, "rebuilding it from the original files."), flush=True)
     return None
 

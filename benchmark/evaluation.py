@@ -9,10 +9,10 @@ import torch
 
 from benchmark import paths
 from benchmark.config import sampling_protocol
+from benchmark.metrics.classifier import make_recipe, read_recipe, save_classifier, train_classifier
 from benchmark.metrics.evaluate import first_n
 from benchmark.metrics.features import FeatureExtractor
 from benchmark.metrics.fid import fid_from_features, real_features_and_statistics
-from benchmark.metrics.classifier import make_recipe, read_recipe, save_classifier, train_classifier
 from benchmark.metrics.registry import FEATURES, build_extractor
 from benchmark.runs import load_split
 from benchmark.sampling import generate
