@@ -261,7 +261,8 @@ def load(config: dict) -> Results:
             found = [r.metrics for r in results.of(point.run, point.dataset) if r.finished]
         else:  # evaluated once more under another FID resize: files of their own
             variant = evaluation_config(config, "fid_variant", point.fid_variant)
-            found = [m for m in (read_metrics(metrics_file(config, point, seed), variant, point.run) for seed in config["seeds"])
+            found = [m for m in (read_metrics(metrics_file(config, point, seed), variant, point.run)
+                                 for seed in config["seeds"])
                      if m is not None and m.get("status") == COMPLETED]
         results.points.append((point, [float(m[point.fid_key]) for m in found if point.fid_key in m]))
     return results

@@ -154,7 +154,7 @@ def test_train_log_with_a_non_number_is_named(tmp_path):
 
 
 @pytest.mark.parametrize("change", [
-    {"num_samples": 50}, {"prd_runs": 3}, {"sampling": "authors"}, {"fid_variant": "clean", "features": "inception"},
+    {"num_samples": 50}, {"prd_runs": 3}, {"sampling": "eval"}, {"fid_variant": "clean", "features": "inception"},
 ])
 def test_tables_refuse_by_name_a_metrics_file_made_under_other_evaluation_settings(tmp_path, change):
     made_under = _preset(tmp_path)
