@@ -58,4 +58,4 @@ paper-dryrun: $(STAMP)
 	$(BIN)/snakemake -n all $(PAPER) --resources gpus=$(GPUS)
 
 clean-results:
-	rm -rf results/table* results/figure* results/samples* results/sensitivity.* results/paper_vs_ours.csv results/claims.* results/provenance.json results/perf.html runs/smoke
+	rm -rf results/smoke runs/smoke

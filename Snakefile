@@ -1,6 +1,6 @@
 """glf-bench: every model of the GLF paper, its FID/PRD, Tables 1-6 and Figures 3-4.
 
-    snakemake --cores 8 results/table1.csv                                      # smoke preset
+    snakemake --cores 8 results/smoke/table1.csv                                # smoke preset
     snakemake --cores 8 results/table1.csv --configfile workflow/config/paper.yaml
 
 Targets go before --configfile (which takes every word after it as a file).  Without

@@ -1,6 +1,7 @@
 """Atomic file writes: a file either appears whole or not at all."""
 from __future__ import annotations
 
+import io
 import os
 import tempfile
 from contextlib import contextmanager
@@ -38,9 +39,15 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
 
 
 def atomic_torch_save(obj, path: str | os.PathLike) -> None:
-    """Save ``obj`` with ``torch.save`` so that ``path`` is never half-written."""
+    """Save ``obj`` with ``torch.save`` so that ``path`` is never half-written.
+
+    The object is serialised in memory first: saved to a path, ``torch.save`` writes the file's
+    (here: the random temporary) name into the archive, so equal objects would get different
+    bytes; from memory every save of equal objects gives the same bytes and the same hash."""
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
     with atomic_path(path) as tmp:
-        torch.save(obj, tmp)
+        tmp.write_bytes(buffer.getbuffer())
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:

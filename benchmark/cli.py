@@ -12,9 +12,17 @@ from benchmark.weights import WeightsError
 USER_ERRORS = (ConfigError, DataError, WeightsError, FileNotFoundError, ValueError)
 
 
+def file_problem(err: OSError) -> str:
+    """One line for an operating-system error on a file: which file, what went wrong, the fix."""
+    where = err.filename if err.filename is not None else "a file"
+    fix = ("make its folder writable, or set the preset's results_dir, runs_dir or cache_dir to a "
+           "folder you can write" if isinstance(err, PermissionError) else "check the disk and the path")
+    return f"cannot use {where}: {err.strerror or err}; {fix}"
+
+
 def reports_errors(main: Callable[[list[str] | None], int | None]) -> Callable[[list[str] | None], int]:
-    """Wrap a ``main(argv)`` so that a user error (bad preset, missing data or weights, bad value)
-    prints ``error: <message>`` to stderr and returns 2 instead of a traceback."""
+    """Wrap a ``main(argv)`` so that a user error (bad preset, missing data or weights, bad value,
+    a file the operating system refuses) prints ``error: <message>`` to stderr and returns 2 instead of a traceback."""
 
     @functools.wraps(main)
     def run(argv: list[str] | None = None) -> int:
@@ -22,6 +30,9 @@ def reports_errors(main: Callable[[list[str] | None], int | None]) -> Callable[[
             return main(argv) or 0
         except USER_ERRORS as err:
             print(f"error: {err}", file=sys.stderr)
+            return 2
+        except OSError as err:  # a folder of the preset not writable, a full or read-only disk
+            print(f"error: {file_problem(err)}", file=sys.stderr)
             return 2
 
     return run

@@ -6,6 +6,8 @@ fails before any job runs, with a message that names the offending key.
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,8 +50,12 @@ def _filling_defaults(properties_check):
 
 
 # YAML's 1.0 is a float: an "integer" setting must be written as an integer (jsonschema accepts 1.0).
-_STRICT_TYPES = jsonschema.Draft202012Validator.TYPE_CHECKER.redefine(
-    "integer", lambda checker, value: isinstance(value, int) and not isinstance(value, bool))
+# YAML's .nan and .inf are floats too: a "number" setting must be finite (nan passes every bound).
+_STRICT_TYPES = jsonschema.Draft202012Validator.TYPE_CHECKER.redefine_many({
+    "integer": lambda checker, value: isinstance(value, int) and not isinstance(value, bool),
+    "number": lambda checker, value: (isinstance(value, (int, float)) and not isinstance(value, bool)
+                                      and math.isfinite(value)),
+})
 Validator = jsonschema.validators.extend(
     jsonschema.Draft202012Validator,
     {"properties": _filling_defaults(jsonschema.Draft202012Validator.VALIDATORS["properties"])},
@@ -88,6 +94,8 @@ def validate_config(config: Any, source: str = "config") -> dict:
     errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
     if errors:
         err = errors[0]
+        if err.validator == "type" and isinstance(err.instance, float) and not math.isfinite(err.instance):
+            err.message = f"{err.instance} is not a finite number"
         hint = f" ({err.schema['description']})" if isinstance(err.schema, dict) and "description" in err.schema else ""
         raise ConfigError(f"{source}: invalid value at '{_key_path(err.absolute_path)}': {err.message}{hint}")
     for name in config["datasets"]:
@@ -278,6 +286,22 @@ def sampling_protocol(config: dict, model: str) -> str:
     variant run, ``evaluation.sampling``, so that Table 1 and the claims compare like with like
     (each method's own released sampler, ``sampling`` of its class, is only reported beside it)."""
     return config["evaluation"]["sampling"]
+
+
+EVALUATION_SETTINGS = ("features", "fid_variant", "num_samples", "prd_runs")  # what every evaluation reads
+
+
+def evaluation_settings(config: dict, model: str | None = None) -> dict:
+    """The settings a metrics file is made under: :data:`EVALUATION_SETTINGS` of the preset's
+    ``evaluation`` and the sampling protocol of ``model`` (``None`` for a reference row)."""
+    settings = {key: config["evaluation"][key] for key in EVALUATION_SETTINGS}
+    return {**settings, "sampling": sampling_protocol(config, model) if model is not None else None}
+
+
+def evaluation_sha256(config: dict, model: str | None = None) -> str:
+    """SHA-256 of :func:`evaluation_settings` (keys sorted): recorded in every metrics file and
+    checked by the results store, so that no table shows numbers made under other settings."""
+    return hashlib.sha256(json.dumps(evaluation_settings(config, model), sort_keys=True).encode()).hexdigest()
 
 
 def uses_perceptual(config: dict, model: str) -> bool:

@@ -20,6 +20,7 @@ import io
 import pickle
 import tarfile
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -163,7 +164,7 @@ def read_verified_gz(path: Path, dataset: str) -> bytes:
         return gzip.decompress(raw_gz)
     try:
         content = gzip.decompress(raw_gz)
-    except (OSError, EOFError) as err:
+    except (OSError, EOFError, zlib.error) as err:
         raise DataError(f"corrupt data file {path}: not a valid gzip file ({err}); "
                         f"delete it and put the original file there") from None
     expected = IDX_CONTENT_MD5.get(dataset, {}).get(path.name)
@@ -366,20 +367,37 @@ def _source_md5(info: DatasetInfo, split: str, data_root: Path, crop: int) -> st
     return md5_bytes("".join(f"{path.name}:{md5_file(path)};" for path in files).encode() + f"crop{crop}".encode())
 
 
-def _read_cache(cached: Path, source_md5: str | None) -> ImageSet | None:
-    """The cached split when it is readable, matches its content checksum and was made from the
-    current original files; otherwise move it aside (saying why) and return ``None``."""
+def _cache_shape_problem(cached: Path, payload: dict, info: DatasetInfo) -> str | None:
+    """What is wrong with the tensors of a data cache: images not uint8 ``(N, *info.shape)``
+    (a float tensor could hold NaN), labels not int64 ``(N,)`` or ``None``; ``None`` when right."""
+    images, labels = payload.get("images"), payload.get("labels")
+    if not (isinstance(images, torch.Tensor) and images.dtype == torch.uint8 and images.dim() == 4
+            and tuple(images.shape[1:]) == info.shape):
+        found = f"{images.dtype} {tuple(images.shape)}" if isinstance(images, torch.Tensor) else type(images).__name__
+        return f"data cache {cached}: its images are {found}, not uint8 (N, {', '.join(map(str, info.shape))})."
+    if labels is not None and not (isinstance(labels, torch.Tensor) and labels.dtype == torch.int64
+                                   and tuple(labels.shape) == (images.shape[0],)):
+        found = f"{labels.dtype} {tuple(labels.shape)}" if isinstance(labels, torch.Tensor) else type(labels).__name__
+        return f"data cache {cached}: its labels are {found}, not int64 ({images.shape[0]},)."
+    return None
+
+
+def _read_cache(cached: Path, source_md5: str | None, info: DatasetInfo) -> ImageSet | None:
+    """The cached split when it is readable, holds uint8 images of the dataset's shape, matches
+    its content checksum and was made from the current original files; otherwise move it aside
+    (saying why) and return ``None``."""
     try:
         payload = load_torch_file(cached, "data cache", "")
-        problem = None
-        if payload.get("content_md5") != content_md5(payload.get("images"), payload.get("labels")):
+        problem = (_cache_shape_problem(cached, payload, info) if isinstance(payload, dict) else
+                   f"data cache {cached}: it holds a {type(payload).__name__}, not the suite's cache.")
+        if problem is None and payload.get("content_md5") != content_md5(payload["images"], payload.get("labels")):
             problem = f"data cache {cached}: its images do not match the checksum recorded when it was written."
-        elif source_md5 is not None and payload.get("source_md5") != source_md5:
+        if problem is None and source_md5 is not None and payload.get("source_md5") != source_md5:
             problem = f"data cache {cached}: it was made from other original files than those under data_root now."
     except UnreadableFileError as err:
         problem = str(err)
     if problem is None:
-        return ImageSet(payload["images"], payload["labels"])
+        return ImageSet(payload["images"], payload.get("labels"))
     print(set_aside(cached, problem, "rebuilding it from the original files."), flush=True)
     return None
 
@@ -399,7 +417,7 @@ def load_dataset(name: str, split: str, data_root: str | Path, cache_dir: str | 
         raise DataError(f"unknown split {split!r}; choose one of {SPLITS}")
     cached = cache_path(Path(cache_dir), name, split, crop) if cache_dir is not None else None
     if cached is not None and cached.exists():
-        data = _read_cache(cached, _source_md5(info, split, Path(data_root), crop))
+        data = _read_cache(cached, _source_md5(info, split, Path(data_root), crop), info)
         if data is not None:
             return data
     data = _read_original(info, split, Path(data_root), crop, download)

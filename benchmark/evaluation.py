@@ -2,6 +2,8 @@
 feature extractor, the real test images, their statistics and the FID tracker of training."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import torch
 
@@ -11,32 +13,54 @@ from benchmark.metrics.classifier import make_recipe, read_recipe, save_classifi
 from benchmark.metrics.evaluate import first_n
 from benchmark.metrics.features import FeatureExtractor
 from benchmark.metrics.fid import fid_from_features, real_features_and_statistics
-from benchmark.metrics.registry import build_extractor
+from benchmark.metrics.registry import FEATURES, build_extractor
 from benchmark.runs import load_split
 from benchmark.sampling import generate
+from benchmark.torch_files import UnreadableFileError
 from models.base import GenerativeModel
+
+
+def ensure_classifier(config: dict, dataset: str) -> tuple[Path, bool]:
+    """Train the preset's offline classifier of ``dataset`` unless its file already holds the same
+    recipe (an unreadable file is moved aside and trained again); return its path and whether it
+    was trained.  The training split is read as every command reads it (the preset's ``crop``),
+    ``evaluation.classifier_epochs`` and ``classifier_max_images`` come from the preset."""
+    evaluation = config["evaluation"]
+    data = load_split(config, dataset, "train").take(evaluation["classifier_max_images"])
+    recipe = make_recipe(dataset, data.images, data.labels, evaluation["classifier_epochs"])
+    out = FEATURES["classifier"].weights(config, dataset)
+    if read_recipe(out) == recipe:
+        return out, False
+    model = train_classifier(data.images, data.labels, recipe, config["device"], progress=config["progress"])
+    save_classifier(model, recipe, out)
+    return out, True
 
 
 def extractor_for(config: dict, dataset: str, progress: bool | None = None) -> FeatureExtractor:
     """The preset's feature extractor for ``dataset`` (weights checked on load; progress bars as
-    ``progress``, default the preset's ``progress``)."""
+    ``progress``, default the preset's ``progress``).  An unreadable offline classifier is moved
+    aside and trained again here, so that no evaluation leaves its features missing."""
     evaluation = config["evaluation"]
-    return build_extractor(evaluation["features"], paths.feature_weights(config, dataset), config["device"],
-                           evaluation["fid_variant"], config["progress"] if progress is None else progress)
+
+    def build() -> FeatureExtractor:
+        return build_extractor(evaluation["features"], paths.feature_weights(config, dataset), config["device"],
+                               evaluation["fid_variant"], config["progress"] if progress is None else progress)
+
+    try:
+        return build()
+    except UnreadableFileError as err:
+        if evaluation["features"] != "classifier":
+            raise
+        print(f"{err} Training it now.", flush=True)
+        ensure_classifier(config, dataset)
+        return build()
 
 
 def prepare_classifier(config: dict, dataset: str) -> str:
-    """Train the preset's offline classifier of ``dataset`` (``evaluation.classifier_epochs`` on the
-    first ``evaluation.classifier_max_images`` training images) where its weights file does not
-    already hold that recipe; return a line saying which happened, with the file's SHA-256."""
-    evaluation = config["evaluation"]
-    data = load_split(config, dataset, "train").take(evaluation["classifier_max_images"])
-    recipe = make_recipe(dataset, data.images, data.labels, evaluation["classifier_epochs"])
-    out = paths.feature_weights(config, dataset, "classifier")
-    if read_recipe(out) == recipe:
-        return f"{out} already holds this classifier (sha256 {sha256_file(out)})"
-    model = train_classifier(data.images, data.labels, recipe, config["device"], progress=config["progress"])
-    return f"saved {out} (sha256 {save_classifier(model, recipe, out)})"
+    """:func:`ensure_classifier` as a line saying which happened, with the file's SHA-256."""
+    out, trained = ensure_classifier(config, dataset)
+    said = f"saved {out}" if trained else f"{out} already holds this classifier"
+    return f"{said} (sha256 {sha256_file(out)})"
 
 
 def real_images(config: dict, dataset: str) -> torch.Tensor:

@@ -19,6 +19,7 @@ from pathlib import Path
 import torch
 
 from benchmark.atomic import atomic_write_text
+from benchmark.config import evaluation_sha256
 from benchmark.data import to_float
 from benchmark.evaluation import extractor_for, real_images
 from benchmark.metrics.evaluate import evaluate_samples
@@ -79,7 +80,7 @@ def evaluate_floor(config: dict, dataset: str, kind: str, out: Path) -> dict:
                                   extractor_for(config, dataset), config["cache_dir"], evaluation["batch_size"],
                                   prd_runs=evaluation["prd_runs"])
     metrics = {"status": "completed", "dataset": dataset, "floor": kind, "label": FLOORS[kind], **numbers,
-               "provenance": provenance(config, [dataset])}
+               "evaluation_sha256": evaluation_sha256(config), "provenance": provenance(config, [dataset])}
     atomic_write_text(out, json.dumps(metrics, indent=2) + "\n")
     return metrics
 

@@ -24,11 +24,12 @@ import numpy as np
 import pandas as pd
 
 from benchmark import paths
-from benchmark.config import model_seeds, model_settings
+from benchmark.config import evaluation_settings, evaluation_sha256, model_seeds, model_settings
 from benchmark.floors import FLOORS
 from benchmark.paths import SELECTION_FILE
-from benchmark.sensitivity import Point, metrics_file, points
+from benchmark.sensitivity import Point, evaluation_config, metrics_file, points
 from benchmark.variants import variant_models
+from models.sampling import SAMPLING_PROTOCOLS
 
 COMPLETED, DIVERGED, NOT_RUN = "completed", "diverged", "not run"
 REFERENCE_DIR = Path(__file__).resolve().parent.parent / "workflow" / "reference"
@@ -56,10 +57,47 @@ def read_json(path: Path) -> dict | None:
     return value
 
 
+METRIC_NUMBERS = ("fid", "kid", "prd_f8", "prd_f1_8", "num_samples",
+                  *(f"fid_{protocol}" for protocol in SAMPLING_PROTOCOLS))  # numbers wherever present
+
+
+def read_metrics(path: Path, config: dict, model: str | None) -> dict | None:
+    """The metrics file at ``path`` (:func:`read_json`) of the preset's ``model`` (``None``: a
+    reference row), checked: made under the preset's evaluation settings (its
+    ``evaluation_sha256``, :func:`benchmark.config.evaluation_sha256`; a file older than that
+    record must name no other value of these settings), its ``status`` is
+    ``completed`` or ``diverged`` and each of :data:`METRIC_NUMBERS` it holds is a finite number.
+    Raises :class:`ResultsFileError` naming the file, the key and the value otherwise, so that no
+    table ever prints or ranks a null, a string, an infinite FID or a number of other settings."""
+    metrics = read_json(path)
+    if metrics is None:
+        return None
+    expected, settings = evaluation_sha256(config, model), evaluation_settings(config, model)
+    if "evaluation_sha256" in metrics:
+        stale = metrics["evaluation_sha256"] != expected
+    else:  # written before metrics files recorded the hash: judged by the settings it names
+        stale = any(metrics[key] != value for key, value in settings.items() if key in metrics)
+    if stale:
+        settings = ", ".join(f"{k} {v}" for k, v in settings.items())
+        raise ResultsFileError(
+            f"{path} was made under other evaluation settings than the preset's ({settings}; its "
+            f"evaluation_sha256 is {metrics.get('evaluation_sha256', 'not recorded')}, the preset's {expected}). "
+            f"Evaluate it again: {paths.redo_hint(path)}")
+    if metrics.get("status", COMPLETED) not in (COMPLETED, DIVERGED):
+        raise _unreadable(path, f"'status' is {metrics['status']!r}, not {COMPLETED!r} or {DIVERGED!r}")
+    for key in METRIC_NUMBERS:
+        value = metrics.get(key)
+        if key in metrics and not (isinstance(value, (int, float)) and not isinstance(value, bool)
+                                   and math.isfinite(value)):
+            raise _unreadable(path, f"'{key}' is {json.dumps(value)}, not a finite number")
+    return metrics
+
+
 def read_log(path: Path) -> pd.DataFrame | None:
     """A per-epoch log (one row per epoch, an ``epoch`` column); ``None`` when the file does not
     exist or holds no epoch yet.  Raises :class:`ResultsFileError` when it is empty (the trainer
-    always writes a header) or not a CSV with an ``epoch`` column."""
+    always writes a header), not a CSV with an ``epoch`` column, or holds a value that is no number
+    (a blank cell is a missing value)."""
     if not path.exists():
         return None
     try:
@@ -68,7 +106,14 @@ def read_log(path: Path) -> pd.DataFrame | None:
         raise _unreadable(path, "empty file" if path.stat().st_size == 0 else f"not a CSV: {err}") from None
     if "epoch" not in frame.columns:
         raise _unreadable(path, f"no 'epoch' column (columns: {list(frame.columns)})")
-    return frame if len(frame) else None
+    if not len(frame):
+        return None
+    for column in frame.columns:
+        numbers = pd.to_numeric(frame[column], errors="coerce")
+        bad = frame[column][numbers.isna() & frame[column].notna()]
+        if len(bad):
+            raise _unreadable(path, f"column '{column}' holds {bad.iloc[0]!r}, not a number")
+    return frame
 
 
 def run_status(train: dict | None, stage2: dict | None, metrics: dict | None) -> str:
@@ -109,7 +154,7 @@ class Run:
 def read_run(config: dict, dataset: str, model: str, seed: int) -> Run | None:
     """The run's files read once; ``None`` when it left nothing on disk."""
     run_dir = paths.run_dir(config, dataset, model, seed)
-    metrics = read_json(paths.metrics(config, dataset, model, seed))
+    metrics = read_metrics(paths.metrics(config, dataset, model, seed), config, model)
     train, stage2 = read_json(run_dir / "train_status.json"), read_json(run_dir / "stage2_status.json")
     log, stage2_log = read_log(run_dir / "train_log.csv"), read_log(run_dir / "stage2_log.csv")
     if metrics is None and train is None and stage2 is None and log is None:
@@ -188,10 +233,12 @@ class Results:
         return pd.concat(logs).groupby("epoch", as_index=False).mean(numeric_only=True), diverged
 
     def seconds_per_epoch(self, model: str, dataset: str) -> Summary:
-        """Each seed's mean seconds per stage-1 epoch (seeds whose log has no ``seconds`` are left out)."""
-        values = [float(r.log["seconds"].mean()) for r in self.of(model, dataset)
-                  if r.log is not None and "seconds" in r.log.columns]
-        return Summary(self.label(model), values)
+        """Each seed's mean seconds per stage-1 epoch (seeds whose log has no ``seconds`` are left
+        out), with the count of diverged seeds (so that a run diverged before its first logged
+        epoch reads "diverged", not "not run")."""
+        runs = self.of(model, dataset)
+        values = [float(r.log["seconds"].mean()) for r in runs if r.log is not None and "seconds" in r.log.columns]
+        return Summary(self.label(model), values, sum(r.status == DIVERGED for r in runs))
 
 
 def load(config: dict) -> Results:
@@ -206,14 +253,16 @@ def load(config: dict) -> Results:
                 results.runs[(model, dataset)] = [r for r in found if r is not None]
     for dataset in config["datasets"]:
         for kind in FLOORS:
-            metrics = read_json(paths.floor_metrics(config, dataset, kind))
+            metrics = read_metrics(paths.floor_metrics(config, dataset, kind), config, None)
             if metrics is not None:
                 results.floors[(dataset, kind)] = metrics
     for point in points(config):
         if point.fid_variant == config["evaluation"]["fid_variant"]:
             found = [r.metrics for r in results.of(point.run, point.dataset) if r.finished]
         else:  # evaluated once more under another FID resize: files of their own
-            found = [m for m in (read_json(metrics_file(config, point, seed)) for seed in model_seeds(config, point.run))
+            variant = evaluation_config(config, "fid_variant", point.fid_variant)
+            found = [m for m in (read_metrics(metrics_file(config, point, seed), variant, point.run)
+                                 for seed in model_seeds(config, point.run))
                      if m is not None and m.get("status") == COMPLETED]
         results.points.append((point, [float(m[point.fid_key]) for m in found if point.fid_key in m]))
     return results

@@ -10,7 +10,7 @@ import torch
 
 from benchmark import paths
 from benchmark.atomic import atomic_write_text
-from benchmark.config import sampling_protocol
+from benchmark.config import evaluation_sha256, sampling_protocol
 from benchmark.data import dataset_info
 from benchmark.evaluation import extractor_for, real_images, reference_statistics
 from benchmark.metrics.evaluate import default_curve_path, evaluate_samples, first_n
@@ -70,6 +70,7 @@ def evaluate_file(config: dict, dataset: str, model: str, samples_path: Path, ou
     metrics = {"status": payload["status"], "dataset": dataset, "features": evaluation["features"],
                "fid_variant": evaluation["fid_variant"], "fid_label": FEATURES[evaluation["features"]].label,
                "num_samples": evaluation["num_samples"], "sampling": chosen,
+               "evaluation_sha256": evaluation_sha256(config, model),
                "compiled": (payload.get("meta") or {}).get("compiled")}
     if payload["status"] == "completed":
         extractor = extractor_for(config, dataset)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import hashlib
 import json
 from pathlib import Path
 
@@ -47,6 +48,13 @@ def load_split(config: dict, dataset: str, split: str) -> ImageSet:
     the one way every command (training, classifier, evaluation) reads images."""
     return load_dataset(dataset, split, config["data_root"], config["cache_dir"],
                         crop=config["datasets"][dataset]["crop"], download=config["download"])
+
+
+def run_sha256(run: RunConfig) -> str:
+    """SHA-256 of every resolved setting of ``run`` (model, method, dataset, seed, spec, training
+    and second-stage settings, image count, crop): recorded in its model files, so that a file of
+    another run, preset or settings is never sampled in its place."""
+    return hashlib.sha256(json.dumps(dataclasses.asdict(run), sort_keys=True, default=repr).encode()).hexdigest()
 
 
 def with_params(run: RunConfig, **params) -> RunConfig:

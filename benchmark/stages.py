@@ -15,7 +15,7 @@ from benchmark.data import md5_file
 from benchmark.device import image_batch_transform, pick_device, tune_for_speed
 from benchmark.model_io import load_model, save_model
 from benchmark.run_lock import run_lock
-from benchmark.runs import load_training_images, run_identity, with_num_train
+from benchmark.runs import load_training_images, run_identity, run_sha256, with_num_train
 from benchmark.torch_files import load_torch_file
 from benchmark.trainer import Trainer, write_log_csv
 from models import build_model
@@ -32,6 +32,7 @@ def _train_locked(config: dict, run, run_dir, progress: bool, epoch_callbacks):
     torch.manual_seed(run.seed)
     device = pick_device(config["device"])
     tune_for_speed(device, config["deterministic"])
+    identity = {"model": run.model, "dataset": run.dataset, "seed": run.seed, "run_sha256": run_sha256(run)}
     images = load_training_images(config, run).images
     run = with_num_train(run, images.shape[0])
     model = build_model(run.method, run.spec)
@@ -47,7 +48,7 @@ def _train_locked(config: dict, run, run_dir, progress: bool, epoch_callbacks):
     if result.diverged and trainer.checkpoint_path.exists():
         model.load_state_dict(load_torch_file(trainer.checkpoint_path, "checkpoint", "", device)["module"])
     save_model(run_dir / "model.pt", model, run.method,
-               {"model": run.model, "dataset": run.dataset, "seed": run.seed, "status": result.status,
+               {**identity, "status": result.status,
                 "epochs": result.epochs_done, "diverged_at_epoch": result.diverged_at_epoch, "compiled": result.compiled})
     return result
 
@@ -63,7 +64,7 @@ def _second_stage_locked(config: dict, run, run_dir, progress: bool) -> dict:
     torch.manual_seed(run.seed)
     device = pick_device(config["device"])  # does not start CUDA: the deterministic mode can follow
     tune_for_speed(device, config["deterministic"])
-    model, meta = load_model(run_dir / "model.pt", device)
+    model, meta = load_model(run_dir / "model.pt", device, run)
     kind = type(model).second_stage
     if kind is None:
         raise ConfigError(f"method {run.method!r} of model {run.model!r} has no second stage")

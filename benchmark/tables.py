@@ -382,7 +382,7 @@ def table5(results: Results, out: Path) -> list[Path]:
     def seconds_per_epoch(model: str, dataset: str) -> tuple[dict, str]:
         seconds = results.seconds_per_epoch(model, dataset)
         return ({"seconds_per_epoch": seconds.mean, "n_seeds": seconds.n},
-                f"{seconds.mean:.2f}" if seconds.n else NOT_RUN)
+                f"{seconds.mean:.2f}" if seconds.n else seconds.status)
 
     shown, data, rules = _per_model_and_dataset(config, seconds_per_epoch)
     caption = (f"Seconds per training epoch (stage 1), measured, mean over epochs and seeds; preset {config['preset']}; "

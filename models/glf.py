@@ -18,7 +18,8 @@ class GLF(GenerativeModel):
     stop_gradient = True
     sampling = "authors"  # generate_sample.py: train mode, batches of 500, each image min-max stretched
     declared_params = {
-        **declare(Param("beta", float, 1.0, "weight of the reconstruction term (authors: 1 on the summed MSE)")),
+        **declare(Param("beta", float, 1.0, "weight of the reconstruction term (authors: 1 on the summed MSE)",
+                      positive=True)),
         **FLOW_PARAMS,
         **AUTOENCODER_PARAMS,
     }

@@ -6,6 +6,7 @@ any job runs (an unknown or mistyped key fails, naming the key and the accepted 
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -19,7 +20,8 @@ class ParamError(ValueError):
 @dataclass(frozen=True)
 class Param:
     """One hyper-parameter: ``kind`` is float, int, bool or str; ``nullable`` allows ``None``;
-    ``choices`` (if any) lists the accepted values."""
+    ``choices`` (if any) lists the accepted values; ``positive`` accepts only numbers above 0.
+    Numbers are always finite (never NaN or infinite)."""
 
     name: str
     kind: type
@@ -27,6 +29,7 @@ class Param:
     meaning: str
     choices: tuple = ()
     nullable: bool = False
+    positive: bool = False
 
     def accepts(self, value: Any) -> bool:
         """Whether ``value`` has this param's type (bool is no number; an int is a float) and choice."""
@@ -35,11 +38,15 @@ class Param:
         if isinstance(value, bool) and self.kind is not bool:
             return False
         ok = isinstance(value, (int, float)) if self.kind is float else isinstance(value, self.kind)
+        if ok and self.kind in (float, int):
+            ok = math.isfinite(value) and (value > 0 or not self.positive)
         return ok and (not self.choices or value in self.choices)
 
     def expected(self) -> str:
         """Words for the accepted values, e.g. ``'a number'`` or ``'one of ['sum', 'mean']'``."""
-        text = f"one of {list(self.choices)}" if self.choices else f"a {KIND_NAMES[self.kind]}"
+        kind = ("a positive " if self.positive else "a finite ") + KIND_NAMES[self.kind] \
+            if self.kind in (float, int) else f"a {KIND_NAMES[self.kind]}"
+        text = f"one of {list(self.choices)}" if self.choices else kind
         return text + (" or null" if self.nullable else "")
 
 

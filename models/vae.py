@@ -31,7 +31,7 @@ class VAE(GenerativeModel):
     """
 
     declared_params = {**AUTOENCODER_PARAMS, **declare(
-        Param("beta", float, 1.0, "decoder precision: the recon term is beta * SSE (1 = GLF's loss)"),
+        Param("beta", float, 1.0, "decoder precision: the recon term is beta * SSE (1 = GLF's loss)", positive=True),
         Param("learn_variance", bool, False, "learn a scalar decoder variance gamma (beta unused)"),
     )}
     has_flow = False  # subclasses with a RealNVP (prior or posterior) set True

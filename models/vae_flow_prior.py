@@ -24,7 +24,8 @@ class VAEFlowPrior(VAE):
 
     declared_params = {
         **VAE.declared_params,
-        **declare(Param("beta", float, 400.0, "decoder precision: the recon term is beta * SSE (paper: 400)")),
+        **declare(Param("beta", float, 400.0, "decoder precision: the recon term is beta * SSE (paper: 400)",
+                        positive=True)),
         **FLOW_PARAMS,
     }
     has_flow = True

@@ -168,3 +168,26 @@ def test_a_models_own_seeds_replace_the_presets_and_must_hold_its_first():
         validate_config(_with(lambda c: c["models"]["glf"].update(seeds=[1, 2])))
     with pytest.raises(ConfigError, match="models.glf.seeds"):
         validate_config(_with(lambda c: c["models"]["glf"].update(seeds=[0, 0])))
+
+
+@pytest.mark.parametrize("change,key,problem", [
+    (lambda c: c["models"]["glf"].update(lr=float("nan")), "models.glf.lr", "nan is not a finite number"),
+    (lambda c: c["models"]["glf"].update(lr=float("inf")), "models.glf.lr", "inf is not a finite number"),
+    (lambda c: c["models"]["glf"].update(epochs_factor=float("inf")), "models.glf.epochs_factor", "not a finite"),
+    (lambda c: c["models"]["glf"].update(epochs_factor=1e300), "models.glf.epochs_factor", "maximum"),
+    (lambda c: c.update(seeds=[0, 0]), "seeds", "non-unique"),
+    (lambda c: c["evaluation"].update(eval_samples=10 ** 9), "evaluation.eval_samples", "maximum"),
+])
+def test_non_finite_out_of_range_and_repeated_values_are_refused_by_key(change, key, problem):
+    with pytest.raises(ConfigError, match=f"at '{key}': .*{problem}"):
+        validate_config(_with(change))
+
+
+@pytest.mark.parametrize("beta", [float("nan"), float("inf"), -1.0, 0])
+@pytest.mark.parametrize("method", ["glf", "vae", "vae_flow_prior"])
+def test_beta_must_be_a_positive_finite_number(method, beta):
+    def change(config):
+        config["models"]["glf"] = {"method": method, "params": {"beta": beta}}
+    with pytest.raises(ConfigError, match=r"models\.glf\.params\.beta': expected a positive number"):
+        validate_config(_with(change))
+    validate_config(_with(lambda c: c["models"].update(glf={"method": method, "params": {"beta": 0.5}})))

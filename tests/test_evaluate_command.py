@@ -10,7 +10,9 @@ import torch
 import yaml
 from metrics_helpers import save_random_inception
 
+from benchmark import paths
 from benchmark.commands import evaluate, train_classifier
+from benchmark.config import evaluation_sha256, load_config
 from benchmark.data import load_dataset
 from benchmark.metrics.classifier import load_classifier, read_recipe
 from benchmark.metrics.fid import INCEPTION_WEIGHTS_SHA256, WeightsError
@@ -61,6 +63,7 @@ def test_command_writes_metrics_and_curve(setup):
     assert good["fid_variant"] == "legacy" and good["status"] == "completed"
     assert good["num_samples"] == 200 and len(good["features_sha256"]) == 64 and good["sampling"] == "eval"
     assert good["fid_authors"] == good["fid_eval"] == good["fid"]  # both protocols' images are the same here
+    assert good["evaluation_sha256"] == evaluation_sha256(load_config(preset), "vae")  # what the tables check
     assert noise["fid"] > 10 * good["fid"] and noise["kid"] > 10 * abs(good["kid"])
     assert good["prd_f8"] > noise["prd_f8"] and good["prd_f1_8"] > noise["prd_f1_8"]
     curve = np.loadtxt(root / "good-metrics_prd.csv", delimiter=",", skiprows=1)
@@ -93,7 +96,7 @@ def test_fewer_samples_than_requested(setup, capsys):
 
 def test_classifier_command_trains_once_per_recipe(setup, capsys):
     root, preset = setup
-    weights = root / "cache" / "classifier" / "synthetic28.pt"
+    weights = paths.feature_weights(load_config(preset), "synthetic28")
     assert read_recipe(weights).epochs == 1
     assert train_classifier.main(["--config", preset, "--dataset", "synthetic28"]) == 0
     assert "already holds" in capsys.readouterr().out
@@ -121,6 +124,7 @@ def test_reference_rows_rank_training_images_below_the_pixel_gaussian(setup):
         rows[kind] = json.loads(out.read_text())
         assert rows[kind]["floor"] == kind and "provenance" in rows[kind]
         assert rows[kind]["num_samples"] == noise["num_samples"]  # the preset's, as for a model's samples
+        assert rows[kind]["evaluation_sha256"] == evaluation_sha256(load_config(preset))
     assert 0 <= rows["training_images"]["fid"] < rows["pixel_gaussian"]["fid"]
     assert rows["training_images"]["fid"] < noise["fid"]
 

@@ -94,7 +94,9 @@ def test_real_statistics_are_computed_once_per_content_and_weights(tmp_path):
 @pytest.mark.parametrize("damage", [
     lambda path: path.write_bytes(path.read_bytes()[: path.stat().st_size // 2]),  # truncated
     lambda path: torch.save({"features": torch.zeros(5, 20)}, path),  # no mean, no covariance
-], ids=["truncated", "incomplete"])
+    lambda path: torch.save({**torch.load(path), "mu": torch.load(path)["mu"] + 5}, path),  # tampered mean
+    lambda path: torch.save({**torch.load(path), "sigma": torch.zeros(4, 4)}, path),  # wrong shape
+], ids=["truncated", "incomplete", "tampered", "wrong-shape"])
 def test_unreadable_real_feature_cache_is_named_moved_aside_and_computed_again(tmp_path, capsys, damage):
     images = make_images(5, 1, seed=3)
     extractor = CountingExtractor("a" * 64)

@@ -13,7 +13,8 @@ the preset's ``evaluation.sampling`` override).  The metrics file holds ``fid`` 
 protocol, named by ``sampling``), one ``fid_<protocol>`` per sampling protocol (``fid_authors``,
 ``fid_eval``) and PRD for the model's protocol only.  Samples of a diverged run
 give a metrics file with ``"status": "diverged"`` and no numbers.  Every metrics file records its
-``provenance`` (see :mod:`benchmark.provenance`).  ``--fid-variant`` evaluates under another FID
+``provenance`` (see :mod:`benchmark.provenance`) and the ``evaluation_sha256`` of the settings it
+was made under (:func:`benchmark.config.evaluation_sha256`, checked by the results store).  ``--fid-variant`` evaluates under another FID
 resize variant than the preset's (its own reference statistics; the protocol sensitivity of
 :mod:`benchmark.sensitivity`).  The metric computations themselves live in :mod:`benchmark.metrics`.
 """

@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     config, run, run_dir = load_run(args)
     torch.manual_seed(run.seed)
     model_file = run_dir / paths.final_model(config, run.dataset, run.model, run.seed).name
-    model, meta = load_model(model_file, pick_device(config["device"]))
+    model, meta = load_model(model_file, pick_device(config["device"]), run)
     status = meta.get("second_stage", meta)["status"]
     by_sampling = dict.fromkeys(SAMPLING_PROTOCOLS)
     if status == "completed":

@@ -42,7 +42,7 @@ def candidate_fid(config: dict, run, run_dir: Path, extractor, statistics, progr
     infinity when it diverged."""
     train_run(config, run, run_dir, progress=progress)
     second_stage_run(config, run, run_dir, progress=progress)
-    model, meta = load_model(run_dir / "model_stage2.pt", pick_device(config["device"]))
+    model, meta = load_model(run_dir / "model_stage2.pt", pick_device(config["device"]), run)
     if meta["second_stage"]["status"] != "completed":
         return math.inf
     evaluation = config["evaluation"]

@@ -136,7 +136,7 @@ def save_classifier(model: SmallClassifier, recipe: ClassifierRecipe, path: str 
     return sha256_file(path)
 
 
-_RETRAIN_HINT = ("the workflow's classifier rule trains it again on its next run (so does `python -m "
+_RETRAIN_HINT = ("the evaluation that needs it trains it again at once (so does `python -m "
                 "benchmark.commands.train_classifier --config PRESET --dataset DATASET`).")
 
 

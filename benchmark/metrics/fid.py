@@ -130,14 +130,35 @@ def real_feature_cache_path(cache_dir: str | os.PathLike, images: torch.Tensor,
     return Path(cache_dir) / "real_features" / f"{extractor.space}-{key}.pt"
 
 
-def _cached_statistics(path: Path) -> tuple[torch.Tensor, np.ndarray, np.ndarray] | None:
-    """Features ``(N, d)``, mean ``(d,)`` and covariance ``(d, d)`` read from the cache file at
-    ``path``; ``None`` when it is unreadable or incomplete (then it is moved aside, saying so)."""
+def _statistics_sha256(payload: dict) -> str:
+    """SHA-256 over the content of the cached tensors (:data:`FEATURE_CACHE_KEYS`, in that order)."""
+    return hashlib.sha256(":".join(content_sha256(payload[k]) for k in FEATURE_CACHE_KEYS).encode()).hexdigest()
+
+
+def _cache_problem(path: Path, payload, n: int, dim: int) -> str | None:
+    """What is wrong with a real-feature cache's payload for ``n`` images of ``dim``-d features:
+    a missing tensor, a shape other than ``(n, dim)``, ``(dim,)``, ``(dim, dim)``, or contents that
+    differ from the checksum written with them; ``None`` when it is sound."""
+    if not (isinstance(payload, dict) and all(isinstance(payload.get(k), torch.Tensor) for k in FEATURE_CACHE_KEYS)):
+        return f"real-feature cache {path} lacks its {', '.join(FEATURE_CACHE_KEYS)} tensors."
+    shapes = {"features": (n, dim), "mu": (dim,), "sigma": (dim, dim)}
+    for key, shape in shapes.items():
+        if tuple(payload[key].shape) != shape:
+            return f"real-feature cache {path} holds '{key}' of shape {tuple(payload[key].shape)}, not {shape}."
+    if payload.get("sha256") != _statistics_sha256(payload):
+        return f"real-feature cache {path} holds tensors that do not match the checksum written with them."
+    return None
+
+
+def _cached_statistics(path: Path, n: int, dim: int) -> tuple[torch.Tensor, np.ndarray, np.ndarray] | None:
+    """Features ``(n, dim)``, mean ``(dim,)`` and covariance ``(dim, dim)`` read from the cache file
+    at ``path``; ``None`` when it is unreadable, incomplete, of other shapes or tampered with (then
+    it is moved aside, saying so)."""
     try:
         payload = load_torch_file(path, "real-feature cache", "")
-        complete = isinstance(payload, dict) and all(isinstance(payload.get(k), torch.Tensor) for k in FEATURE_CACHE_KEYS)
-        if not complete:
-            raise UnreadableFileError(f"real-feature cache {path} lacks its {', '.join(FEATURE_CACHE_KEYS)} tensors.")
+        problem = _cache_problem(path, payload, n, dim)
+        if problem is not None:
+            raise UnreadableFileError(problem)
     except UnreadableFileError as err:
         print(set_aside(path, str(err), "computing the features of the real images again."), flush=True)
         return None
@@ -148,18 +169,19 @@ def real_features_and_statistics(images: torch.Tensor, extractor: FeatureExtract
                                  cache_dir: str | os.PathLike | None, batch_size: int,
                                  ) -> tuple[torch.Tensor, np.ndarray, np.ndarray]:
     """Return features ``(N, d)`` float32 and their float64 mean ``(d,)`` and covariance ``(d, d)``
-    for real images ``(N, C, H, W)``; computed once and cached under ``cache_dir`` when given (an
-    unreadable cache file is moved aside and computed again)."""
+    for real images ``(N, C, H, W)``; computed once and cached under ``cache_dir`` when given, with
+    a checksum of the tensors (a cache file that is unreadable, of other shapes or does not match
+    its checksum is moved aside and computed again)."""
     cached = real_feature_cache_path(cache_dir, images, extractor) if cache_dir is not None else None
     if cached is not None and cached.exists():
-        statistics = _cached_statistics(cached)
+        statistics = _cached_statistics(cached, images.shape[0], extractor.dim)
         if statistics is not None:
             return statistics
     features = extractor.features(images, batch_size)
     mu, sigma = gaussian_statistics(features)
     if cached is not None:
-        atomic_torch_save({"features": features, "mu": torch.from_numpy(mu),
-                           "sigma": torch.from_numpy(sigma)}, cached)
+        payload = {"features": features, "mu": torch.from_numpy(mu), "sigma": torch.from_numpy(sigma)}
+        atomic_torch_save({**payload, "sha256": _statistics_sha256(payload)}, cached)
     return features, mu, sigma
 
 

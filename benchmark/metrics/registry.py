@@ -3,6 +3,8 @@ the suite needs to know about it (its label in tables, where a preset keeps its 
 to load them).  Adding an extractor is one entry here."""
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +39,14 @@ def _inception_weights(config: dict, dataset: str) -> Path:
 
 
 def _classifier_weights(config: dict, dataset: str) -> Path:
-    return Path(config["cache_dir"]) / "classifier" / f"{dataset}.pt"
+    """``<cache_dir>/classifier/<dataset>-<key>.pt``, ``key`` a hash of every preset setting the
+    classifier is trained by (the dataset's crop, ``evaluation.classifier_epochs`` and
+    ``classifier_max_images``): presets sharing a cache_dir with other settings keep their own."""
+    evaluation = config["evaluation"]
+    settings = {"dataset": dataset, "crop": config["datasets"][dataset]["crop"],
+                "epochs": evaluation["classifier_epochs"], "max_images": evaluation["classifier_max_images"]}
+    key = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
+    return Path(config["cache_dir"]) / "classifier" / f"{dataset}-{key}.pt"
 
 
 FEATURES = {entry.name: entry for entry in (

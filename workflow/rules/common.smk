@@ -8,7 +8,8 @@ from pathlib import Path
 from benchmark import paths
 from benchmark.floors import FLOORS
 from benchmark.sensitivity import sensitivity_metrics
-from benchmark.config import model_seeds, model_settings, resolve_run, sampling_protocol, table1_datasets, write_resolved_preset
+from benchmark.config import (EVALUATION_SETTINGS, model_seeds, model_settings, resolve_run, sampling_protocol,
+                              table1_datasets, write_resolved_preset)
 
 
 
@@ -106,7 +107,7 @@ def eval_arguments(wildcards):
 
 def evaluation_settings(evaluation):
     """The settings of ``evaluation`` (a preset's section) that every evaluation of images reads."""
-    return {k: evaluation[k] for k in ("features", "fid_variant", "num_samples", "prd_runs")}
+    return {k: evaluation[k] for k in EVALUATION_SETTINGS}
 
 
 def evaluation_params(evaluation):
