@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import torch
 
-from models.architecture import Decoder, Encoder
+from models.autoencoders import AUTOENCODER_PARAMS, build_autoencoder
 from models.base import GenerativeModel, ModelSpec, adam, flow_optimizer_group, reconstruction_loss
 from models.flow import FLOW_PARAMS, flow_from_spec
 from models.params import Param, declare
@@ -12,7 +12,8 @@ from models.params import Param, declare
 class GLF(GenerativeModel):
     """loss = beta * recon(x, G(E(x))) + NLL_F(stop_gradient(E(x))).
 
-    Params: ``beta`` and the flow's (:data:`models.flow.FLOW_PARAMS`).
+    Params: ``beta``, the flow's (:data:`models.flow.FLOW_PARAMS`) and the auto-encoder's
+    (:data:`models.autoencoders.AUTOENCODER_PARAMS`).
     """
 
     stop_gradient = True
@@ -20,13 +21,13 @@ class GLF(GenerativeModel):
     declared_params = {
         **declare(Param("beta", float, 1.0, "weight of the reconstruction term (authors: 1 on the summed MSE)")),
         **FLOW_PARAMS,
+        **AUTOENCODER_PARAMS,
     }
 
     def __init__(self, spec: ModelSpec):
         super().__init__(spec)
         self.beta = float(self.spec.param("beta"))
-        self.encoder = Encoder(spec.channels, spec.image_size, spec.latent_dim)
-        self.decoder = Decoder(spec.channels, spec.image_size, spec.latent_dim)
+        self.encoder, self.decoder = build_autoencoder(self.spec, spec.latent_dim)
         self.flow = flow_from_spec(self.spec)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
