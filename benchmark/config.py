@@ -353,7 +353,8 @@ def resolve_run(config: dict, model: str, dataset: str, seed: int) -> RunConfig:
     try:
         check_params(MODELS[m["method"]].declared_params, d["params"], f"datasets.{dataset}.params")
     except ParamError as err:
-        raise ConfigError(f"model {model!r} (method {m['method']!r}) cannot run on dataset {dataset!r}: {err}") from None
+        raise ConfigError(f"model {model!r} (method {m['method']!r}) cannot run on dataset {dataset!r}: "
+                          f"{err}") from None
     spec = ModelSpec(channels=info.channels, image_size=info.image_size, latent_dim=d["latent_dim"],
                      flow_width=d["flow_width"], params={**d["params"], **m["params"], **override["params"]})
     return RunConfig(model=model, method=m["method"], dataset=dataset, seed=seed, spec=spec, train=train,

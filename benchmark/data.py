@@ -306,7 +306,8 @@ def celebahq_files(data_root: str | Path) -> list[Path]:
     folder = Path(data_root) / CELEBAHQ_FOLDER
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() in CELEBAHQ_SUFFIXES) if folder.is_dir() else []
     if not files:
-        raise DataError(f"missing CelebA-HQ images: {folder} {'holds no .jpg or .png files' if folder.is_dir() else 'does not exist'}. "
+        problem = "holds no .jpg or .png files" if folder.is_dir() else "does not exist"
+        raise DataError(f"missing CelebA-HQ images: {folder} {problem}. "
                         f"Get the CelebA-HQ images at 256x256 (30,000 files, Karras et al. 2018: "
                         f"https://github.com/tkarras/progressive_growing_of_gans) and put them in {folder}, "
                         f"one .jpg or .png file each; they are read from there, never downloaded.")

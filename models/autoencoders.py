@@ -26,4 +26,5 @@ def build_autoencoder(spec: ModelSpec, encoder_out: int) -> tuple[nn.Module, nn.
         width = spec.param("dcgan_width")
         return (DCGANEncoder(spec.channels, spec.image_size, encoder_out, width),
                 DCGANDecoder(spec.channels, spec.image_size, spec.latent_dim, width))
-    return Encoder(spec.channels, spec.image_size, encoder_out), Decoder(spec.channels, spec.image_size, spec.latent_dim)
+    return (Encoder(spec.channels, spec.image_size, encoder_out),
+            Decoder(spec.channels, spec.image_size, spec.latent_dim))

@@ -2,6 +2,7 @@
 auto-encoder, a training step at that size, and the figure2e/figure6 targets, on a synthetic
 folder of a few images."""
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -125,7 +126,7 @@ def test_paper_preset_trains_glf_and_glf_perceptual_on_celebahq_with_its_schedul
         assert run.spec.image_size == 256 and run.spec.params["autoencoder"] == "dcgan"
     assert resolve_run(config, "glf", "celeba", 0).train.batch_size == 256  # other datasets keep theirs
     assert config["figures"]["figure6"]["model"] == "glf_perceptual"
-    with pytest.raises(ConfigError, match=r"'vae' .*cannot run on dataset 'celebahq'.*datasets.celebahq.params.autoencoder"):
+    with pytest.raises(ConfigError, match=r"'vae' .*cannot run on dataset 'celebahq'.*datasets.celebahq.params.autoenc"):
         resolve_run(config, "vae", "celebahq", 0)
 
 
@@ -147,7 +148,7 @@ progress: false
 seeds: [0]
 datasets:
   synthetic28: {latent_dim: 4, flow_width: 8, epochs: 1, max_train_images: 64}
-  celebahq: {latent_dim: 4, flow_width: 8, epochs: 2, params: {autoencoder: dcgan, dcgan_width: 8}}
+  celebahq: {latent_dim: 4, flow_width: 8, epochs: 1, params: {autoencoder: dcgan, dcgan_width: 8}}
 models:
   glf: {method: glf, batch_size: 32, per_dataset: {celebahq: {batch_size: 3}}}
   glf_perceptual: {method: glf_perceptual, batch_size: 3, params: {vgg_weights: VGG, vgg_sha256: SHA}}
@@ -193,8 +194,9 @@ def test_without_the_folder_the_figures_stop_naming_the_download_and_the_rest_pl
     write_folder(tmp_path / "data", count=7)
     planned = snakemake("-n", "results/figure2e.png", "results/figure6.png")
     assert planned.returncode == 0, planned.stdout + planned.stderr
-    for job in ("figure2e", "figure6", "train", "prepare_data"):
-        assert f"rule {job}:" in planned.stdout + planned.stderr or f"\n{job} " in planned.stdout, job
+    stats = planned.stdout + planned.stderr
+    for job, count in (("figure2e", 1), ("figure6", 1), ("train", 2), ("prepare_data", 1)):
+        assert re.search(rf"^{job}\s+{count}$", stats, re.M), (job, stats)
 
 
 @pytest.mark.slow

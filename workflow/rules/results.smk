@@ -64,7 +64,8 @@ for _name in SAMPLE_FIGURE_NAMES:
             mem_mb=EVAL_MEM_MB,
             runtime=EVAL_RUNTIME,
         shell:
-            f"{PYTHON} -m benchmark.commands.sample_figure --config {PRESET} {{params.name:q}} --no-progress > {{log:q}} 2>&1"
+            f"{PYTHON} -m benchmark.commands.sample_figure --config {PRESET} {{params.name:q}} --no-progress"
+            f" > {{log:q}} 2>&1"
 
 
 rule copy_grid:
