@@ -127,7 +127,7 @@ def _check_features(evaluation: dict, source: str) -> None:
 
 def _check_num_samples(config: dict, source: str) -> None:
     wanted = config["evaluation"]["num_samples"]
-    for name in config["datasets"]:
+    for name in evaluated_datasets(config):
         if wanted > TEST_SPLIT_SIZES[name]:
             raise ConfigError(f"{source}: 'evaluation.num_samples' is {wanted}, but the {name} test split has "
                               f"only {TEST_SPLIT_SIZES[name]} images; set it to at most {TEST_SPLIT_SIZES[name]}")
@@ -165,6 +165,10 @@ def _check_names(config: dict, source: str) -> None:
     for fig_name, fig in config["figures"].items():
         if fig_name == "grids":
             references.append(("figures.grids", fig, config["models"]))
+            continue
+        if fig_name in SAMPLE_FIGURES:
+            references.append((f"figures.{fig_name}.model", [fig["model"]], config["models"]))
+            references.append((f"figures.{fig_name}.dataset", [fig["dataset"]], config["datasets"]))
             continue
         references.append((f"figures.{fig_name}.models", fig["models"], config["models"]))
         references.append((f"figures.{fig_name}.dataset", [fig["dataset"]], config["datasets"]))
@@ -315,6 +319,18 @@ def table1_datasets(config: dict) -> list[str]:
     return config["table1"].get("datasets") or list(config["datasets"])
 
 
+SAMPLE_FIGURES = ("figure2e", "figure6")  # sample grids of one model each (the paper's CelebA-HQ figures)
+
+
+def evaluated_datasets(config: dict) -> list[str]:
+    """The datasets the preset computes FIDs on: Table 1's, those of Figures 3 and 4 and of the
+    ``sensitivity`` entries; a dataset only drawn in a sample figure (CelebA-HQ) is not among them."""
+    datasets = list(table1_datasets(config))
+    datasets += [config["figures"][name]["dataset"] for name in ("figure3", "figure4") if name in config["figures"]]
+    datasets += [d for entry in config["sensitivity"] for d in entry.get("datasets", [])]
+    return list(dict.fromkeys(datasets))
+
+
 def load_config(path: str | Path) -> dict:
     """Read a YAML preset and validate it (see :func:`validate_config`)."""
     path = Path(path)
@@ -386,8 +402,13 @@ def resolve_run(config: dict, model: str, dataset: str, seed: int) -> RunConfig:
         second = TrainSettings(epochs=stage_epochs, batch_size=stage.get("batch_size", train.batch_size),
                                lr=stage.get("lr", train.lr), seed=seed,
                                **_schedule([], stage.get("lr_schedule", {}), dataset, stage_epochs))
+    try:
+        check_params(MODELS[m["method"]].declared_params, d["params"], f"datasets.{dataset}.params")
+    except ParamError as err:
+        raise ConfigError(f"model {model!r} (method {m['method']!r}) cannot run on dataset {dataset!r}: "
+                          f"{err}") from None
     spec = ModelSpec(channels=info.channels, image_size=info.image_size, latent_dim=d["latent_dim"],
-                     flow_width=d["flow_width"], params={**m["params"], **override["params"]})
+                     flow_width=d["flow_width"], params={**d["params"], **m["params"], **override["params"]})
     return RunConfig(model=model, method=m["method"], dataset=dataset, seed=seed, spec=spec, train=train,
                      second_stage=second, max_train_images=d["max_train_images"], crop=d["crop"])
 

@@ -11,6 +11,7 @@ Local folder layout under ``data_root`` (the original files, byte for byte)::
     fashion-mnist/  the same four Fashion-MNIST files
     cifar10/        cifar-10-python.tar.gz, or its extracted cifar-10-batches-py/
     celeba/         img_align_celeba.zip (or the extracted img_align_celeba/), list_eval_partition.txt
+    celebahq/       the CelebA-HQ images at 256x256, one file each (00000.jpg ... 29999.jpg, or .png)
 """
 from __future__ import annotations
 
@@ -78,6 +79,7 @@ DATASETS: dict[str, DatasetInfo] = {
     "fashion": DatasetInfo("fashion", 28, 1, 10),
     "cifar10": DatasetInfo("cifar10", 32, 3, 10),
     "celeba": DatasetInfo("celeba", 64, 3, 0),
+    "celebahq": DatasetInfo("celebahq", 256, 3, 0),
     "synthetic28": DatasetInfo("synthetic28", 28, 1, 10),
     "synthetic32": DatasetInfo("synthetic32", 32, 3, 10),
     "synthetic64": DatasetInfo("synthetic64", 64, 3, 10),
@@ -85,6 +87,7 @@ DATASETS: dict[str, DatasetInfo] = {
 
 
 TEST_SPLIT_SIZES: dict[str, int] = {"mnist": 10_000, "fashion": 10_000, "cifar10": 10_000, "celeba": 19_962,
+                                    "celebahq": 3_000,
                                     "synthetic28": 500, "synthetic32": 500, "synthetic64": 500}
 
 
@@ -143,6 +146,9 @@ CELEBA_FOLDER = "img_align_celeba"
 CELEBA_PARTITION = "list_eval_partition.txt"
 CELEBA_IMAGES = 202_599
 CELEBA_SPLIT_CODE = {"train": "0", "test": "2"}
+CELEBAHQ_FOLDER = "celebahq"
+CELEBAHQ_SUFFIXES = (".jpg", ".jpeg", ".png")
+CELEBAHQ_TEST_FRACTION = 10  # the last tenth of the sorted file names is the test split (3,000 of 30,000)
 
 
 def _upstream_md5(dataset: str, filename: str) -> str:
@@ -295,6 +301,55 @@ def _load_celeba(split: str, data_root: Path, crop: int, checksums: dict[str, st
     return ImageSet(torch.from_numpy(np.stack(images)), None)
 
 
+def celebahq_files(data_root: str | Path) -> list[Path]:
+    """The CelebA-HQ image files under ``data_root/celebahq`` (sorted by name); raise
+    :class:`DataError` saying what to download and where to put it when there are none."""
+    folder = Path(data_root) / CELEBAHQ_FOLDER
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in CELEBAHQ_SUFFIXES) if folder.is_dir() else []
+    if not files:
+        problem = "holds no .jpg or .png files" if folder.is_dir() else "does not exist"
+        raise DataError(f"missing CelebA-HQ images: {folder} {problem}. "
+                        f"Get the CelebA-HQ images at 256x256 (30,000 files, Karras et al. 2018: "
+                        f"https://github.com/tkarras/progressive_growing_of_gans) and put them in {folder}, "
+                        f"one .jpg or .png file each; they are read from there, never downloaded.")
+    return files
+
+
+def check_local_folder(name: str, data_root: str | Path) -> None:
+    """Raise :class:`DataError` (what to download, where to put it) when ``name`` is a dataset
+    read from a local folder only (CelebA-HQ) and that folder holds none of its files."""
+    if name == "celebahq":
+        celebahq_files(data_root)
+
+
+def _celebahq_split(files: list[Path], split: str) -> list[Path]:
+    test = max(1, len(files) // CELEBAHQ_TEST_FRACTION)
+    return files[-test:] if split == "test" else files[:-test]
+
+
+def _read_celebahq_image(path: Path, size: int) -> np.ndarray:
+    """One image as uint8 ``(3, size, size)``; :class:`DataError` naming the file when it cannot be
+    decoded or is not ``size`` x ``size`` pixels (the files are used as they are, never resized)."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as img:
+            if img.size != (size, size):
+                raise DataError(f"CelebA-HQ image {path} is {img.size[0]}x{img.size[1]} pixels, expected "
+                                f"{size}x{size}: put the 256x256 release of CelebA-HQ in {path.parent}")
+            return np.asarray(img.convert("RGB"), dtype=np.uint8).transpose(2, 0, 1)
+    except (UnidentifiedImageError, OSError, SyntaxError) as err:
+        raise DataError(f"unreadable CelebA-HQ image {path} ({err}); replace it with the original file") from None
+
+
+def _load_celebahq(split: str, data_root: Path) -> ImageSet:
+    """The CelebA-HQ images of one split, as they are (256x256), from the local folder only."""
+    names = _celebahq_split(celebahq_files(data_root), split)
+    size = DATASETS["celebahq"].image_size
+    images = [_read_celebahq_image(path, size) for path in tqdm(names, desc=f"celebahq {split}", unit="img")]
+    return ImageSet(torch.from_numpy(np.stack(images)), None)
+
+
 def make_synthetic(info: DatasetInfo, split: str, n: int | None = None) -> ImageSet:
     """Deterministic labelled toy images: class ``k`` is a bright square at one of 10 places,
     with per-image jitter, brightness and noise.  Returns uint8 ``(n, C, S, S)`` and labels."""
@@ -323,6 +378,8 @@ def _read_original(info: DatasetInfo, split: str, data_root: Path, crop: int | N
         if crop is None:
             raise DataError("celeba needs a center-crop size: pass crop (the preset's datasets.celeba.crop)")
         return _load_celeba(split, data_root, crop)
+    if info.name == "celebahq":
+        return _load_celebahq(split, data_root)
     return make_synthetic(info, split)
 
 
@@ -351,6 +408,9 @@ def _source_files(info: DatasetInfo, split: str, data_root: Path) -> list[Path]:
                       *(data_root / "cifar10" / CIFAR_FOLDER / name for name, _ in batches)]
     elif info.name == "celeba":
         candidates = [data_root / "celeba" / CELEBA_PARTITION, data_root / "celeba" / CELEBA_ZIP]
+    elif info.name == "celebahq":
+        folder = data_root / CELEBAHQ_FOLDER
+        candidates = _celebahq_split(celebahq_files(data_root), split) if folder.is_dir() else []
     else:
         candidates = []
     return [path for path in candidates if path.is_file()]

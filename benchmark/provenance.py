@@ -19,8 +19,11 @@ from benchmark import paths
 from benchmark.data import (
     CELEBA_PARTITION,
     CELEBA_ZIP,
+    CELEBAHQ_FOLDER,
     CIFAR_ARCHIVE,
     IDX_FILES,
+    DataError,
+    celebahq_files,
     IDX_SOURCES,
     md5_file,
 )
@@ -81,6 +84,11 @@ def data_files(config: dict, dataset: str) -> list[Path]:
         return [folder / name for split in IDX_FILES.values() for name in split]
     if dataset == "cifar10":
         return [root / CIFAR_ARCHIVE]
+    if dataset == "celebahq":
+        try:
+            return celebahq_files(root)
+        except DataError:
+            return [root / CELEBAHQ_FOLDER]
     return [root / CELEBA_ZIP, root / CELEBA_PARTITION]
 
 

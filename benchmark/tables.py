@@ -15,7 +15,8 @@ import pandas as pd
 
 from benchmark import paths
 from benchmark.atomic import atomic_write_text
-from benchmark.config import model_settings, resolve_run, sampling_protocol, table1_datasets, uses_perceptual
+from benchmark.config import (evaluated_datasets, model_settings, resolve_run, sampling_protocol, table1_datasets,
+                              uses_perceptual)
 from benchmark.data import dataset_info
 from benchmark.floors import FLOORS
 from benchmark.metrics.registry import FEATURES
@@ -352,11 +353,12 @@ def table2(results: Results, out: Path) -> list[Path]:
 
 
 def table3(results: Results, out: Path) -> list[Path]:
-    """The shared auto-encoder, read off the modules, for every image size in the preset: one
-    group of rows per input shape, the shape named once at the head of its group."""
+    """The shared auto-encoder, read off the modules, for every image size the preset evaluates
+    (not CelebA-HQ's DCGAN-style network): one group of rows per input shape, the shape named
+    once at the head of its group."""
     config = results.config
     frames, displays, starts = [], [], []
-    for dataset in config["datasets"]:
+    for dataset in evaluated_datasets(config):
         info = dataset_info(dataset)
         latent = config["datasets"][dataset]["latent_dim"]
         rows = pd.DataFrame(architecture_rows(info.channels, info.image_size, latent)).drop(columns="index")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import torch
 
-from models.architecture import AUTOENCODER_PARAMS, decoder_from_spec, encoder_from_spec
+from models.autoencoders import NETWORK_PARAMS, build_autoencoder
 from models.base import GenerativeModel, ModelSpec, adam, flow_optimizer_group, reconstruction_loss
 from models.flow import FLOW_PARAMS, flow_from_spec
 from models.params import Param, declare
@@ -12,7 +12,8 @@ from models.params import Param, declare
 class GLF(GenerativeModel):
     """loss = beta * recon(x, G(E(x))) + NLL_F(stop_gradient(E(x))).
 
-    Params: ``beta`` and the flow's (:data:`models.flow.FLOW_PARAMS`).
+    Params: ``beta``, the flow's (:data:`models.flow.FLOW_PARAMS`) and the auto-encoder's
+    (:data:`models.autoencoders.NETWORK_PARAMS`).
     """
 
     stop_gradient = True
@@ -21,14 +22,13 @@ class GLF(GenerativeModel):
         **declare(Param("beta", float, 1.0, "weight of the reconstruction term (authors: 1 on the summed MSE)",
                       positive=True)),
         **FLOW_PARAMS,
-        **AUTOENCODER_PARAMS,
+        **NETWORK_PARAMS,
     }
 
     def __init__(self, spec: ModelSpec):
         super().__init__(spec)
         self.beta = float(self.spec.param("beta"))
-        self.encoder = encoder_from_spec(self.spec, spec.latent_dim)
-        self.decoder = decoder_from_spec(self.spec)
+        self.encoder, self.decoder = build_autoencoder(self.spec, spec.latent_dim)
         self.flow = flow_from_spec(self.spec)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:

@@ -43,7 +43,11 @@ phase() {  # phase NAME SECONDS COMMAND...: run it under timeout, log to $OUT/NA
   local name=$1 limit=$2; shift 2
   wanted "$name" || return 0
   local started=$SECONDS
-  timeout --kill-after=10 "$limit" "$@" > "$OUT/$name.log" 2>&1
+  if [ "$(type -t "$1")" = function ]; then  # timeout runs programs: a function runs in a bash of its own
+    timeout --kill-after=10 "$limit" bash -c "$1" > "$OUT/$name.log" 2>&1
+  else
+    timeout --kill-after=10 "$limit" "$@" > "$OUT/$name.log" 2>&1
+  fi
   local rc=$?
   echo "$name: rc $rc, $((SECONDS - started)) s (limit $limit s)" | tee -a "$summary"
 }
@@ -85,6 +89,8 @@ install_bundle() {
   "$PYTHON" -m pip install -q --no-index --no-deps --no-compile --target .gpu_site "${wheels[@]}" || return 1
   "$PYTHON" -c "import snakemake, jsonschema, FrEIA; print('snakemake', snakemake.__version__)"
 }
+export OUT PYTHON TINY PRESET COMPARE_PRESET RESULTS DATASET RUNS PRESET_RESULTS T_VALIDATION
+export -f install_bundle
 phase bundle "$T_BUNDLE" install_bundle
 
 if [ "$TINY" = 1 ]; then
@@ -111,6 +117,7 @@ PYEOF
   "$PYTHON" -m benchmark.commands.repeat_run --config "$check" --model glf --dataset "$DATASET" \
     --deterministic false --repeats 2 --out "$RESULTS/repeat_default.csv"
 }
+export -f determinism validation compare
 phase determinism "$T_DETERMINISM" determinism
 
 validation() {  # the whole DAG where it fits; else the results commands on what finished

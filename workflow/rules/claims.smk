@@ -33,7 +33,7 @@ rule claims:
 
 rule provenance:
     input:
-        [str(paths.data_ready(config, d)) for d in config["datasets"]],
+        [str(paths.data_ready(config, d)) for d in evaluated_datasets(config)],
         list(dict.fromkeys(str(paths.feature_weights(config, d)) for d in TABLE1_DATASETS)),
     output:
         report(PROVENANCE_FILE, category="Provenance", caption="../report/provenance.rst"),

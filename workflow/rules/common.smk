@@ -8,8 +8,9 @@ from pathlib import Path
 from benchmark import paths
 from benchmark.floors import FLOORS
 from benchmark.sensitivity import sensitivity_metrics
-from benchmark.config import (EVALUATION_SETTINGS, model_seeds, model_settings, resolve_run, sampling_protocol,
-                              table1_datasets, write_resolved_preset)
+from benchmark.config import (EVALUATION_SETTINGS, SAMPLE_FIGURES, evaluated_datasets, model_seeds, model_settings,
+                              resolve_run, sampling_protocol, table1_datasets, write_resolved_preset)
+from benchmark.data import DataError, check_local_folder
 
 
 
@@ -145,6 +146,25 @@ TABLE_INPUTS = {
 EXTRA_TABLES = ["paper_vs_ours"] + (["sensitivity"] if config["sensitivity"] else [])
 FIGURE_NAMES = [n for n in ("figure3", "figure4") if n in FIGURES]
 FIGURE_NAMES += [f"samples_{d}" for d in TABLE1_DATASETS] if FIGURES["grids"] else []
+
+
+SAMPLE_FIGURE_NAMES = [n for n in SAMPLE_FIGURES if n in FIGURES]  # not in `all`: their data is optional
+
+
+def sample_figure_inputs(name):
+    """An input function of a sample figure: the final model of the first seed of its model on its
+    dataset; planning stops with the data error (what to download, where) when that dataset is read
+    from a local folder that is empty and was never prepared.  Evaluated only when the figure is
+    asked for, so that the rest of the workflow plans without that data."""
+    def inputs(wildcards):
+        figure = FIGURES[name]
+        if not paths.data_ready(config, figure["dataset"]).exists():
+            try:
+                check_local_folder(figure["dataset"], config["data_root"])
+            except DataError as err:
+                raise WorkflowError(f"{name}: {err}") from None
+        return [str(paths.final_model(config, figure["dataset"], figure["model"], SEEDS[0]))]
+    return inputs
 
 
 def table_files(name):

@@ -1,5 +1,6 @@
-"""Tables 1-6, paper_vs_ours, Figures 3-4, the sample montages and the perf table under results/,
-each registered in the snakemake report with its caption (workflow/report/)."""
+"""Tables 1-6, paper_vs_ours, Figures 3-4, the sample figures (2e, 6), the sample montages and
+the perf table under results/, each registered in the snakemake report with its caption
+(workflow/report/)."""
 
 
 localrules:
@@ -39,6 +40,32 @@ for _name in FIGURE_NAMES:
             log_file(f"figures/{_name}"),
         shell:
             f"{PYTHON} -m benchmark.commands.figures --config {PRESET} {{params.name:q}} > {{log:q}} 2>&1"
+
+
+for _name in SAMPLE_FIGURE_NAMES:
+
+    rule:
+        name:
+            _name
+        input:
+            sample_figure_inputs(_name),
+        output:
+            report(str(paths.results(config, f"{_name}.png")), caption="../report/sample_figure.rst",
+                   category="Figures", subcategory=_name, labels={"figure": _name}),
+        params:  # read from the preset; params so that a change redraws the figure
+            name=_name,
+            figure=json.dumps(FIGURES[_name], sort_keys=True),
+            sampling=sampling_protocol(config, FIGURES[_name]["model"]),
+        log:
+            log_file(f"figures/{_name}"),
+        resources:
+            gpu=GPUS,
+            gpu_slots=GPU_SLOT,
+            mem_mb=EVAL_MEM_MB,
+            runtime=EVAL_RUNTIME,
+        shell:
+            f"{PYTHON} -m benchmark.commands.sample_figure --config {PRESET} {{params.name:q}} --no-progress"
+            f" > {{log:q}} 2>&1"
 
 
 rule copy_grid:
