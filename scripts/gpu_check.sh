@@ -117,7 +117,7 @@ PYEOF
   "$PYTHON" -m benchmark.commands.repeat_run --config "$check" --model glf --dataset "$DATASET" \
     --deterministic false --repeats 2 --out "$RESULTS/repeat_default.csv"
 }
-export -f determinism validation compare
+export -f determinism
 phase determinism "$T_DETERMINISM" determinism
 
 validation() {  # the whole DAG where it fits; else the results commands on what finished
@@ -144,6 +144,7 @@ compare() {
     --out "$RESULTS/authors_vs_suite" $( [ "$TINY" = 1 ] && echo --max-images 512 --num-samples 200 )
 }
 if [ "$TINY" = 1 ]; then TEST_SELECTION="leaves_no_trace"; else TEST_SELECTION="cuda"; fi
+export -f validation compare
 wanted validation && { phase validation "$T_VALIDATION" validation & }
 wanted compare && { phase compare "$T_COMPARE" compare & }
 phase tests "$T_TESTS" "$PYTHON" -m pytest tests/test_compiled_step.py -q -p no:cacheprovider -k "$TEST_SELECTION"

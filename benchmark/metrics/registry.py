@@ -38,6 +38,14 @@ def _inception_weights(config: dict, dataset: str) -> Path:
     return Path(local) if local else Path(config["cache_dir"]) / "weights" / INCEPTION_WEIGHTS_FILENAME
 
 
+CLASSIFIER_FILE = "{dataset}-{key}.pt"  # the workflow's classifier rule matches it with both wildcards
+
+
+def classifier_weights_pattern(config: dict) -> str:
+    """``<cache_dir>/classifier/{dataset}-{key}.pt`` with the two names as Snakemake wildcards."""
+    return str(Path(config["cache_dir"]) / "classifier" / CLASSIFIER_FILE)
+
+
 def _classifier_weights(config: dict, dataset: str) -> Path:
     """``<cache_dir>/classifier/<dataset>-<key>.pt``, ``key`` a hash of every preset setting the
     classifier is trained by (the dataset's crop, ``evaluation.classifier_epochs`` and
@@ -46,7 +54,7 @@ def _classifier_weights(config: dict, dataset: str) -> Path:
     settings = {"dataset": dataset, "crop": config["datasets"][dataset]["crop"],
                 "epochs": evaluation["classifier_epochs"], "max_images": evaluation["classifier_max_images"]}
     key = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
-    return Path(config["cache_dir"]) / "classifier" / f"{dataset}-{key}.pt"
+    return Path(classifier_weights_pattern(config).format(dataset=dataset, key=key))
 
 
 FEATURES = {entry.name: entry for entry in (

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from benchmark import paths
 from benchmark.floors import FLOORS
+from benchmark.metrics.registry import classifier_weights_pattern
 from benchmark.sensitivity import sensitivity_metrics
 from benchmark.config import (EVALUATION_SETTINGS, SAMPLE_FIGURES, evaluated_datasets, model_seeds, model_settings,
                               resolve_run, sampling_protocol, table1_datasets, write_resolved_preset)
@@ -222,3 +223,4 @@ wildcard_constraints:
     dataset="[^/]+",
     model="[^/]+",
     seed=r"\d+",
+    key="[0-9a-f]{12}",  # the classifier file's settings hash (benchmark.metrics.registry)

@@ -19,12 +19,12 @@ rule classifier:
     input:
         data_ready,
     output:
-        str(paths.feature_weights(config, "{dataset}", "classifier")),
+        classifier_weights_pattern(config),
     params:  # read from the preset; params so that a change retrains the classifier
         epochs=EVAL["classifier_epochs"],
         max_images=EVAL["classifier_max_images"],
     log:
-        log_file("features/classifier-{dataset}"),
+        log_file("features/classifier-{dataset}-{key}"),
     resources:
         gpu=GPUS,
         gpu_slots=GPU_SLOT,
