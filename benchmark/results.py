@@ -12,6 +12,10 @@ numbers.  A file that exists but cannot be read (empty, truncated, not JSON or C
 Summaries over seeds (:class:`Summary`: the finished seeds' values, the count of diverged ones,
 mean, sample standard deviation with ddof 1, unknown for one seed) are what tables and claims
 both use.
+
+:func:`training_warnings` reads in a run's per-epoch logs whether its method trained as it needs
+(a learned decoder scale that has settled, a second stage that has not collapsed); tables print
+what it finds beside the numbers.
 """
 from __future__ import annotations
 
@@ -25,12 +29,15 @@ import pandas as pd
 
 from benchmark import paths
 from benchmark.config import model_settings
+from benchmark.data import dataset_info
 from benchmark.floors import FLOORS
 from benchmark.runs import SELECTION_FILE
 from benchmark.sensitivity import Point, metrics_file, points
 from benchmark.variants import variant_models
 
 COMPLETED, DIVERGED, NOT_RUN = "completed", "diverged", "not run"
+GAMMA_SETTLED_RATIO = 1.1  # a learned gamma_x over 1.1 x the scale its fit supports has not settled
+STAGE2_COLLAPSE_NATS = 0.1  # a trained second stage with a smaller KL passes its noise on unchanged
 REFERENCE_DIR = Path(__file__).resolve().parent.parent / "workflow" / "reference"
 
 
@@ -69,6 +76,27 @@ def read_log(path: Path) -> pd.DataFrame | None:
     if "epoch" not in frame.columns:
         raise _unreadable(path, f"no 'epoch' column (columns: {list(frame.columns)})")
     return frame if len(frame) else None
+
+
+def training_warnings(log: pd.DataFrame | None, stage2_log: pd.DataFrame | None, values_per_item: int) -> list[str]:
+    """What a run's last logged epoch says its method did not train as it needs, as short phrases
+    (empty when nothing): a learned decoder scale ``gamma_x`` (stage-1 log column) more than
+    :data:`GAMMA_SETTLED_RATIO` times sqrt(recon / values_per_item), the scale that minimises the
+    Gaussian loss for the same reconstruction error (``recon``: squared error summed per item), so
+    still on its way down; a trained second stage whose ``kl`` (stage-2 log column, nats per item)
+    is under :data:`STAGE2_COLLAPSE_NATS`: collapsed, its posterior is its prior."""
+    found = []
+    if log is not None and {"gamma_x", "recon"} <= set(log.columns):
+        last = log.iloc[-1]
+        supported = math.sqrt(float(last["recon"]) / values_per_item)
+        if float(last["gamma_x"]) > GAMMA_SETTLED_RATIO * supported:
+            found.append(f"gamma_x not settled ({float(last['gamma_x']):.3f} after {int(last['epoch'])} epochs, "
+                         f"its reconstruction error supports {supported:.3f})")
+    if stage2_log is not None and "kl" in stage2_log.columns:
+        kl = float(stage2_log["kl"].iloc[-1])
+        if kl < STAGE2_COLLAPSE_NATS:
+            found.append(f"stage 2 collapsed (KL {kl:.3f} nats < {STAGE2_COLLAPSE_NATS})")
+    return found
 
 
 def run_status(train: dict | None, stage2: dict | None, metrics: dict | None) -> str:
@@ -186,6 +214,13 @@ class Results:
         if not logs:
             return None, diverged
         return pd.concat(logs).groupby("epoch", as_index=False).mean(numeric_only=True), diverged
+
+    def warnings(self, model: str, dataset: str) -> list[str]:
+        """:func:`training_warnings` of each finished seed of ``model`` on ``dataset``, each
+        prefixed with its seed (``"seed 0: stage 2 collapsed (...)"``); empty when none."""
+        shape = dataset_info(dataset).shape
+        return [f"seed {run.seed}: {found}" for run in self.of(model, dataset) if run.finished
+                for found in training_warnings(run.log, run.stage2_log, math.prod(shape))]
 
     def seconds_per_epoch(self, model: str, dataset: str) -> Summary:
         """Each seed's mean seconds per stage-1 epoch (seeds whose log has no ``seconds`` are left out)."""

@@ -140,7 +140,10 @@ def long_display(long: pd.DataFrame) -> pd.DataFrame:
     """The long table to show: model, dataset, seeds, status and "mean ± std" of each metric."""
     keys = [c.removesuffix("_mean") for c in long.columns if c.endswith("_mean")]
     shown = long[["label", "dataset", "n_seeds", "status"]].rename(columns={"label": "model", "n_seeds": "seeds"})
-    return shown.assign(**{key: long.apply(_cell, axis=1, key=key) for key in keys})
+    shown = shown.assign(**{key: long.apply(_cell, axis=1, key=key) for key in keys})
+    if "warning" in long.columns and long["warning"].fillna("").ne("").any():
+        shown["warning"] = long["warning"].fillna("")
+    return shown
 
 
 def best_cells(long: pd.DataFrame, key: str, lower_is_better: bool) -> pd.DataFrame:
@@ -193,8 +196,23 @@ TABLE1_KEYS = ("fid", "kid", *(f"fid_{protocol}" for protocol in SAMPLING_PROTOC
 
 
 def _table1_long(results: Results) -> pd.DataFrame:
+    """Table 1's rows (:func:`metric_rows`) with a ``warning`` column: the runs' training warnings
+    (:meth:`benchmark.results.Results.warnings`), "; "-joined, empty when none."""
     models, _ = _grouped(results.config, results.config["table1"]["models"])
-    return metric_rows(results, models, table1_datasets(results.config), TABLE1_KEYS)
+    long = metric_rows(results, models, table1_datasets(results.config), TABLE1_KEYS)
+    return long.assign(warning=["; ".join(results.warnings(model, dataset))
+                                for model, dataset in zip(long["model"], long["dataset"])])
+
+
+def warnings_note(long: pd.DataFrame) -> str:
+    """The caption sentence for rows of ``long`` with a training warning (empty when none): each
+    row's warnings, and that its numbers are not those of its method trained as it needs."""
+    flagged = long[long["warning"].fillna("").ne("")] if "warning" in long.columns else long.iloc[:0]
+    if flagged.empty:
+        return ""
+    rows = "; ".join(f"{row['label']} on {row['dataset']}: {row['warning']}" for _, row in flagged.iterrows())
+    return (f" Warning: this budget did not train every method as it needs ({rows}); such a row's FID is "
+            f"that of the under-trained model, not of its method.")
 
 
 def comparable_to_reference(config: dict) -> bool:
@@ -219,7 +237,7 @@ def table1(results: Results, out: Path) -> list[Path]:
     note = (f"{_features_note(results, models)} {FLOORS['training_images']}: {config['evaluation']['num_samples']} "
             f"training images against the test split, the best a model can score; {FLOORS['pixel_gaussian']}: "
             f"samples of a Gaussian fitted to the training pixels, for scale. Both by the same evaluation, "
-            f"never bold.")
+            f"never bold.{warnings_note(models)}")
     outputs = write_table(Table(long_display(long), f"FID of every model and dataset. {note}", "table1-long",
                                 data=long), out / "table1_long")
     cited, cited_data = cited_glann_cells(results, table1_datasets(config))

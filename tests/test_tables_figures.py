@@ -274,3 +274,23 @@ def test_every_table_compiles_and_fits_its_column(config, tmp_path):
     assert any("Missing $ inserted" in p for p in check_outputs.latex_problems(out / "unescaped.tex"))
     (out / "too_wide.tex").write_text("\\begin{tabular}{l}\\rule{10cm}{1pt}\\end{tabular}\n")
     assert any("overfull box" in p for p in check_outputs.latex_problems(out / "too_wide.tex"))
+
+
+def test_table1_warns_beside_a_run_its_budget_did_not_train(config, tmp_path):
+    _metrics(config, "fashion", "glf", 0, fid=20.0)
+    _metrics(config, "fashion", "glf_b10", 0, fid=30.0)
+    _log(config, "fashion", "glf_b10", 0, [{"epoch": 1, "loss": 1.0, "recon": 7.84, "gamma_x": 0.55}])
+    stage2 = paths.run_dir(config, "fashion", "glf_b10", 0) / "stage2_log.csv"
+    pd.DataFrame({"epoch": [1, 2], "kl": [1.0, 0.07]}).to_csv(stage2, index=False)
+    out = tmp_path / "results"
+    tables.table1(results.load(config), out)
+    long = pd.read_csv(out / "table1_long.csv", keep_default_na=False).set_index(["model", "dataset"])
+    expected = ("seed 0: gamma_x not settled (0.550 after 1 epochs, its reconstruction error supports 0.100); "
+                "seed 0: stage 2 collapsed (KL 0.070 nats < 0.1)")
+    assert long.loc[("glf_b10", "fashion"), "warning"] == expected
+    assert long.loc[("glf", "fashion"), "warning"] == ""
+    assert _md_table(out / "table1_long.md")["warning"].tolist().count(expected) == 1
+    for name in ("table1.md", "table1_long.md"):
+        caption = (out / name).read_text().split("\n|")[0]
+        assert f"GLF b10 (ours) on fashion: {expected}" in caption
+        assert "such a row's FID is that of the under-trained model, not of its method" in caption
