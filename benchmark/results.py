@@ -148,11 +148,15 @@ def read_run(config: dict, dataset: str, model: str, seed: int) -> Run | None:
 
 @dataclass(frozen=True)
 class Summary:
-    """A metric of one model over seeds: the finished seeds' values and how many seeds diverged."""
+    """A metric of one model over seeds: the finished seeds' values and how many seeds diverged;
+    ``missing`` says why there is no value when there is none (``not run``, ``not evaluated``, ...),
+    ``unit`` is printed after the numbers (e.g. ``s/epoch``)."""
 
     name: str
     values: list[float]
     diverged: int = 0
+    missing: str = NOT_RUN
+    unit: str = ""
 
     @property
     def n(self) -> int:
@@ -173,12 +177,14 @@ class Summary:
         return "ok" if self.values else DIVERGED if self.diverged else NOT_RUN
 
     def describe(self, digits: int = 2) -> str:
-        """``name: mean ± std (n seeds, k diverged)``; the spread only with two or more seeds."""
+        """``name: mean ± std unit (n seeds, k diverged)``; the spread only with two or more seeds;
+        without a value, why (diverged, else ``missing``)."""
         if not self.values:
-            return f"{self.name}: {DIVERGED if self.diverged else NOT_RUN}"
+            return f"{self.name}: {DIVERGED if self.diverged else self.missing}"
         spread = f" ± {self.std:.{digits}f}" if self.n > 1 else ""
+        unit = f" {self.unit}" if self.unit else ""
         extra = f", {self.diverged} diverged" if self.diverged else ""
-        return f"{self.name}: {self.mean:.{digits}f}{spread} ({self.n} seed{'s' if self.n > 1 else ''}{extra})"
+        return f"{self.name}: {self.mean:.{digits}f}{spread}{unit} ({self.n} seed{'s' if self.n > 1 else ''}{extra})"
 
 
 @dataclass
@@ -200,10 +206,18 @@ class Results:
 
     def summary(self, model: str, dataset: str, key: str, name: str | None = None) -> Summary:
         """The final metric ``key`` over the finished seeds (a seed whose metrics lack ``key``
-        is left out), with the count of diverged seeds."""
+        is left out), with the count of diverged seeds and, without a value, why not."""
         runs = self.of(model, dataset)
         values = [float(r.metrics[key]) for r in runs if r.finished and key in r.metrics]
-        return Summary(name or self.label(model), values, sum(r.status == DIVERGED for r in runs))
+        if not runs:
+            missing = NOT_RUN
+        elif any(r.finished for r in runs):
+            missing = f"no {key} in its metrics"
+        elif any(r.status == COMPLETED for r in runs):
+            missing = "trained, not evaluated"
+        else:
+            missing = "not finished"
+        return Summary(name or self.label(model), values, sum(r.status == DIVERGED for r in runs), missing)
 
     def curves(self, model: str, dataset: str) -> tuple[pd.DataFrame | None, int | None]:
         """The stage-1 log averaged over seeds per epoch (``None`` without one), and the epoch
@@ -224,9 +238,9 @@ class Results:
 
     def seconds_per_epoch(self, model: str, dataset: str) -> Summary:
         """Each seed's mean seconds per stage-1 epoch (seeds whose log has no ``seconds`` are left out)."""
-        values = [float(r.log["seconds"].mean()) for r in self.of(model, dataset)
-                  if r.log is not None and "seconds" in r.log.columns]
-        return Summary(self.label(model), values)
+        runs = self.of(model, dataset)
+        values = [float(r.log["seconds"].mean()) for r in runs if r.log is not None and "seconds" in r.log.columns]
+        return Summary(self.label(model), values, missing="no timed epoch" if runs else NOT_RUN, unit="s/epoch")
 
 
 def load(config: dict) -> Results:
