@@ -8,9 +8,18 @@ spread is unknown: only a gap larger than ``SINGLE_SEED_MARGIN`` (10 %) of the l
 (the paper's seed-to-seed FID spread is 1-8 % of the mean).  A gap never counts below
 ``MIN_MARGIN`` (1 %) of the larger mean.
 
-The comparisons of one claim are one family: :func:`holm` adjusts their two-sided p-values by
-Holm–Bonferroni so that the claim's family-wise error stays at ``1 - CONFIDENCE``, and each
-finding's evidence prints the threshold its p-value met or missed.
+The comparisons of one claim are one family: :func:`holm` adjusts their p-values by
+Holm–Bonferroni so that the claim's family-wise error stays at ``1 - CONFIDENCE``, the parts of
+composite findings (:func:`all_of`, :func:`not_better`) included, and each finding's evidence
+prints the threshold its p-value met or missed.
+
+"No better" (a learnable variance that is not effective) is shown by an equivalence test,
+:func:`tost` (two one-sided Welch tests at a margin of ``EQUIVALENCE_MARGIN`` of the reference's
+mean), or by a difference the wrong way beyond the noise; without either the evidence is too
+weak (low power) and the verdict is ``not enough evidence``.
+
+A finding about FIDs is decided under each uniform sampling protocol (:func:`across_protocols`):
+``holds`` or ``fails`` only when the protocols agree, else :data:`DEPENDS` naming each answer.
 
 A model with diverged seeds is judged on its finished seeds, the diverged count shown; a model
 whose every seed diverged loses to a finished one, its evidence saying "diverged".
@@ -26,10 +35,12 @@ from benchmark.results import Summary
 
 HOLDS, FAILS, UNKNOWN = "holds", "fails", "not enough evidence"
 BY_PROTOCOL = "by protocol"  # a statement the preset makes true; no verdict on the evidence
+DEPENDS = "depends on protocol"  # the sampling protocols disagree; the verdict names each answer
 CONFIDENCE = 0.95
 ALPHA = 1 - CONFIDENCE
 SINGLE_SEED_MARGIN = 0.10
 MIN_MARGIN = 0.01
+EQUIVALENCE_MARGIN = 0.10  # TOST: "no better" within 10 % of the reference's mean
 
 
 @dataclass(frozen=True)
@@ -45,11 +56,14 @@ class Finding:
     p_value: float | None = None
     right_way: bool = True
     basis: str = ""  # the evidence before its threshold note (Welch comparisons)
+    parts: tuple[Finding, ...] = ()  # a composite's parts, combined by its ``rule`` (see COMBINE)
+    rule: str = ""
+    measured: bool = True  # False: no data under this sampling protocol (see across_protocols)
 
 
-def welch(a: Summary, b: Summary) -> tuple[float, float, float]:
-    """``(t, dof, p)`` of Welch's test of ``a.mean - b.mean`` (two-sided ``p``); a side with one
-    seed borrows the other's spread and degrees of freedom.  Needs two seeds on one side at least."""
+def welch_se(a: Summary, b: Summary) -> tuple[float, float]:
+    """``(standard error, Welch–Satterthwaite dof)`` of ``a.mean - b.mean``; a side with one seed
+    borrows the other's spread and degrees of freedom.  Needs two seeds on one side at least."""
     spread = {id(s): s.std for s in (a, b) if s.n > 1}
     if not spread:
         raise ValueError("Welch's test needs a side with two or more seeds")
@@ -59,13 +73,41 @@ def welch(a: Summary, b: Summary) -> tuple[float, float, float]:
         source = side if side.n > 1 else donor
         terms.append((spread[id(source)] ** 2 / side.n, source.n - 1))
     variance = sum(v for v, _ in terms)
-    se = math.sqrt(variance)
+    if variance == 0:
+        return 0.0, math.inf
+    return math.sqrt(variance), variance ** 2 / sum(v ** 2 / d for v, d in terms if v > 0)
+
+
+def welch(a: Summary, b: Summary) -> tuple[float, float, float]:
+    """``(t, dof, p)`` of Welch's test of ``a.mean - b.mean`` (two-sided ``p``); see :func:`welch_se`."""
+    se, dof = welch_se(a, b)
     gap = a.mean - b.mean
     if se == 0:
         return (math.inf if gap else 0.0) * (1 if gap >= 0 else -1), math.inf, 0.0 if gap else 1.0
-    dof = variance ** 2 / sum(v ** 2 / d for v, d in terms if v > 0)
     t = gap / se
     return t, dof, float(2 * student_t.sf(abs(t), dof))
+
+
+def tost(a: Summary, b: Summary, digits: int = 2) -> Finding:
+    """Whether ``a`` and ``b`` are equivalent within ± ``EQUIVALENCE_MARGIN`` x ``b.mean`` by two
+    one-sided Welch tests (TOST; p = the larger one-sided p), at the single-comparison level
+    (:func:`holm` re-decides it).  ``not enough evidence`` without a spread (one seed each) or
+    a value."""
+    text = f"{a.describe(digits)} vs {b.describe(digits)}"
+    if not a.values or not b.values:
+        return Finding(UNKNOWN, f"{text}; no equivalence test without values on both sides")
+    margin = EQUIVALENCE_MARGIN * abs(b.mean)
+    how = f"equivalence (TOST) within ±{margin:.{digits}f} ({EQUIVALENCE_MARGIN:.0%} of {b.name}'s mean)"
+    if a.n < 2 and b.n < 2:
+        return Finding(UNKNOWN, f"{text}; one seed each: no spread for an {how}", within_noise=True)
+    se, dof = welch_se(a, b)
+    gap = a.mean - b.mean
+    if se == 0:
+        p = 0.0 if abs(gap) < margin else 1.0
+    else:
+        p = float(max(student_t.sf((gap + margin) / se, dof), student_t.cdf((gap - margin) / se, dof)))
+    evidence = f"{text}; {how}: gap {gap:+.{digits}f}, p {p:.3g}"
+    return _decide(Finding(UNKNOWN, evidence, p_value=p, basis=evidence), ALPHA, "one comparison", True)
 
 
 def compare_lower(a: Summary, b: Summary, higher_is_better: bool = False, digits: int = 2) -> Finding:
@@ -77,7 +119,7 @@ def compare_lower(a: Summary, b: Summary, higher_is_better: bool = False, digits
             return Finding(HOLDS, f"{text}; {b.name} diverged in every seed")
         if b.values and a.diverged:
             return Finding(FAILS, f"{text}; {a.name} diverged in every seed")
-        return Finding(UNKNOWN, f"{text}; a run is missing")
+        return Finding(UNKNOWN, f"{text}; no value to compare")
     gap = (a.mean - b.mean) * (-1 if higher_is_better else 1)
     scale = max(abs(a.mean), abs(b.mean))
     right_way = gap < 0
@@ -111,25 +153,61 @@ def _decide(finding: Finding, threshold: float, family: str, allowed: bool) -> F
 
 
 def holm(findings: list[Finding]) -> list[Finding]:
-    """The findings (one claim's family) with each Welch comparison re-decided by Holm–Bonferroni
-    at family-wise level ``ALPHA``: the k-th smallest of the m p-values counts when it and every
-    smaller one are below ``ALPHA / (m - k + 1)``; the others are returned as they are."""
-    tested = sorted((f.p_value, i) for i, f in enumerate(findings) if f.p_value is not None)
-    adjusted = list(findings)
+    """The findings (one claim's family) with each tested comparison, composites' parts included,
+    re-decided by Holm–Bonferroni at family-wise level ``ALPHA``: the k-th smallest of the m
+    p-values counts when it and every smaller one are below ``ALPHA / (m - k + 1)``; untested
+    findings are returned as they are, composites recombined from their adjusted parts."""
+    leaves = [[*f.parts] if f.parts else [f] for f in findings]
+    tested = sorted((leaf.p_value, i, j) for i, group in enumerate(leaves)
+                    for j, leaf in enumerate(group) if leaf.p_value is not None)
     m, rejecting = len(tested), True
-    for k, (p, i) in enumerate(tested):
+    for k, (p, i, j) in enumerate(tested):
         threshold = ALPHA / (m - k)
         rejecting = rejecting and p < threshold
-        adjusted[i] = _decide(findings[i], threshold, f"Holm threshold, {k + 1} of {m} comparisons", rejecting)
-    return adjusted
+        leaves[i][j] = _decide(leaves[i][j], threshold, f"Holm threshold, {k + 1} of {m} comparisons", rejecting)
+    return [COMBINE[f.rule](group) if f.parts else group[0] for f, group in zip(findings, leaves)]
 
 
 def all_of(findings: list[Finding]) -> Finding:
     """``fails`` when any part fails, ``holds`` when all hold, else ``not enough evidence``;
-    parts true by protocol take no part."""
+    parts true by protocol take no part.  The parts are kept (:func:`holm` adjusts them)."""
     judged = [f for f in findings if f.verdict != BY_PROTOCOL]
     if not judged:
         return Finding(UNKNOWN, "nothing to compare: the models are not in this preset")
     verdicts = {f.verdict for f in judged}
     verdict = FAILS if FAILS in verdicts else HOLDS if verdicts == {HOLDS} else UNKNOWN
-    return Finding(verdict, "; ".join(f.evidence for f in judged))
+    return Finding(verdict, "; ".join(f.evidence for f in judged), parts=tuple(judged), rule="all_of")
+
+
+def not_better(worse: Finding, equivalent: Finding) -> Finding:
+    """"A is no better than B" from ``worse`` (B better than A beyond the noise:
+    :func:`compare_lower` of B vs A) and ``equivalent`` (:func:`tost` of A and B): ``fails``
+    when A is better beyond the noise, ``holds`` when A is worse beyond it or equivalent within
+    the margin, else ``not enough evidence`` (too little power for either)."""
+    if worse.verdict == FAILS:
+        verdict, why = FAILS, "better beyond the noise"
+    elif HOLDS in (worse.verdict, equivalent.verdict):
+        verdict, why = HOLDS, "worse beyond the noise" if worse.verdict == HOLDS else "equivalent within the margin"
+    else:
+        verdict, why = UNKNOWN, "neither worse beyond the noise nor shown equivalent: too little power"
+    return Finding(verdict, f"{why}. {worse.evidence}; {equivalent.evidence}", parts=(worse, equivalent),
+                   rule="not_better")
+
+
+COMBINE = {"all_of": all_of, "not_better": lambda parts: not_better(*parts)}
+
+
+def across_protocols(findings: dict[str, Finding]) -> Finding:
+    """One finding from the same finding under each sampling protocol (``{protocol: finding}``):
+    the common verdict when every protocol with data (``measured``) agrees, else :data:`DEPENDS`
+    naming each protocol's verdict; the evidence once when it is the same, else per protocol."""
+    measured = {p: f for p, f in findings.items() if f.measured} or findings
+    verdicts = {p: f.verdict for p, f in measured.items()}
+    evidences = {f.evidence for f in measured.values()}
+    evidence = next(iter(evidences)) if len(evidences) == 1 else " | ".join(
+        f"{p}: {f.evidence}" for p, f in measured.items())
+    if len(measured) < len(findings):
+        evidence += f" (measured under {', '.join(measured)} only)"
+    if len(set(verdicts.values())) == 1:
+        return Finding(next(iter(verdicts.values())), evidence)
+    return Finding(f"{DEPENDS} ({'; '.join(f'{p}: {v}' for p, v in verdicts.items())})", evidence)

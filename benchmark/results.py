@@ -12,6 +12,10 @@ numbers.  A file that exists but cannot be read (empty, truncated, not JSON or C
 Summaries over seeds (:class:`Summary`: the finished seeds' values, the count of diverged ones,
 mean, sample standard deviation with ddof 1, unknown for one seed) are what tables and claims
 both use.
+
+:func:`training_warnings` reads in a run's per-epoch logs whether its method trained as it needs
+(a learned decoder scale that has settled, a second stage that has not collapsed); tables print
+what it finds beside the numbers.
 """
 from __future__ import annotations
 
@@ -25,6 +29,7 @@ import pandas as pd
 
 from benchmark import paths
 from benchmark.config import evaluation_settings, evaluation_sha256, model_seeds, model_settings
+from benchmark.data import dataset_info
 from benchmark.floors import FLOORS
 from benchmark.paths import SELECTION_FILE
 from benchmark.sensitivity import Point, evaluation_config, metrics_file, points
@@ -32,6 +37,8 @@ from benchmark.variants import variant_models
 from models.sampling import SAMPLING_PROTOCOLS
 
 COMPLETED, DIVERGED, NOT_RUN = "completed", "diverged", "not run"
+GAMMA_SETTLED_RATIO = 1.1  # a learned gamma_x over 1.1 x the scale its fit supports has not settled
+STAGE2_COLLAPSE_NATS = 0.1  # a trained second stage with a smaller KL passes its noise on unchanged
 REFERENCE_DIR = Path(__file__).resolve().parent.parent / "workflow" / "reference"
 
 
@@ -116,6 +123,27 @@ def read_log(path: Path) -> pd.DataFrame | None:
     return frame
 
 
+def training_warnings(log: pd.DataFrame | None, stage2_log: pd.DataFrame | None, values_per_item: int) -> list[str]:
+    """What a run's last logged epoch says its method did not train as it needs, as short phrases
+    (empty when nothing): a learned decoder scale ``gamma_x`` (stage-1 log column) more than
+    :data:`GAMMA_SETTLED_RATIO` times sqrt(recon / values_per_item), the scale that minimises the
+    Gaussian loss for the same reconstruction error (``recon``: squared error summed per item), so
+    still on its way down; a trained second stage whose ``kl`` (stage-2 log column, nats per item)
+    is under :data:`STAGE2_COLLAPSE_NATS`: collapsed, its posterior is its prior."""
+    found = []
+    if log is not None and {"gamma_x", "recon"} <= set(log.columns):
+        last = log.iloc[-1]
+        supported = math.sqrt(float(last["recon"]) / values_per_item)
+        if float(last["gamma_x"]) > GAMMA_SETTLED_RATIO * supported:
+            found.append(f"gamma_x not settled ({float(last['gamma_x']):.3f} after {int(last['epoch'])} epochs, "
+                         f"its reconstruction error supports {supported:.3f})")
+    if stage2_log is not None and "kl" in stage2_log.columns:
+        kl = float(stage2_log["kl"].iloc[-1])
+        if kl < STAGE2_COLLAPSE_NATS:
+            found.append(f"stage 2 collapsed (KL {kl:.3f} nats < {STAGE2_COLLAPSE_NATS})")
+    return found
+
+
 def run_status(train: dict | None, stage2: dict | None, metrics: dict | None) -> str:
     """The status of a run from its stage-1 and stage-2 status files and its metrics file (each
     ``None`` when absent): ``diverged`` if any says so, ``completed`` if the metrics or stage-1
@@ -165,11 +193,15 @@ def read_run(config: dict, dataset: str, model: str, seed: int) -> Run | None:
 
 @dataclass(frozen=True)
 class Summary:
-    """A metric of one model over seeds: the finished seeds' values and how many seeds diverged."""
+    """A metric of one model over seeds: the finished seeds' values and how many seeds diverged;
+    ``missing`` says why there is no value when there is none (``not run``, ``not evaluated``, ...),
+    ``unit`` is printed after the numbers (e.g. ``s/epoch``)."""
 
     name: str
     values: list[float]
     diverged: int = 0
+    missing: str = NOT_RUN
+    unit: str = ""
 
     @property
     def n(self) -> int:
@@ -190,12 +222,14 @@ class Summary:
         return "ok" if self.values else DIVERGED if self.diverged else NOT_RUN
 
     def describe(self, digits: int = 2) -> str:
-        """``name: mean ± std (n seeds, k diverged)``; the spread only with two or more seeds."""
+        """``name: mean ± std unit (n seeds, k diverged)``; the spread only with two or more seeds;
+        without a value, why (diverged, else ``missing``)."""
         if not self.values:
-            return f"{self.name}: {DIVERGED if self.diverged else NOT_RUN}"
+            return f"{self.name}: {DIVERGED if self.diverged else self.missing}"
         spread = f" ± {self.std:.{digits}f}" if self.n > 1 else ""
+        unit = f" {self.unit}" if self.unit else ""
         extra = f", {self.diverged} diverged" if self.diverged else ""
-        return f"{self.name}: {self.mean:.{digits}f}{spread} ({self.n} seed{'s' if self.n > 1 else ''}{extra})"
+        return f"{self.name}: {self.mean:.{digits}f}{spread}{unit} ({self.n} seed{'s' if self.n > 1 else ''}{extra})"
 
 
 @dataclass
@@ -217,10 +251,18 @@ class Results:
 
     def summary(self, model: str, dataset: str, key: str, name: str | None = None) -> Summary:
         """The final metric ``key`` over the finished seeds (a seed whose metrics lack ``key``
-        is left out), with the count of diverged seeds."""
+        is left out), with the count of diverged seeds and, without a value, why not."""
         runs = self.of(model, dataset)
         values = [float(r.metrics[key]) for r in runs if r.finished and key in r.metrics]
-        return Summary(name or self.label(model), values, sum(r.status == DIVERGED for r in runs))
+        if not runs:
+            missing = NOT_RUN
+        elif any(r.finished for r in runs):
+            missing = f"no {key} in its metrics"
+        elif any(r.status == COMPLETED for r in runs):
+            missing = "trained, not evaluated"
+        else:
+            missing = "not finished"
+        return Summary(name or self.label(model), values, sum(r.status == DIVERGED for r in runs), missing)
 
     def curves(self, model: str, dataset: str) -> tuple[pd.DataFrame | None, int | None]:
         """The stage-1 log averaged over seeds per epoch (``None`` without one), and the epoch
@@ -232,13 +274,21 @@ class Results:
             return None, diverged
         return pd.concat(logs).groupby("epoch", as_index=False).mean(numeric_only=True), diverged
 
+    def warnings(self, model: str, dataset: str) -> list[str]:
+        """:func:`training_warnings` of each finished seed of ``model`` on ``dataset``, each
+        prefixed with its seed (``"seed 0: stage 2 collapsed (...)"``); empty when none."""
+        shape = dataset_info(dataset).shape
+        return [f"seed {run.seed}: {found}" for run in self.of(model, dataset) if run.finished
+                for found in training_warnings(run.log, run.stage2_log, math.prod(shape))]
+
     def seconds_per_epoch(self, model: str, dataset: str) -> Summary:
         """Each seed's mean seconds per stage-1 epoch (seeds whose log has no ``seconds`` are left
         out), with the count of diverged seeds (so that a run diverged before its first logged
         epoch reads "diverged", not "not run")."""
         runs = self.of(model, dataset)
         values = [float(r.log["seconds"].mean()) for r in runs if r.log is not None and "seconds" in r.log.columns]
-        return Summary(self.label(model), values, sum(r.status == DIVERGED for r in runs))
+        return Summary(self.label(model), values, sum(r.status == DIVERGED for r in runs),
+                       missing="no timed epoch" if runs else NOT_RUN, unit="s/epoch")
 
 
 def load(config: dict) -> Results:

@@ -43,7 +43,8 @@ def _walk(ends: torch.Tensor, steps: int) -> torch.Tensor:
 @torch.no_grad()
 def interpolation(model: GenerativeModel, pairs: int, steps: int, seed: int, protocol: str) -> torch.Tensor:
     """Images ``(pairs * steps, C, S, S)`` in [0, 1] walking linearly between two noise samples
-    (between two latent samples when the prior is no function of Gaussian noise), drawn under the
+    (all the noise the model's sampler draws, :meth:`GenerativeModel.noise_dim`; between two
+    latent samples when the prior is no function of Gaussian noise), drawn under the
     sampling ``protocol`` as the samples are: under "authors" the walk is decoded in train mode
     within one batch of 500, filled up with fresh draws, so that its BatchNorm statistics are
     those of a sampling batch, and each image is min-max stretched; the model is left as it was."""
@@ -52,8 +53,8 @@ def interpolation(model: GenerativeModel, pairs: int, steps: int, seed: int, pro
     fill = max(AUTHORS_BATCH_SIZE - n, 0) if protocol == "authors" else 0
     with protocol_mode(model, protocol):
         try:
-            ends = torch.randn(2, pairs, model.spec.latent_dim, generator=generator, device=model.device)
-            noise = torch.randn(fill, model.spec.latent_dim, generator=generator, device=model.device)
+            ends = torch.randn(2, pairs, model.noise_dim(), generator=generator, device=model.device)
+            noise = torch.randn(fill, model.noise_dim(), generator=generator, device=model.device)
             latents = model.noise_to_latent(torch.cat([_walk(ends, steps), noise]))
         except NotImplementedError:
             walk = _walk(model.sample_latents(2 * pairs, generator).view(2, pairs, -1), steps)

@@ -26,6 +26,7 @@ from benchmark.sensitivity_table import sensitivity
 from benchmark.table_format import Table, to_html, write_table
 from models import MODELS
 from models.architecture import architecture_rows
+from models.glann import PUBLISHED_EPOCHS
 from models.sampling import SAMPLING_PROTOCOLS
 
 PERF_DIR = Path(__file__).resolve().parent.parent / "results"  # the committed perf*.csv
@@ -119,6 +120,24 @@ def cited_glann_cells(results: Results, datasets: list[str]) -> tuple[dict, pd.D
     return cells, pd.DataFrame(rows)
 
 
+def retrained_glann_note(config: dict, models: list[str]) -> str:
+    """The caption sentence for each GLANN model trained here (empty when none): what it is (GLO
+    codes + IMLE map with GLANN's recipe at this preset's budget) and its GLO + IMLE epochs per
+    dataset beside GLANN's own (:data:`models.glann.PUBLISHED_EPOCHS`)."""
+    notes = []
+    for model in models:
+        if config["models"][model]["method"] != "glann":
+            continue
+        runs = {dataset: resolve_run(config, model, dataset, 0) for dataset in table1_datasets(config)}
+        epochs = ", ".join(f"{dataset} {run.train.epochs} + {run.second_stage.epochs}" for dataset, run in runs.items())
+        perceptual = config["models"][model]["params"].get("perceptual", MODELS["glann"].declared_params["perceptual"].default)
+        recipe = "GLANN's recipe" if perceptual else "GLANN's recipe but squared error for its perceptual loss"
+        notes.append(f" {_label(config, model)}: GLO codes and an IMLE map trained here with {recipe} at this "
+                     f"preset's budget, GLO + IMLE epochs {epochs} (GLANN's own: {PUBLISHED_EPOCHS['glo']} + "
+                     f"{PUBLISHED_EPOCHS['imle']}); not GLANN's published model.")
+    return "".join(notes)
+
+
 def _cell(row: pd.Series, key: str, digits: int = 1) -> str:
     """``mean ± std`` of a finished cell (the value alone when its spread is unknown: one seed, a
     reference row), else its status."""
@@ -148,7 +167,10 @@ def long_display(long: pd.DataFrame) -> pd.DataFrame:
     shown.insert(2, "seeds", long["n_seeds"].map(lambda n: "" if pd.isna(n) else str(int(n))))
     scaled = long.assign(**{f"kid_{part}": long[f"kid_{part}"] * KID_SCALE for part in ("mean", "std")
                             if f"kid_{part}" in long})
-    return shown.assign(**{KID_COLUMN if key == "kid" else key: scaled.apply(_cell, axis=1, key=key) for key in keys})
+    shown = shown.assign(**{KID_COLUMN if key == "kid" else key: scaled.apply(_cell, axis=1, key=key) for key in keys})
+    if "warning" in long.columns and long["warning"].fillna("").ne("").any():
+        shown["warning"] = long["warning"].fillna("")
+    return shown
 
 
 def pixel_gaussian_fid(floors: pd.DataFrame) -> pd.Series:
@@ -211,9 +233,11 @@ TABLE1_KEYS = ("fid", "kid", *(f"fid_{protocol}" for protocol in SAMPLING_PROTOC
 
 
 def _table1_long(results: Results) -> pd.DataFrame:
-    """Table 1's long rows, plus each row's FID under its method's own released sampler
-    (``own_sampling``, ``fid_own_mean``/``fid_own_std``: GLF drawn as its authors draw it), read
-    off the FIDs of both protocols that every metrics file stores; never the basis of a claim."""
+    """Table 1's long rows (:func:`metric_rows`), plus each row's FID under its method's own
+    released sampler (``own_sampling``, ``fid_own_mean``/``fid_own_std``: GLF drawn as its authors
+    draw it, read off the FIDs of both protocols that every metrics file stores; never the basis of
+    a claim) and a ``warning`` column: the runs' training warnings
+    (:meth:`benchmark.results.Results.warnings`), "; "-joined, empty when none."""
     models, _ = _grouped(results.config, results.config["table1"]["models"])
     long = metric_rows(results, models, table1_datasets(results.config), TABLE1_KEYS)
     if long.empty:
@@ -221,7 +245,19 @@ def _table1_long(results: Results) -> pd.DataFrame:
     long["own_sampling"] = [MODELS[model_settings(results.config, m)["method"]].sampling for m in long["model"]]
     for stat in ("mean", "std"):
         long[f"fid_own_{stat}"] = [row[f"fid_{row['own_sampling']}_{stat}"] for _, row in long.iterrows()]
-    return long
+    return long.assign(warning=["; ".join(results.warnings(model, dataset))
+                                for model, dataset in zip(long["model"], long["dataset"])])
+
+
+def warnings_note(long: pd.DataFrame) -> str:
+    """The caption sentence for rows of ``long`` with a training warning (empty when none): each
+    row's warnings, and that its numbers are not those of its method trained as it needs."""
+    flagged = long[long["warning"].fillna("").ne("")] if "warning" in long.columns else long.iloc[:0]
+    if flagged.empty:
+        return ""
+    rows = "; ".join(f"{row['label']} on {row['dataset']}: {row['warning']}" for _, row in flagged.iterrows())
+    return (f" Warning: this budget did not train every method as it needs ({rows}); such a row's FID is "
+            f"that of the under-trained model, not of its method.")
 
 
 def comparable_to_reference(config: dict) -> bool:
@@ -246,7 +282,7 @@ def table1(results: Results, out: Path) -> list[Path]:
     note = (f"{_features_note(results, models)} {FLOORS['training_images']}: {config['evaluation']['num_samples']} "
             f"training images against the test split, the best a model can score; {FLOORS['pixel_gaussian']}: "
             f"samples of a Gaussian fitted to the training pixels, for scale. Both by the same evaluation, "
-            f"never bold.")
+            f"never bold.{warnings_note(models)}")
     outputs = write_table(Table(long_display(long), f"FID of every model and dataset. {note}", "table1-long",
                                 data=long), out / "table1_long")
     cited, cited_data = cited_glann_cells(results, table1_datasets(config))
@@ -254,8 +290,10 @@ def table1(results: Results, out: Path) -> list[Path]:
     shown = pd.concat([ours, pd.DataFrame([cited]), wide(floors, lambda r: _cell(r, "fid"))], ignore_index=True)
     bold = best_cells(models, "fid_mean", lower_is_better=True,
                       must_beat=pixel_gaussian_fid(floors)).reindex(range(len(shown)), fill_value=False)
-    note += (f" {CITED_GLANN}: the FIDs the paper cites (Appendix B; workflow/reference/glann_cited.csv), "
-             f"Inception-v3 FIDs, never bold; 'not comparable' under other features.")
+    note += (f" {CITED_GLANN}: the FIDs the paper cites (Appendix B), Inception-v3 FIDs, never bold; 'not "
+             f"comparable' under other features; the values were transcribed (from memory, says the source column of "
+             f"workflow/reference/glann_cited.csv) and not checked against a copy of GLANN's paper."
+             f"{retrained_glann_note(config, config['table1']['models'])}")
     fid = Table(shown, f"FID (lower is better; the best in bold when it beats the {FLOORS['pixel_gaussian']} "
                        f"row). {note}", "table1",
                 data=pd.concat([long, cited_data], ignore_index=True), bold=bold,

@@ -110,9 +110,15 @@ class GenerativeModel(Trainable):
         """``n`` latents ``(n, latent_dim)`` from the model's generative prior."""
         raise NotImplementedError
 
+    def noise_dim(self) -> int:
+        """Size of the standard-normal noise vector that :meth:`noise_to_latent` maps (default
+        ``latent_dim``; a sampler that draws more noise than one latent says so)."""
+        return self.spec.latent_dim
+
     def noise_to_latent(self, eps: torch.Tensor) -> torch.Tensor:
-        """Map standard-normal noise ``(B, latent_dim)`` to latents (for interpolations between
-        noise samples); methods whose prior is no function of Gaussian noise leave it undefined."""
+        """Map standard-normal noise ``(B, noise_dim())`` to latents ``(B, latent_dim)`` (for
+        interpolations between noise samples); methods whose prior is no function of Gaussian
+        noise leave it undefined."""
         raise NotImplementedError(f"{type(self).__name__} does not sample through Gaussian noise")
 
     @torch.no_grad()

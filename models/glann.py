@@ -15,6 +15,7 @@ from models.params import Param, declare
 from models.perceptual import PERCEPTUAL_PARAMS, perceptual_loss_from_spec
 
 PROJECTIONS = ("ball", "sphere")
+PUBLISHED_EPOCHS = {"glo": 500, "imle": 50}  # GLANN's own training (Hoshen et al. 2019; GLF paper, Table 2)
 
 
 class IMLEMapper(Trainable):
@@ -105,6 +106,9 @@ class GLANN(GenerativeModel):
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         return self.decoder(z)
+
+    def noise_dim(self) -> int:
+        return self.imle.noise_dim
 
     def noise_to_latent(self, eps: torch.Tensor) -> torch.Tensor:
         if eps.shape[1] != self.imle.noise_dim:

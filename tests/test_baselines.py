@@ -234,3 +234,14 @@ def test_perceptual_methods_train_and_keep_the_vgg_out_of_checkpoints(batch, vgg
     recon = glann.code_losses(batch, index)["recon"]
     assert recon.item() == pytest.approx(glann.perceptual(glann.decode(glann.codes(index)), batch).item(), rel=1e-5)
     assert not any(name.startswith("perceptual") for name in glann.state_dict())
+
+
+def test_glann_interpolation_walks_its_imle_noise_of_its_own_dimension():
+    from benchmark.sampling import _walk, interpolation
+
+    model = make("glann", perceptual=False, imle_width=16, noise_dim=5).eval()
+    assert model.noise_dim() == 5
+    images = interpolation(model, pairs=2, steps=3, seed=1, protocol="eval")
+    ends = torch.randn(2, 2, 5, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        torch.testing.assert_close(images, model.decode(model.imle(_walk(ends, 3))).clamp(0, 1))

@@ -6,9 +6,25 @@ import pytest
 from scipy import stats
 
 from benchmark import claims, paths, results
-from benchmark.claim_statistics import ALPHA, FAILS, HOLDS, UNKNOWN, compare_lower, holm, welch
+from benchmark.claim_statistics import (
+    ALPHA,
+    FAILS,
+    HOLDS,
+    UNKNOWN,
+    Finding,
+    across_protocols,
+    all_of,
+    compare_lower,
+    holm,
+    not_better,
+    tost,
+    welch,
+    welch_se,
+)
 from benchmark.config import validate_config
 from benchmark.results import Summary
+from benchmark.results import Summary as Sample
+from scipy.stats import t as scipy_t
 
 
 def test_welch_matches_scipy_and_uses_satterthwaite_dof():
@@ -59,8 +75,48 @@ def test_a_model_diverged_in_one_seed_shows_the_count_in_claim_1(tmp_path):
         for seed, value in enumerate(values):
             path = paths.metrics(config, "fashion", model, seed)
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps({"status": "diverged"} if value is None else {"status": "completed", "fid": value}))
+            path.write_text(json.dumps({"status": "diverged"} if value is None else {"status": "completed", "fid": value,
+                                                                                    "fid_eval": value, "fid_authors": value}))
     table = claims.check_claims(results.load(config))
     row = table[(table.claim == "1") & (table.part != "overall")].iloc[0]
     assert row.verdict == HOLDS and "GLF: 20.25 ± 0.35 (2 seeds, 1 diverged)" in row.evidence
     assert FAILS not in set(table.verdict)
+
+
+def test_holm_adjusts_the_parts_of_composite_findings():
+    """Two comparisons at p 0.03 and 0.04 count one at a time, not as a family of two (Holm:
+    the smaller must be below 0.025), also when they sit inside an all_of or a not_better."""
+    def tested(p):
+        return Finding(UNKNOWN, f"p {p}", p_value=p, basis=f"p {p}")
+
+    alone = holm([tested(0.03)])[0]
+    assert alone.verdict == HOLDS
+    (combined,) = holm([all_of([tested(0.03), tested(0.04)])])
+    assert combined.verdict == UNKNOWN and "Holm threshold, 1 of 2 comparisons" in combined.evidence
+    (combined,) = holm([all_of([tested(0.001), tested(0.04)])])
+    assert combined.verdict == HOLDS  # 0.001 < 0.025, then 0.04 < 0.05
+    worse, equivalent = tested(0.5), tested(0.03)
+    decided, _ = holm([not_better(worse, equivalent), tested(0.04)])
+    assert decided.verdict == UNKNOWN  # the equivalence no longer counts in a family of three
+
+
+def test_tost_shows_equivalence_only_with_enough_seeds_and_a_small_gap():
+    best = Sample("best", [30.0, 30.5, 31.0])
+    assert tost(Sample("a", [30.2, 30.7, 31.2]), best).verdict == HOLDS
+    assert tost(Sample("a", [20.0, 36.0, 41.0]), best).verdict == UNKNOWN  # too noisy: low power
+    assert tost(Sample("a", [40.0, 40.5, 41.0]), best).verdict == UNKNOWN  # a gap beyond the margin
+    one_seed = tost(Sample("a", [30.2]), Sample("best", [30.5]))
+    assert one_seed.verdict == UNKNOWN and "one seed each" in one_seed.evidence
+    se, dof = welch_se(Sample("a", [30.2, 30.7, 31.2]), best)
+    p = max(scipy_t.sf((0.2 + 3.05) / se, dof), scipy_t.cdf((0.2 - 3.05) / se, dof))
+    assert f"p {p:.3g}" in tost(Sample("a", [30.2, 30.7, 31.2]), best).evidence
+
+
+def test_across_protocols_agrees_or_names_each_answer():
+    holds, fails = Finding(HOLDS, "x"), Finding(FAILS, "y")
+    assert across_protocols({"eval": holds, "authors": Finding(HOLDS, "x")}).verdict == HOLDS
+    split = across_protocols({"eval": holds, "authors": fails})
+    assert split.verdict == "depends on protocol (eval: holds; authors: fails)" and split.evidence == "eval: x | authors: y"
+    unmeasured = Finding(UNKNOWN, "no tracked FID under authors", measured=False)
+    one = across_protocols({"eval": holds, "authors": unmeasured})
+    assert one.verdict == HOLDS and one.evidence == "x (measured under eval only)"

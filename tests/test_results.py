@@ -134,3 +134,28 @@ def test_summary_spread_is_unknown_for_one_seed_and_counts_diverged():
     two = results.Summary("GLF", [20.0, 22.0], diverged=1)
     assert two.std == pytest.approx(2 ** 0.5) and two.describe() == "GLF: 21.00 ± 1.41 (2 seeds, 1 diverged)"
     assert results.Summary("GLF", [], diverged=2).status == "diverged"
+
+
+def test_training_warnings_flag_an_unsettled_gamma_and_a_collapsed_second_stage():
+    def log(gamma, recon):
+        return pd.DataFrame({"epoch": [1, 2], "recon": [50.0, recon], "gamma_x": [0.9, gamma]})
+
+    # 784 values per image, squared error 7.84 per image: the fit supports gamma = sqrt(0.01) = 0.1
+    assert results.training_warnings(log(0.105, 7.84), None, 784) == []
+    (unsettled,) = results.training_warnings(log(0.55, 7.84), None, 784)
+    assert unsettled == "gamma_x not settled (0.550 after 2 epochs, its reconstruction error supports 0.100)"
+    collapsed = pd.DataFrame({"epoch": [1, 2], "kl": [3.0, 0.07], "gamma_z": [1.0, 0.99]})
+    trained = collapsed.assign(kl=[3.0, 2.5])
+    assert results.training_warnings(None, collapsed, 784) == ["stage 2 collapsed (KL 0.070 nats < 0.1)"]
+    assert results.training_warnings(None, trained, 784) == []
+    assert results.training_warnings(pd.DataFrame({"epoch": [1], "recon": [7.84]}), None, 784) == []  # no gamma
+
+
+def test_results_warnings_name_the_seed_and_use_the_datasets_image_size(config):
+    _write(config, "vae", metrics={"status": "completed", "fid": 50.0}, status={"status": "completed"},
+           log={"epoch": [1], "recon": [7.84], "gamma_x": [0.2]})
+    run_dir = paths.run_dir(config, "fashion", "vae", 0)
+    pd.DataFrame({"epoch": [1], "kl": [0.01]}).to_csv(run_dir / "stage2_log.csv", index=False)
+    assert results.load(config).warnings("vae", "fashion") == [
+        "seed 0: gamma_x not settled (0.200 after 1 epochs, its reconstruction error supports 0.100)",
+        "seed 0: stage 2 collapsed (KL 0.010 nats < 0.1)"]

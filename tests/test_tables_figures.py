@@ -376,3 +376,43 @@ def test_check_outputs_finds_misleading_outputs(config, tmp_path):
     assert str(table) in "".join(check_outputs.pipeline_check_problems(out))  # a preset without pipeline_check
     tables.table1(results.load(validate_config({**config, "pipeline_check": True})), out)
     assert not any("table1" in p for p in check_outputs.pipeline_check_problems(out))
+def test_table1_warns_beside_a_run_its_budget_did_not_train(config, tmp_path):
+    _metrics(config, "fashion", "glf", 0, fid=20.0)
+    _metrics(config, "fashion", "glf_b10", 0, fid=30.0)
+    _log(config, "fashion", "glf_b10", 0, [{"epoch": 1, "loss": 1.0, "recon": 7.84, "gamma_x": 0.55}])
+    stage2 = paths.run_dir(config, "fashion", "glf_b10", 0) / "stage2_log.csv"
+    pd.DataFrame({"epoch": [1, 2], "kl": [1.0, 0.07]}).to_csv(stage2, index=False)
+    out = tmp_path / "results"
+    tables.table1(results.load(config), out)
+    long = pd.read_csv(out / "table1_long.csv", keep_default_na=False).set_index(["model", "dataset"])
+    expected = ("seed 0: gamma_x not settled (0.550 after 1 epochs, its reconstruction error supports 0.100); "
+                "seed 0: stage 2 collapsed (KL 0.070 nats < 0.1)")
+    assert long.loc[("glf_b10", "fashion"), "warning"] == expected
+    assert long.loc[("glf", "fashion"), "warning"] == ""
+    assert _md_table(out / "table1_long.md")["warning"].tolist().count(expected) == 1
+    for name in ("table1.md", "table1_long.md"):
+        caption = (out / name).read_text().split("\n|")[0]
+        assert f"GLF b10 (ours) on fashion: {expected}" in caption
+        assert "such a row's FID is that of the under-trained model, not of its method" in caption
+
+
+def test_table1_cites_glann_and_labels_the_retrained_glo_imle_with_both_epochs(tmp_path):
+    config = validate_config({
+        "preset": "unit", "data_root": ".", "seeds": [0], "runs_dir": str(tmp_path / "runs"),
+        "results_dir": str(tmp_path / "results"),
+        "datasets": {"fashion": {"latent_dim": 20, "flow_width": 64, "epochs": 4}},
+        "models": {"glf": {"method": "glf", "label": "GLF"},
+                   "glann": {"method": "glann", "label": "GLO + IMLE", "second_stage": {"epochs": 3}}},
+        "table1": {"models": ["glf", "glann"], "datasets": ["fashion"]},
+        "evaluation": {"features": "inception", "num_samples": 500},
+    })
+    out = tmp_path / "results"
+    tables.table1(results.load(config), out)
+    shown = _md_table(out / "table1.md")
+    assert shown.loc[tables.CITED_GLANN, "fashion"] == "13.0 ± 0.1"  # workflow/reference/glann_cited.csv
+    cited = pd.read_csv(out / "table1.csv").set_index("model").loc["glann_cited"]
+    assert (cited.fid_mean, cited.status) == (13.0, "cited") and "Hoshen" in cited.source
+    caption = (out / "table1.md").read_text().split("\n|")[0]
+    assert "transcribed (from memory" in caption and "not checked against a copy of GLANN's paper" in caption
+    assert ("GLO + IMLE: GLO codes and an IMLE map trained here with GLANN's recipe at this preset's budget, "
+            "GLO + IMLE epochs fashion 4 + 3 (GLANN's own: 500 + 50); not GLANN's published model.") in caption

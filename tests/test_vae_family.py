@@ -22,7 +22,7 @@ from models.vae_flow_prior import VAEFlowPrior
 
 LATENT = 8
 METHODS = {"vae": {"recon", "kl"}, "vae_flow_prior": {"recon", "entropy", "entropy_loss", "nll"},
-           "vae_flow_posterior": {"recon", "kl"}, "two_stage_vae": {"recon", "kl", "gamma"}}
+           "vae_flow_posterior": {"recon", "kl"}, "two_stage_vae": {"recon", "kl", "gamma_x"}}
 
 
 def spec(**params) -> ModelSpec:
@@ -133,8 +133,8 @@ def test_training_lowers_loss_and_samples_are_images(method, toy):
     assert METHODS[method] | {"loss"} <= set(log[0])
     assert all(torch.isfinite(torch.tensor(list(row.values()))).all() for row in log)
     assert mean_loss(log[-3:]) < 0.95 * mean_loss(log[:3])
-    if "gamma" in log[0]:  # learned decoder variance starts at 1 and shrinks as the fit improves
-        assert log[0]["gamma"] == 1.0 and log[-1]["gamma"] < 0.995
+    if "gamma_x" in log[0]:  # learned decoder scale starts at 1 and shrinks as the fit improves
+        assert log[0]["gamma_x"] == 1.0 and log[-1]["gamma_x"] < 0.995
     samples = model.sample(6, torch.Generator().manual_seed(0))
     assert samples.shape == (6, 1, 28, 28)
     assert torch.isfinite(samples).all() and samples.min() >= 0 and samples.max() <= 1
@@ -197,7 +197,7 @@ def test_two_stage_vae_second_stage_changes_and_persists_samples(toy, toy_uint8)
     assert latents.shape == (16, 2 * LATENT)  # posterior (mean, logvar): stage 2 samples z itself
     torch.testing.assert_close(latents[:, :LATENT], model.encode(toy))
     log = train(model.second_stage_module(), latents, steps=30)
-    assert {"loss", "recon", "kl", "gamma"} <= set(log[0])
+    assert {"loss", "recon", "kl", "gamma_z"} <= set(log[0])
     assert mean_loss(log[-5:]) < mean_loss(log[:5])
 
     after = draw(model)
@@ -247,3 +247,64 @@ def test_two_stage_vae_defaults():
     model = TwoStageVAE(ModelSpec(1, 28, latent_dim=LATENT, flow_width=16))
     assert model.likelihood.log_gamma is not None
     assert model.latent_vae.decoder.out.in_features == LATENT + 1024
+
+
+@pytest.mark.parametrize("scale", ["softplus", "exp"])
+def test_two_stage_posterior_scale_is_dai_wipf_softplus_or_log_variance(toy, scale):
+    model = TwoStageVAE(two_stage_spec(posterior_scale=scale)).eval()
+    with torch.no_grad():
+        raw = model.encoder(toy)[:, LATENT:]
+        logvar = model.posterior(toy)[1]
+        latents = model.training_latents((toy * 255).round().to(torch.uint8))
+    sd = 1e-6 + torch.nn.functional.softplus(raw) if scale == "softplus" else torch.exp(0.5 * raw)
+    torch.testing.assert_close(torch.exp(0.5 * logvar), sd)
+    assert latents.shape == (16, 2 * LATENT)  # stage 2 draws z from the same posterior
+    torch.testing.assert_close(latents[:, LATENT:], logvar, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("network, log_sd", [("dai_wipf", True), ("torch_default", False)])
+def test_two_stage_stage2_network_outputs_log_sd_or_log_variance(network, log_sd):
+    stage2 = TwoStageVAE(two_stage_spec(stage2_network=network)).latent_vae
+    z = torch.randn(5, LATENT, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        raw = stage2.encoder(z)[:, LATENT:]
+        torch.testing.assert_close(stage2.posterior(z)[1], 2 * raw if log_sd else raw)
+    biases = torch.cat([m.bias for m in stage2.modules() if isinstance(m, torch.nn.Linear)])
+    assert (biases.abs().max().item() == 0) is log_sd  # tf.layers.dense: zero biases
+
+
+def test_two_stage_gamma_x_is_trained_with_the_networks_at_their_learning_rate(toy):
+    model = TwoStageVAE(two_stage_spec())
+    (optimizer,) = model.configure_optimizers(3e-4)
+    (group,) = [g for g in optimizer.param_groups if any(p is model.likelihood.log_gamma for p in g["params"])]
+    assert group["lr"] == 3e-4 and any(p is model.decoder.net[0].weight for p in group["params"])
+    assert model.losses(toy)["gamma_x"].item() == 1.0  # log gamma_x starts at 0
+
+
+def test_two_stage_interpolation_walks_the_stage2_noise_as_its_sampler_draws_it(toy_uint8):
+    """A collapsed stage 2 (decoder mean independent of u) still varies along the walk, because the
+    walk moves the gamma_z noise e too; samples and interpolations share noise_to_latent."""
+    from benchmark.sampling import interpolation
+
+    torch.manual_seed(0)
+    model = TwoStageVAE(two_stage_spec()).eval()
+    train(model.second_stage_module(), model.training_latents(toy_uint8), steps=2)
+    model.eval()
+    assert model.noise_dim() == 2 * LATENT
+    with torch.no_grad():
+        for layer in model.latent_vae.decoder.modules():
+            if isinstance(layer, torch.nn.Linear):
+                layer.weight.zero_()
+        model.latent_vae.likelihood.log_gamma.fill_(0.0)
+    images = interpolation(model, pairs=2, steps=5, seed=3, protocol="eval").view(2, 5, -1)
+    assert (images[:, 0] - images[:, -1]).abs().max() > 1e-3  # an untrained stage 1 is near-grey
+    gen = torch.Generator().manual_seed(5)
+    u, e = torch.randn(4, LATENT, generator=gen), torch.randn(4, LATENT, generator=gen)
+    with torch.no_grad():
+        bias = model.latent_vae.decoder.out.bias
+        torch.testing.assert_close(model.sample_latents(4, torch.Generator().manual_seed(5)), bias + e)
+    no_noise = TwoStageVAE(two_stage_spec(stage2_sample_noise=False))
+    no_noise.load_state_dict(model.state_dict())
+    assert no_noise.noise_dim() == LATENT
+    flat = interpolation(no_noise.eval(), pairs=2, steps=5, seed=3, protocol="eval").view(2, 5, -1)
+    assert torch.equal(flat[:, 0], flat[:, -1])

@@ -25,7 +25,15 @@ NOISE_RULE = (f"Verdicts: `{stats.HOLDS}`, `{stats.FAILS}`, `{stats.UNKNOWN}`, `
               f"diverged seeds is judged on its finished ones (the diverged count shown); one whose every seed "
               f"diverged loses to a finished one. A missing model or a difference within the noise gives "
               f"`{stats.UNKNOWN}`. Curves (latent norm, log-det, NLL, tracked FID) need {claims.MIN_CURVE_POINTS} "
-              f"points and are judged per seed; seeds that disagree give `{stats.UNKNOWN}`.")
+              f"points and are judged per seed; seeds that disagree give `{stats.UNKNOWN}`. Every FID is compared "
+              f"under one sampler for all models, once under each uniform protocol ({', '.join(claims.PROTOCOLS)}: the "
+              f"FIDs `fid_eval`, `fid_authors` of every metrics file); a part holds or fails only when both agree, "
+              f"else `{stats.DEPENDS} (...)` names each protocol's answer; a tracked FID counts under the protocol its "
+              f"runs sample with only. \"No better\" (claim 3's learnable variance) holds when the FID is worse "
+              f"beyond the noise or equivalent by two one-sided Welch tests (TOST) within "
+              f"±{stats.EQUIVALENCE_MARGIN:.0%} of the best fixed beta's mean; else `{stats.UNKNOWN}` (too little "
+              f"power). The parts of combined findings (claim 4's beta steps, claim 3's learnable variance) are in "
+              f"their claim's Holm family.")
 
 
 def claims_markdown(config: dict, table: pd.DataFrame) -> str:
