@@ -14,21 +14,23 @@
 #   perf         benchmark.commands.perf, alone on the machine: every step variant and layout for GLF
 #                and VAE at 28x28x1, batch 256, in a 60 s budget (results/perf_gpu.csv with the
 #                device name) and the profiler summary (results/perf_gpu_profile.txt)
-#   determinism  a 2-epoch GLF run of validation-gpu trained twice with deterministic: true (equal
-#                weight hashes expected) and twice without (results/repeat_*.csv: the speed cost)
-#   then, at the same time (the GPU and 16 cores have room for all three):
+#   then, in the background (the GPU and 16 cores have room for them):
 #   validation   the validation-gpu preset through the local profile (snakemake --keep-going); what
 #                did not finish in time is left out, the tables are written from what did
 #   compare      benchmark.commands.compare_authors: the authors' train_glf.py against the suite's
 #                GLF at the validation-cpu budget, 3 seeds each (results/authors_vs_suite.*)
+#   and meanwhile in the foreground:
+#   determinism  a 2-epoch GLF run of validation-gpu trained twice with deterministic: true (equal
+#                weight hashes expected) and twice without (results/repeat_*.csv: the speed cost,
+#                both pairs timed under the same background load)
 #   tests        the CUDA cases of tests/test_compiled_step.py (float64 criterion, planted departures)
 set -uo pipefail
 OUT=${OUT:?set OUT to the folder the results go to}
 PYTHON=${PYTHON:-python3}
-PHASES=${PHASES:-bundle perf determinism validation compare tests}
+PHASES=${PHASES:-bundle perf validation compare determinism tests}
 TINY=${TINY:-0}
-T_BUNDLE=${T_BUNDLE:-40} T_PERF=${T_PERF:-90} T_DETERMINISM=${T_DETERMINISM:-75}
-T_VALIDATION=${T_VALIDATION:-330} T_COMPARE=${T_COMPARE:-330} T_TESTS=${T_TESTS:-200}
+T_BUNDLE=${T_BUNDLE:-40} T_PERF=${T_PERF:-75} T_DETERMINISM=${T_DETERMINISM:-90}
+T_VALIDATION=${T_VALIDATION:-420} T_COMPARE=${T_COMPARE:-330} T_TESTS=${T_TESTS:-220}
 PRESET=workflow/config/validation-gpu.yaml
 COMPARE_PRESET=workflow/config/validation-cpu.yaml
 RESULTS=results  # tiny mode keeps its files out of the repository's results
@@ -97,28 +99,12 @@ if [ "$TINY" = 1 ]; then
   PERF_ARGS=(--device cpu --images 32 --batch-size 8 --budget-seconds 2 --backend aot_eager --profile-steps 2
              --variants eager losses)
 else
-  PERF_ARGS=(--device cuda --images 8192 --batch-size 256 --budget-seconds 60 --variants eager losses whole
+  PERF_ARGS=(--device cuda --images 8192 --batch-size 256 --budget-seconds 45 --variants eager losses whole
              --layouts channels_last contiguous)
 fi
 phase perf "$T_PERF" "$PYTHON" -m benchmark.commands.perf --shapes 28x28x1 --tasks "${PERF_ARGS[@]}" \
   --profile "$RESULTS/perf_gpu_profile.txt" --out-dir "$RESULTS"
 
-determinism() {
-  local check="$OUT/determinism.yaml"
-  "$PYTHON" - "$PRESET" "$check" <<'PYEOF'
-import sys, yaml
-config = yaml.safe_load(open(sys.argv[1]))
-for settings in config["datasets"].values():
-    settings.update(epochs=min(settings["epochs"], 2), lr_milestones=[])
-yaml.safe_dump(config, open(sys.argv[2], "w"))
-PYEOF
-  "$PYTHON" -m benchmark.commands.repeat_run --config "$check" --model glf --dataset "$DATASET" \
-    --deterministic true --repeats 2 --expect-equal --out "$RESULTS/repeat_deterministic.csv" || return 1
-  "$PYTHON" -m benchmark.commands.repeat_run --config "$check" --model glf --dataset "$DATASET" \
-    --deterministic false --repeats 2 --out "$RESULTS/repeat_default.csv"
-}
-export -f determinism
-phase determinism "$T_DETERMINISM" determinism
 
 validation() {  # the whole DAG where it fits; else the results commands on what finished
   local started=$SECONDS
@@ -147,6 +133,23 @@ if [ "$TINY" = 1 ]; then TEST_SELECTION="leaves_no_trace"; else TEST_SELECTION="
 export -f validation compare
 wanted validation && { phase validation "$T_VALIDATION" validation & }
 wanted compare && { phase compare "$T_COMPARE" compare & }
+determinism() {
+  local check="$OUT/determinism.yaml"
+  "$PYTHON" - "$PRESET" "$check" <<'PYEOF'
+import sys, yaml
+config = yaml.safe_load(open(sys.argv[1]))
+config["cache_dir"] = sys.argv[2] + ".cache"  # its own data cache: the validation prepares the preset's at once
+for settings in config["datasets"].values():
+    settings.update(epochs=min(settings["epochs"], 2), lr_milestones=[])
+yaml.safe_dump(config, open(sys.argv[2], "w"))
+PYEOF
+  "$PYTHON" -m benchmark.commands.repeat_run --config "$check" --model glf --dataset "$DATASET" \
+    --deterministic true --repeats 2 --expect-equal --out "$RESULTS/repeat_deterministic.csv" || return 1
+  "$PYTHON" -m benchmark.commands.repeat_run --config "$check" --model glf --dataset "$DATASET" \
+    --deterministic false --repeats 2 --out "$RESULTS/repeat_default.csv"
+}
+export -f determinism
+phase determinism "$T_DETERMINISM" determinism
 phase tests "$T_TESTS" "$PYTHON" -m pytest tests/test_compiled_step.py -q -p no:cacheprovider -k "$TEST_SELECTION"
 wait
 
