@@ -249,14 +249,10 @@ def _tracked_fid(run: Run) -> pd.Series | None:
 
 
 def tracked_under(results: Results, models: list[str], protocol: str) -> Finding | None:
-    """``None`` when every model's tracked FID is drawn under ``protocol``; else the finding to
-    report instead: unmeasured under this protocol (``measured`` False) when they share another
-    one, ``not enough evidence`` when they were drawn under different protocols."""
-    drawn = {m: sampling_protocol(results.config, m) for m in models}
-    if len(set(drawn.values())) > 1:
-        return Finding(UNKNOWN, "tracked FIDs drawn under different sampling protocols ("
-                       + ", ".join(f"{results.label(m)}: {p}" for m, p in drawn.items()) + "): no one-sampler comparison")
-    if set(drawn.values()) != {protocol}:
+    """``None`` when the models' tracked FIDs are drawn under ``protocol`` (every run tracks under
+    the preset's one sampler); else the finding to report instead: unmeasured under this protocol
+    (``measured`` False)."""
+    if {sampling_protocol(results.config, m) for m in models} != {protocol}:
         return Finding(UNKNOWN, f"no tracked FID under {protocol}", measured=False)
     return None
 

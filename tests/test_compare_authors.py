@@ -291,5 +291,7 @@ def test_compare_runs_end_to_end_on_a_standin(tmp_path, monkeypatch):
     assert seeds[0]["final_recon"] != seeds[2]["final_recon"]  # the seed reaches their training
     assert (checkout / "train_glf.py").read_text() == textwrap.dedent(STANDIN["train_glf.py"]).lstrip()
     report = out.with_suffix(".md").read_text()
-    assert (tmp_path / "cache" / "classifier" / "fashion.pt").exists()
+    from benchmark import paths
+    from benchmark.config import load_config
+    assert paths.feature_weights(load_config(preset), "fashion").exists()  # the classifier it trained
     assert "not a git checkout" in report and "| authors' train_glf.py |" in report

@@ -68,13 +68,18 @@ def float32_draws():
 
 
 def distance(run: torch.nn.Module, reference: torch.nn.Module, initial: dict) -> float:
-    """Largest over parameter tensors of ||run - reference|| / ||reference - initial||."""
-    worst = 0.0
+    """Largest over the model's parts (its top-level modules: encoder, decoder, flow) of
+    ||run - reference|| / ||reference - initial|| over the part's parameters: a part's error relative
+    to its whole float64 update.  (Per tensor, a parameter the loss cannot move, such as a linear
+    bias before batch norm, has an update of rounding size whose ratio would swamp every real
+    difference; over the whole model, the auto-encoder's update would hide the flow's.)"""
+    errors: dict[str, list] = {}
+    updates: dict[str, list] = {}
     for (name, ref), p in zip(reference.named_parameters(), run.parameters()):
-        update = (ref.detach() - initial[name].double()).norm()
-        if update > 0:
-            worst = max(worst, ((p.detach().double() - ref.detach()).norm() / update).item())
-    return worst
+        part = name.split(".")[0]
+        errors.setdefault(part, []).append((p.detach().double() - ref.detach()).flatten())
+        updates.setdefault(part, []).append((ref.detach() - initial[name].double()).flatten())
+    return max((torch.cat(errors[part]).norm() / torch.cat(updates[part]).norm()).item() for part in errors)
 
 
 def distances_after_steps(method: str, device: str, backend: str, variant: str, steps: int,

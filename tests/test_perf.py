@@ -135,6 +135,9 @@ def test_paper_preset_hours_counts_the_penalty_search():
         "evaluation": {"features": "classifier", "num_samples": 10}})
     rows = pd.DataFrame([{"method": "glf", "shape": "28x28x1", "suite": 100.0}])
     one_run = 4 * 60_000 / 100 + 7.0 * 10 / 1000
+    assert perf.paper_preset_hours(config, rows, 7.0, 1000) == pytest.approx((1 + 3) * one_run / 3600)
+
+
 def test_a_budget_is_shared_among_the_timings():
     count = perf.timing_count(["28x28x1"], ("eager", "losses"), ("channels_last",), ("train", "prd"))
     assert count == 4 + 4 + 2
@@ -155,7 +158,6 @@ def test_profile_summary_names_the_top_ops():
     text = perf.profile_summary("glf", "eager", torch.device("cpu"), 8, steps=2, top=5)
     assert text.startswith("glf step eager (compiled: False), batch 8, 2 steps on cpu")
     assert "aten::" in text and "cpu_time_total" in text
-    assert perf.paper_preset_hours(config, rows, 7.0, 1000) == pytest.approx((1 + 3) * one_run / 3600)
 
 
 def test_the_naive_evaluation_computes_the_same_metrics_as_the_suite(monkeypatch):

@@ -154,7 +154,7 @@ def test_train_log_with_a_non_number_is_named(tmp_path):
 
 
 @pytest.mark.parametrize("change", [
-    {"num_samples": 50}, {"prd_runs": 3}, {"sampling": "eval"}, {"fid_variant": "clean", "features": "inception"},
+    {"num_samples": 50}, {"prd_runs": 3}, {"sampling": "authors"}, {"fid_variant": "clean", "features": "inception"},
 ])
 def test_tables_refuse_by_name_a_metrics_file_made_under_other_evaluation_settings(tmp_path, change):
     made_under = _preset(tmp_path)
@@ -173,7 +173,7 @@ def test_tables_refuse_by_name_a_metrics_file_made_under_other_evaluation_settin
 
 def test_a_metrics_file_older_than_the_settings_hash_is_judged_by_the_settings_it_names(tmp_path):
     config = _preset(tmp_path)
-    _write_metrics(config, "glf", {"status": "completed", "fid": 10.0, "num_samples": 100, "sampling": "authors"})
+    _write_metrics(config, "glf", {"status": "completed", "fid": 10.0, "num_samples": 100, "sampling": "eval"})
     assert results.load(config).of("glf", "synthetic28")[0].finished
     path = _write_metrics(config, "glf", {"status": "completed", "fid": 10.0, "num_samples": 50})
     with pytest.raises(results.ResultsFileError, match=re.escape(f"{path} was made under other evaluation settings")):

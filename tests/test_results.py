@@ -98,7 +98,7 @@ def test_a_run_that_diverged_before_logging_is_marked_at_its_epoch(config):
     assert found.curves("reg", "fashion") == (None, 1)
     fig = figures._draw_curves(config, "figure4", {"reg": found.curves("reg", "fashion")}, width=7.0)
     texts = [t.get_text() for t in fig.legends[0].get_texts()]
-    assert "Reg GLF (β=1): diverged at epoch 1" in texts and "x: diverged" in texts
+    assert "Reg GLF: diverged at epoch 1" in texts and "x: diverged" in texts
     assert all("no value" not in ax.get_title(loc="left") for ax in fig.axes)
 
 

@@ -2,7 +2,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from benchmark.commands.sample import save_png
+from benchmark.sample_png import save_png
 
 
 def test_grid_png_has_white_gaps_between_black_tiles_and_a_caption(tmp_path):

@@ -158,15 +158,16 @@ def test_evaluate_command_evaluates_under_the_fid_variant_asked(tmp_path, monkey
     assert paths.reference_stats(seen[0], "synthetic28").name == "synthetic28-test-inception-clean.npz"
 
 
-def test_the_cpu_validation_reads_beta_400_from_figure_3s_model_and_every_models_sampling():
-    config = load_config(CONFIGS / "validation-cpu.yaml")
-    assert variant_models(config) == {}  # the beta-400 VAE+flow prior is Figure 3's model, trained once
-    beta = [p for p in points(config) if p.switch == "beta"]
+def test_the_gpu_validation_reads_beta_400_from_figure_3s_model_and_every_models_sampling():
+    config = load_config(CONFIGS / "validation-gpu.yaml")
+    assert "vae_flow_prior@beta=400" not in variant_models(config)  # Figure 3's model, trained once
+    beta = [p for p in points(config) if p.switch == "beta" and p.model == "vae_flow_prior"]
     assert [(p.value, p.run) for p in beta] == [(1, "vae_flow_prior"), (400, "vae_flow_prior_beta400")]
     row, large = (resolve_run(config, m, "fashion", 0) for m in ("vae_flow_prior", "vae_flow_prior_beta400"))
     assert large.spec.params == {**row.spec.params, "beta": 400} and large.train == row.train
     sampled = {p.model for p in points(config) if p.switch == "sampling"}
     assert sampled == set(config["table1"]["models"])
+    assert variant_models(load_config(CONFIGS / "validation-cpu.yaml")) == {}  # the CPU preset trains no variant
 
 
 def test_a_variant_equal_to_a_preset_model_reads_that_models_runs_on_its_seeds():

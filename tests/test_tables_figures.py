@@ -33,7 +33,7 @@ def config(tmp_path):
 def _metrics(config, dataset, model, seed, fid=None, status="completed", kid=None):
     path = paths.metrics(config, dataset, model, seed)
     path.parent.mkdir(parents=True, exist_ok=True)
-    body = {"status": status, "features": "classifier", "num_samples": 500}
+    body = {"status": status, "features": config["evaluation"]["features"], "num_samples": 500}
     if fid is not None:
         body.update(fid=fid, prd_f8=0.9, prd_f1_8=0.8, **({} if kid is None else {"kid": kid}))
     path.write_text(json.dumps(body))
@@ -94,8 +94,8 @@ def test_latex_escapes_captions_and_cells_and_sets_groups_apart():
 
 
 def test_perceptual_models_come_last_after_a_rule(config, tmp_path):
-    config["models"]["glann"] = {"method": "glann", "label": "GLANN", "params": {}}
-    config["table1"]["models"] = ["glann", "glf", "reg"]
+    config = validate_config({**config, "models": {**config["models"], "glann": {"method": "glann", "label": "GLANN"}},
+                              "table1": {**config["table1"], "models": ["glann", "glf", "reg"]}})
     out = tmp_path / "results"
     tables.table1(results.load(config), out)
     assert list(_md_table(out / "table1.md").index) == [
@@ -239,7 +239,8 @@ def test_table2_counts_the_rae_penalty_search(tmp_path):
         "models": {"rae": {"method": "rae_gmm", "label": "RAE", "z_penalty_grid": [0.1, 1.0, 10.0]}},
         "table1": {"models": ["rae"]}, "evaluation": {"features": "classifier", "num_samples": 500}})
     tables.table2(results.load(config), tmp_path)
-    assert _md_table(tmp_path / "table2.md").loc["RAE", "fashion"] == "4 + GMM fit (+ z_penalty search: 3 x (4 + GMM fit))"
+    assert _md_table(tmp_path / "table2.md").loc["RAE", "fashion"] == \
+        "4 + GMM fit (+ z_penalty search: 3 x (4 + GMM fit), once per dataset)"
     assert pd.read_csv(tmp_path / "table2.csv").set_index("model").loc["rae", "z_penalty_candidates"] == 3
 
 
@@ -348,7 +349,7 @@ def test_figure_labels_colours_and_captions(config, tmp_path):
 
 def test_the_montage_leaves_the_grids_caption_out_and_its_caption_matches_the_picture(config, tmp_path):
     from PIL import Image
-    from benchmark.commands.sample import save_png
+    from benchmark.sample_png import save_png
     path = tmp_path / "interpolation.png"
     save_png(torch.rand(20, 1, 28, 28), path, nrow=10, caption="a caption written below the images")
     image = Image.open(path)

@@ -11,7 +11,7 @@ import torch
 
 from benchmark import paths
 from benchmark.cli import reports_errors
-from benchmark.commands.sample import save_png
+from benchmark.sample_png import save_png
 from benchmark.config import SAMPLE_FIGURES, ConfigError, load_config, sampling_protocol
 from benchmark.data import to_float
 from benchmark.device import pick_device
