@@ -23,7 +23,13 @@ PLACEHOLDERS = ("", "--", "not run", "diverged", "not comparable", "not transcri
 _NUMBER = re.compile(r"^\(?[-+]?\d[\d.]*\)?(\s*[±+]\s*.*)?$")
 COLUMN_PT, TEXT_PT = 229.0, 469.0  # \columnwidth and \textwidth of a two-column 10 pt article
 _PT_PER_CHAR, _PT_PER_COLUMN = 4.8, 12.0  # Computer Modern at 10 pt, measured on these tables
-_SIZES = ((1.0, ""), (0.9, "\\small"), (0.8, "\\footnotesize"), (0.7, "\\scriptsize"))
+# Font sizes tried in turn (the width of their text against 10 pt's, column padding, commands), then
+# \scriptsize with half the padding (\tabcolsep 3 pt): the last resort of a table too wide for the
+# page at \scriptsize.  The text widths were measured on table1_long: Computer Modern's smaller
+# optical sizes are wider than their nominal 9/8/7 pt (\scriptsize sets text 0.8 as wide, not 0.7).
+_SIZES = ((1.0, _PT_PER_COLUMN, ""), (0.93, _PT_PER_COLUMN, "\\small"), (0.86, _PT_PER_COLUMN, "\\footnotesize"),
+          (0.8, _PT_PER_COLUMN, "\\scriptsize"), (0.8, _PT_PER_COLUMN / 2, "\\scriptsize\n\\setlength{\\tabcolsep}{3pt}"))
+WRAP_CHARS, _EM_PER_CHAR = 20, 0.48  # a text column with longer cells wraps at this many characters
 
 
 @dataclass
@@ -63,22 +69,53 @@ def _bold_mask(table: Table) -> pd.DataFrame:
     return table.bold.reindex_like(table.display).fillna(False).astype(bool)
 
 
-def estimated_width_pt(display: pd.DataFrame) -> float:
-    """A generous estimate of the table's width in pt at 10 pt (longest cell of each column)."""
-    widths = [max([len(str(column))] + [len(str(v)) for v in values]) for column, values in display.items()]
-    return sum(widths) * _PT_PER_CHAR + len(widths) * _PT_PER_COLUMN
+def _longest_cells(display: pd.DataFrame) -> list[int]:
+    """The longest cell (or header) of each column, in characters."""
+    return [max([len(str(column))] + [len(str(v)) for v in values]) for column, values in display.items()]
+
+
+def _long_text_columns(display: pd.DataFrame) -> list[bool]:
+    """Whether each column is text with a cell over ``WRAP_CHARS`` characters: the columns that
+    wrap (``p{}``) when the table fits the page no other way (a one-line warning of 150
+    characters is wider than any page)."""
+    return [not numeric and longest > WRAP_CHARS
+            for numeric, longest in zip(_numeric_columns(display), _longest_cells(display))]
+
+
+def estimated_width_pt(display: pd.DataFrame, wrapped: list[bool] | None = None, scale: float = 1.0,
+                       column_pt: float = _PT_PER_COLUMN) -> float:
+    """A generous estimate of the table's width in pt with its text at ``scale`` times 10 pt and
+    ``column_pt`` of padding per column, which the font size does not scale (longest cell of each
+    column; a column ``wrapped`` (one bool per column, none when None) at ``WRAP_CHARS``)."""
+    wrapped = wrapped or [False] * display.shape[1]
+    widths = [WRAP_CHARS if wrap else longest for wrap, longest in zip(wrapped, _longest_cells(display))]
+    return sum(widths) * _PT_PER_CHAR * scale + len(widths) * column_pt
+
+
+def _layout(display: pd.DataFrame, room_pt: float) -> tuple[list[bool], str]:
+    """The columns to wrap (one bool per column) and the size commands of the first layout that
+    fits ``room_pt``: each size of ``_SIZES`` on one line, then each with the long text columns
+    wrapped; the smallest and wrapped when none does."""
+    wrapped = _long_text_columns(display)
+    for wrap in ([False] * display.shape[1], wrapped):
+        for scale, padding, commands in _SIZES:
+            if estimated_width_pt(display, wrap, scale, padding) <= room_pt:
+                return wrap, commands
+    return wrapped, _SIZES[-1][-1]
 
 
 def to_latex(table: Table) -> str:
     """The table as a booktabs ``table`` (``table*`` when it is wider than a column) with
     \\centering, an escaped caption, ``\\label{tab:...}``, right-aligned number columns, the bold
-    cells in bold, and a smaller font when even the text width is too narrow for it."""
+    cells in bold, and a smaller font (at last with less padding and long text columns wrapped)
+    when even the text width is too narrow for it (:func:`_layout`)."""
     display = table.display.reset_index(drop=True)
     bold = _bold_mask(table).reset_index(drop=True)
-    align = "".join("r" if numeric else "l" for numeric in _numeric_columns(display))
-    width = estimated_width_pt(display)
-    wide = width > COLUMN_PT if table.wide is None else table.wide
-    scale, size = next(((s, n) for s, n in _SIZES if width * s <= (TEXT_PT if wide else COLUMN_PT)), _SIZES[-1])
+    wide = estimated_width_pt(display) > COLUMN_PT if table.wide is None else table.wide
+    wrapped, size = _layout(display, TEXT_PT if wide else COLUMN_PT)
+    wrap = f"p{{{WRAP_CHARS * _EM_PER_CHAR:g}em}}"
+    align = "".join(wrap if wrapping else "r" if numeric else "l"
+                    for numeric, wrapping in zip(_numeric_columns(display), wrapped))
     styler = display.style.set_uuid(table.label).hide(axis="index").format(latex_escape).format_index(latex_escape, axis=1)
     styler = styler.apply(lambda _: bold.replace({True: "bfseries: ;", False: ""}), axis=None)
     latex = styler.to_latex(column_format=align, hrules=True, position_float="centering",

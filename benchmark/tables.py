@@ -140,9 +140,12 @@ def retrained_glann_note(config: dict, models: list[str]) -> str:
 
 def _cell(row: pd.Series, key: str, digits: int = 1) -> str:
     """``mean ± std`` of a finished cell (the value alone when its spread is unknown: one seed, a
-    reference row), else its status."""
+    reference row), ``--`` where the row has no such value (a reference row's per-sampler FIDs),
+    else its status."""
     if row["status"] != "ok":
         return row["status"]
+    if not np.isfinite(row[f"{key}_mean"]):
+        return "--"
     if not np.isfinite(row[f"{key}_std"]):
         return f"{row[f'{key}_mean']:.{digits}f}"
     return f"{row[f'{key}_mean']:.{digits}f} ± {row[f'{key}_std']:.{digits}f}"
@@ -159,17 +162,19 @@ def wide(long: pd.DataFrame, render) -> pd.DataFrame:
 KID_SCALE, KID_COLUMN = 1000, "kid ×10³"  # KIDs of ~0.01 read as 10.0 (the CSV keeps kid_mean as is)
 
 
-def long_display(long: pd.DataFrame) -> pd.DataFrame:
-    """The long table to show: model, dataset, seeds (an integer, empty for a reference row),
-    status and "mean ± std" of each metric (KID times 1000, in the column ``kid ×10³``)."""
-    keys = [c.removesuffix("_mean") for c in long.columns if c.endswith("_mean")]
-    shown = long[["label", "dataset", "status"]].rename(columns={"label": "model"})
+def long_display(long: pd.DataFrame, same_as_fid: str) -> pd.DataFrame:
+    """The long table to show: model, dataset, seeds (an integer, empty for a reference row) and
+    "mean ± std" of each metric (a run's status where it has none) (KID times 1000, in the column ``kid ×10³``) but
+    ``same_as_fid`` (the preset's sampler's FID, equal to ``fid``), and the training warnings
+    without their figures (the caption gives them whole, :func:`warnings_note`)."""
+    keys = [key for key in (c.removesuffix("_mean") for c in long.columns if c.endswith("_mean")) if key != same_as_fid]
+    shown = long[["label", "dataset"]].rename(columns={"label": "model"})
     shown.insert(2, "seeds", long["n_seeds"].map(lambda n: "" if pd.isna(n) else str(int(n))))
     scaled = long.assign(**{f"kid_{part}": long[f"kid_{part}"] * KID_SCALE for part in ("mean", "std")
                             if f"kid_{part}" in long})
     shown = shown.assign(**{KID_COLUMN if key == "kid" else key: scaled.apply(_cell, axis=1, key=key) for key in keys})
     if "warning" in long.columns and long["warning"].fillna("").ne("").any():
-        shown["warning"] = long["warning"].fillna("")
+        shown["warning"] = long["warning"].fillna("").str.replace(r" \([^)]*\)", "", regex=True)
     return shown
 
 
@@ -283,7 +288,7 @@ def table1(results: Results, out: Path) -> list[Path]:
             f"training images against the test split, the best a model can score; {FLOORS['pixel_gaussian']}: "
             f"samples of a Gaussian fitted to the training pixels, for scale. Both by the same evaluation, "
             f"never bold.{warnings_note(models)}")
-    outputs = write_table(Table(long_display(long), f"FID of every model and dataset. {note}", "table1-long",
+    outputs = write_table(Table(long_display(long, f"fid_{config['evaluation']['sampling']}"), f"FID of every model and dataset. {note}", "table1-long",
                                 data=long), out / "table1_long")
     cited, cited_data = cited_glann_cells(results, table1_datasets(config))
     ours = wide(models, lambda r: _cell(r, "fid"))
