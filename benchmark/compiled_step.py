@@ -208,20 +208,11 @@ def compiled_train_step(module: Trainable, device: torch.device, backend: str = 
 
 def _whole_step(module: Trainable, device: torch.device, backend: str, options: dict | None, graphs: bool
                 ) -> CheckedStep:
-    """The ``whole`` variant of :func:`compiled_train_step`: zeroing, forward, backward and the
-    optimiser step of ``module.train_step`` under one ``torch.compile`` (Dynamo splits it at the
+    """The ``whole`` variant of :func:`compiled_train_step`: ``module.train_step`` itself (zeroing,
+    forward, backward and the optimiser step) under one ``torch.compile`` (Dynamo splits it at the
     backward), as a :class:`CheckedStep`."""
-    def eager_step(batch: torch.Tensor, optimizers: list) -> dict[str, torch.Tensor]:
-        for opt in optimizers:
-            opt.zero_grad(set_to_none=True)
-        logged = module.losses(batch)
-        logged["loss"].backward()
-        for opt in optimizers:
-            opt.step()
-        return logged
-
     try:
-        compiled = torch.compile(eager_step, backend=backend, options=options)
+        compiled = torch.compile(module.train_step, backend=backend, options=options)
     except Exception as err:  # noqa: BLE001 (an unknown backend, a broken install: train eagerly)
         return CheckedStep(module, None, compile_error=err)
 
@@ -229,6 +220,6 @@ def _whole_step(module: Trainable, device: torch.device, backend: str, options: 
         _capturable(optimizers, device)
         if graphs:
             torch.compiler.cudagraph_mark_step_begin()
-        return {name: value.detach().clone() for name, value in compiled(batch, optimizers).items()}
+        return {name: value.detach().clone() for name, value in compiled(batch, optimizers, index).items()}
 
     return CheckedStep(module, step)

@@ -158,6 +158,23 @@ def _row(task: str, method: str, shape: str, suite: float, naive: float, unit: s
     return row
 
 
+def _shape_specs(shapes: dict, images_per_shape: int):
+    """Yield ``(shape, spec, images)`` for each entry of ``shapes``: the model spec of that shape and
+    ``images_per_shape`` synthetic training images ``(N, C, H, W)`` of it."""
+    for shape, (dataset, latent, width) in shapes.items():
+        info = dataset_info(dataset)
+        images = make_synthetic(info, "train", images_per_shape).images
+        yield shape, ModelSpec(info.channels, info.image_size, latent, width), images
+
+
+def _seeded_model(method: str, spec: ModelSpec, device: torch.device, channels_last: bool = True):
+    """``method``'s model of ``spec`` built after ``torch.manual_seed(0)``, on ``device`` (in the
+    channels-last layout on CUDA when ``channels_last``)."""
+    torch.manual_seed(0)
+    model = build_model(method, spec).to(device)
+    return model.to(memory_format=torch.channels_last) if device.type == "cuda" and channels_last else model
+
+
 def training_rows(methods: list[str], images_per_shape: int, batch_size: int, device: torch.device,
                   repeats: int = 3, shapes: dict = SHAPES, min_steps: int = 50, min_seconds: float = 2.0,
                   compile_step: str | bool = "auto") -> list[dict]:
@@ -166,15 +183,9 @@ def training_rows(methods: list[str], images_per_shape: int, batch_size: int, de
     compiled step, compiled once in the warm-up) is reused across its timings."""
     rows = []
     steps_per_epoch = images_per_shape // batch_size
-    for shape, (dataset, latent, width) in shapes.items():
-        info = dataset_info(dataset)
-        images = make_synthetic(info, "train", images_per_shape).images
+    for shape, spec, images in _shape_specs(shapes, images_per_shape):
         for method in methods:
-            spec = ModelSpec(info.channels, info.image_size, latent, width)
-            torch.manual_seed(0)
-            model = build_model(method, spec).to(device)
-            if device.type == "cuda":
-                model = model.to(memory_format=torch.channels_last)
+            model = _seeded_model(method, spec, device)
             step = compiled_train_step(model, device) if use_compiled_step(compile_step, device) else None
             suite_epoch_seconds(model, images[: 2 * batch_size], batch_size, device, step)
             fast, naive = _median_pair(
@@ -208,16 +219,11 @@ def variant_rows(methods: list[str], images_per_shape: int, batch_size: int, dev
     layout) and/or ``contiguous``; on CPU the layout is always contiguous."""
     rows = []
     steps_per_epoch = images_per_shape // batch_size
-    for shape, (dataset, latent, width) in shapes.items():
-        info = dataset_info(dataset)
-        images = make_synthetic(info, "train", images_per_shape).images
+    for shape, spec, images in _shape_specs(shapes, images_per_shape):
         for method in methods:
             for variant in variants:
                 for layout in layouts:
-                    torch.manual_seed(0)
-                    model = build_model(method, ModelSpec(info.channels, info.image_size, latent, width)).to(device)
-                    if device.type == "cuda" and layout == "channels_last":
-                        model = model.to(memory_format=torch.channels_last)
+                    model = _seeded_model(method, spec, device, channels_last=layout == "channels_last")
                     step = variant_step(model, variant, device, backend)
                     compile_seconds = suite_epoch_seconds(model, images[: 2 * batch_size], batch_size, device, step)
                     rate = rate_over(lambda: suite_epoch_seconds(model, images, batch_size, device, step),
