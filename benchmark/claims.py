@@ -12,8 +12,8 @@ returns one row per (claim, part, dataset, subject) with the evidence and a verd
 
 Every claim is checked once under each uniform sampling protocol (``eval`` for every model, then
 ``authors`` for every model), its final FIDs read from the ``fid_eval`` and ``fid_authors`` that
-every metrics file stores (never ``fid``, which is the preset's ``evaluation.sampling`` only); the two are merged part by part by
-:func:`benchmark.claim_statistics.across_protocols`.  A tracked FID (training logs) exists under
+every metrics file stores (never ``fid``, which is the preset's ``evaluation.sampling`` only);
+the two are merged part by part by :func:`benchmark.claim_statistics.across_protocols`.  A tracked FID (training logs) exists under
 the protocol its run samples with only: it is evidence under that protocol, and a comparison of
 tracked FIDs drawn under different protocols is no comparison.
 

@@ -27,8 +27,9 @@ _PT_PER_CHAR, _PT_PER_COLUMN = 4.8, 12.0  # Computer Modern at 10 pt, measured o
 # \scriptsize with half the padding (\tabcolsep 3 pt): the last resort of a table too wide for the
 # page at \scriptsize.  The text widths were measured on table1_long: Computer Modern's smaller
 # optical sizes are wider than their nominal 9/8/7 pt (\scriptsize sets text 0.8 as wide, not 0.7).
-_SIZES = ((1.0, _PT_PER_COLUMN, ""), (0.93, _PT_PER_COLUMN, "\\small"), (0.86, _PT_PER_COLUMN, "\\footnotesize"),
-          (0.8, _PT_PER_COLUMN, "\\scriptsize"), (0.8, _PT_PER_COLUMN / 2, "\\scriptsize\n\\setlength{\\tabcolsep}{3pt}"))
+_SIZES = ((1.0, _PT_PER_COLUMN, ""), (0.93, _PT_PER_COLUMN, "\\small"),
+          (0.86, _PT_PER_COLUMN, "\\footnotesize"), (0.8, _PT_PER_COLUMN, "\\scriptsize"),
+          (0.8, _PT_PER_COLUMN / 2, "\\scriptsize\n\\setlength{\\tabcolsep}{3pt}"))
 WRAP_CHARS, _EM_PER_CHAR = 20, 0.48  # a text column with longer cells wraps at this many characters
 
 

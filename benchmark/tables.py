@@ -163,11 +163,12 @@ KID_SCALE, KID_COLUMN = 1000, "kid ×10³"  # KIDs of ~0.01 read as 10.0 (the CS
 
 
 def long_display(long: pd.DataFrame, same_as_fid: str) -> pd.DataFrame:
-    """The long table to show: model, dataset, seeds (an integer, empty for a reference row) and
-    "mean ± std" of each metric (a run's status where it has none) (KID times 1000, in the column ``kid ×10³``) but
-    ``same_as_fid`` (the preset's sampler's FID, equal to ``fid``), and the training warnings
+    """The long table to show: model, dataset, seeds (an integer, empty for a reference row), a
+    cell per metric (:func:`_cell`; KID times 1000, in the column ``kid ×10³``) except
+    ``same_as_fid`` (the preset's sampler's FID, a copy of ``fid``), and the training warnings
     without their figures (the caption gives them whole, :func:`warnings_note`)."""
-    keys = [key for key in (c.removesuffix("_mean") for c in long.columns if c.endswith("_mean")) if key != same_as_fid]
+    metrics = [c.removesuffix("_mean") for c in long.columns if c.endswith("_mean")]
+    keys = [key for key in metrics if key != same_as_fid]
     shown = long[["label", "dataset"]].rename(columns={"label": "model"})
     shown.insert(2, "seeds", long["n_seeds"].map(lambda n: "" if pd.isna(n) else str(int(n))))
     scaled = long.assign(**{f"kid_{part}": long[f"kid_{part}"] * KID_SCALE for part in ("mean", "std")

@@ -284,9 +284,10 @@ def test_every_table_compiles_and_fits_its_column(config, tmp_path):
 
 @pytest.mark.skipif(shutil.which("pdflatex") is None, reason="needs pdflatex (texlive-latex-recommended)")
 def test_a_long_table_with_warnings_wraps_and_fits_the_page(tmp_path):
-    """table1_long of the smoke run: eight columns, a 38-character label, KIDs of 18 characters and
-    a 116-character warning were 743 pt wider than the page on one line."""
-    warning = "seed 0: gamma_x not settled; seed 1: gamma_x not settled; seed 2: stage 2 collapsed; seed 3: diverged"
+    """Like table1_long of the smoke run, which was 743 pt wider than the page on one line: eight
+    columns, a 38-character label, KIDs of 18 characters and a 101-character warning."""
+    warning = ("seed 0: gamma_x not settled; seed 1: gamma_x not settled; seed 2: stage 2 collapsed; "
+               "seed 3: diverged")
     row = ["GLO + IMLE (re-trained, squared error)", "fashion", "2", "411.2 ± 22.1", "289777.5 ± 15214.2",
            "305.4 ± 14.5", "411.2 ± 22.1", warning]
     display = pd.DataFrame([row] * 9, columns=["model", "dataset", "seeds", "fid", "kid ×10³", "fid_authors",
@@ -298,15 +299,18 @@ def test_a_long_table_with_warnings_wraps_and_fits_the_page(tmp_path):
 
 
 def test_long_table1_shows_each_fid_once_and_warnings_without_their_figures(config, tmp_path):
-    long = pd.DataFrame({"label": ["GLF"], "dataset": ["fashion"], "status": ["ok"], "n_seeds": [2],
-                         **{f"{key}_{stat}": [value] for key, value in (("fid", 20.0), ("fid_eval", 20.0),
-                                                                          ("fid_authors", 15.0))
+    nan = float("nan")
+    long = pd.DataFrame({"label": ["GLF", "Training images"], "dataset": ["fashion"] * 2, "status": ["ok"] * 2,
+                         "n_seeds": [2, nan],
+                         **{f"{key}_{stat}": values for key, values in (("fid", [20.0, 1.0]), ("fid_eval", [20.0, nan]),
+                                                                          ("fid_authors", [15.0, nan]))
                             for stat in ("mean", "std")},
                          "warning": ["seed 0: gamma_x not settled (0.980 after 2 epochs, its reconstruction error "
-                                     "supports 0.235)"]})
+                                     "supports 0.235)", ""]})
     shown = tables.long_display(long, "fid_eval")
     assert list(shown.columns) == ["model", "dataset", "seeds", "fid", "fid_authors", "warning"]
     assert shown.loc[0, "warning"] == "seed 0: gamma_x not settled"
+    assert shown.loc[1, "fid_authors"] == "--"  # a reference row has no per-sampler FID, not "nan"
     assert list(tables.long_display(long, "fid_authors").columns)[3:5] == ["fid", "fid_eval"]
 
 
