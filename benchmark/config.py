@@ -177,6 +177,12 @@ def _check_names(config: dict, source: str) -> None:
             if name not in defined:
                 raise ConfigError(f"{source}: '{key}' names {name!r}, which is not defined; "
                                   f"defined: {sorted(defined)}")
+    for fig_name in (n for n in CURVE_FIGURES if n in config["figures"]):
+        for name in config["figures"][fig_name]["models"]:
+            reason = untrackable_reason(config["models"][name]["method"])
+            if reason:
+                raise ConfigError(f"{source}: 'figures.{fig_name}.models' names {name!r}, which has no FID curve: "
+                                  f"{reason}; remove it")
 
 
 def _check_sensitivity_entry(config: dict, entry: dict, where: str, source: str) -> None:
@@ -320,13 +326,23 @@ def table1_datasets(config: dict) -> list[str]:
 
 
 SAMPLE_FIGURES = ("figure2e", "figure6")  # sample grids of one model each (the paper's CelebA-HQ figures)
+CURVE_FIGURES = ("figure3", "figure4", "fid_curve")  # drawn from the tracked FID of their models' training logs
+
+
+def untrackable_reason(method: str) -> str | None:
+    """Why a model of ``method`` can have no FID over its training epochs (``None`` when it can): a
+    method whose samples need a second network, trained only after stage 1, has no sampler until then."""
+    if MODELS[method].second_stage == "train":
+        return (f"method {method!r} samples through a second stage trained after stage 1 (as Two-Stage VAE's "
+                f"second VAE), so it has no sampler during stage-1 training")
+    return None
 
 
 def evaluated_datasets(config: dict) -> list[str]:
     """The datasets the preset computes FIDs on: Table 1's, those of Figures 3 and 4 and of the
     ``sensitivity`` entries; a dataset only drawn in a sample figure (CelebA-HQ) is not among them."""
     datasets = list(table1_datasets(config))
-    datasets += [config["figures"][name]["dataset"] for name in ("figure3", "figure4") if name in config["figures"]]
+    datasets += [config["figures"][name]["dataset"] for name in CURVE_FIGURES if name in config["figures"]]
     datasets += [d for entry in config["sensitivity"] for d in entry.get("datasets", [])]
     return list(dict.fromkeys(datasets))
 

@@ -2,22 +2,25 @@
 feature extractor, the real test images, their statistics and the FID tracker of training."""
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from benchmark import paths
-from benchmark.config import sampling_protocol
+from benchmark.config import ConfigError, sampling_protocol, untrackable_reason
 from benchmark.metrics.classifier import make_recipe, read_recipe, save_classifier, sha256_file, train_classifier
 from benchmark.metrics.evaluate import first_n
 from benchmark.metrics.features import FeatureExtractor
 from benchmark.metrics.fid import fid_from_features, real_features_and_statistics
 from benchmark.metrics.registry import FEATURES, build_extractor
-from benchmark.runs import load_split
+from benchmark.runs import load_split, load_training_images
 from benchmark.sampling import generate
 from benchmark.torch_files import UnreadableFileError
+from models import MODELS
 from models.base import GenerativeModel
+from models.sampling import SAMPLING_PROTOCOLS
 
 
 def ensure_classifier(config: dict, dataset: str) -> tuple[Path, bool]:
@@ -78,20 +81,37 @@ def reference_statistics(config: dict, dataset: str, extractor: FeatureExtractor
     return real_features_and_statistics(real, extractor, config["cache_dir"], config["evaluation"]["batch_size"])
 
 
-def fid_tracker(config: dict, model_name: str, dataset: str, seed: int, progress: bool = True):
-    """An epoch callback ``(model, epoch) -> {"fid": float}`` that logs an FID every
-    ``evaluation.eval_every`` epochs from ``evaluation.eval_samples`` samples of the preset's model
-    ``model_name`` under its sampling protocol (Figures 3 and 4); ``progress=False`` keeps its
-    feature progress bars out of job logs."""
+def fid_tracker(config: dict, run, progress: bool = True):
+    """An epoch callback ``(model, epoch) -> {"fid", "fid_authors", "fid_eval"}`` for the preset's
+    run ``run`` (a :class:`benchmark.config.RunConfig`): every ``evaluation.eval_every`` epochs,
+    ``evaluation.eval_samples`` samples under each sampling protocol, drawn as the sample command
+    draws them (same seed, same batches), scored against the test split with the preset's features;
+    ``fid`` is the preset's sampler's.  A method with a fitted second stage (RAE+GMM's GMM) is
+    fitted, as its second stage does, on a copy of the model at each point, so that the last point
+    equals the run's own evaluation when ``eval_samples`` equals ``num_samples``.  ``progress=False``
+    keeps feature progress bars out of job logs.  A method with a trained second stage raises
+    ``ConfigError`` (:func:`benchmark.config.untrackable_reason`)."""
+    reason = untrackable_reason(run.method)
+    if reason:
+        raise ConfigError(f"model {run.model!r} has no FID curve: {reason}")
     evaluation = config["evaluation"]
-    protocol = sampling_protocol(config, model_name)
-    extractor = extractor_for(config, dataset, progress)
-    _, mu, sigma = reference_statistics(config, dataset, extractor)
+    chosen = sampling_protocol(config, run.model)
+    extractor = extractor_for(config, run.dataset, progress)
+    _, mu, sigma = reference_statistics(config, run.dataset, extractor)
+    fitted = MODELS[run.method].second_stage == "fit"
+    images = load_training_images(config, run).images if fitted else None
 
     def track(model: GenerativeModel, epoch: int) -> dict[str, float]:
         if epoch % evaluation["eval_every"]:
             return {}
-        images = generate(model, evaluation["eval_samples"], seed, evaluation["batch_size"], protocol=protocol)
-        return {"fid": fid_from_features(extractor.features(images, evaluation["batch_size"]), mu, sigma)}
+        sampler = model
+        if fitted:
+            sampler = copy.deepcopy(model)
+            sampler.fit_second_stage(sampler.training_latents(images), run.seed)
+        row = {f"fid_{protocol}": fid_from_features(extractor.features(
+                   generate(sampler, evaluation["eval_samples"], run.seed, protocol=protocol),
+                   evaluation["batch_size"]), mu, sigma)
+               for protocol in SAMPLING_PROTOCOLS}
+        return {"fid": row[f"fid_{chosen}"], **row}
 
     return track

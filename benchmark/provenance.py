@@ -71,6 +71,14 @@ def device_name(preference: str = "auto") -> str:
     return f"cpu: {platform.processor() or platform.machine()} ({torch.get_num_threads()} threads)"
 
 
+def process_provenance(device: str = "auto") -> dict:
+    """What this process computes with: ``git`` (commit, dirty), ``device`` (:func:`device_name`),
+    ``threads`` (torch's intra-op thread count, which changes CPU results in the last bits) and
+    the ``torch`` version.  A model file records it as ``trained``."""
+    return {"git": git_state(), "device": device_name(device), "threads": torch.get_num_threads(),
+            "torch": str(torch.__version__)}
+
+
 def preset_hash(config: dict) -> str:
     """SHA-256 of the validated preset (defaults filled, keys sorted): equal presets, equal hash."""
     return hashlib.sha256(yaml.safe_dump(dict(config), sort_keys=True).encode()).hexdigest()
@@ -118,13 +126,14 @@ def feature_weights_sha256(config: dict, dataset: str) -> str:
 
 def provenance(config: dict, datasets: list[str] | None = None) -> dict:
     """Everything that identifies a result: ``git`` (commit, dirty), ``versions``, ``device``,
-    ``preset`` (name, sha256), and per dataset its ``data`` md5s and ``feature_weights`` SHA-256
+    ``threads``, ``preset`` (name, sha256), and per dataset its ``data`` md5s and ``feature_weights`` SHA-256
     (``datasets`` defaults to every dataset of the preset)."""
     datasets = list(config["datasets"]) if datasets is None else datasets
     return {
         "git": git_state(),
         "versions": package_versions(),
         "device": device_name(config["device"]),
+        "threads": torch.get_num_threads(),
         "preset": {"name": config["preset"], "sha256": preset_hash(config)},
         "features": config["evaluation"]["features"],
         "deterministic": config["deterministic"],

@@ -14,6 +14,7 @@ from benchmark.config import ConfigError
 from benchmark.data import md5_file
 from benchmark.device import image_batch_transform, pick_device, tune_for_speed
 from benchmark.model_io import load_model, save_model
+from benchmark.provenance import process_provenance
 from benchmark.run_lock import run_lock
 from benchmark.runs import load_training_images, run_identity, run_sha256, with_num_train
 from benchmark.torch_files import load_torch_file
@@ -49,7 +50,8 @@ def _train_locked(config: dict, run, run_dir, progress: bool, epoch_callbacks):
         model.load_state_dict(load_torch_file(trainer.checkpoint_path, "checkpoint", "", device)["module"])
     save_model(run_dir / "model.pt", model, run.method,
                {**identity, "status": result.status,
-                "epochs": result.epochs_done, "diverged_at_epoch": result.diverged_at_epoch, "compiled": result.compiled})
+                "epochs": result.epochs_done, "diverged_at_epoch": result.diverged_at_epoch, "compiled": result.compiled,
+                "trained": process_provenance(str(device))})
     return result
 
 

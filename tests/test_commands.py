@@ -139,9 +139,9 @@ def test_fid_tracker_prints_no_progress_bars_when_told(tmp_path, monkeypatch, ca
     config = {**load_config(preset), "progress": True}
     capfd.readouterr()
     config["evaluation"].update(eval_every=1, eval_samples=8, batch_size=2)
-    assert "fid" in evaluation.fid_tracker(config, "vae", "celeba", 0, progress=False)(Model(), 1)
+    assert "fid" in evaluation.fid_tracker(config, resolve_run(config, "vae", "celeba", 0), progress=False)(Model(), 1)
     assert capfd.readouterr().err == ""
-    evaluation.fid_tracker(config, "vae", "celeba", 0, progress=True)(Model(), 1)
+    evaluation.fid_tracker(config, resolve_run(config, "vae", "celeba", 0), progress=True)(Model(), 1)
     assert "features" in capfd.readouterr().err
 
 

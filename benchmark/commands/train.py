@@ -19,12 +19,12 @@ from benchmark.stages import train_run
 def main(argv: list[str] | None = None) -> int:
     parser = run_arguments(__doc__.splitlines()[0])
     parser.add_argument("--track-fid", action="store_true",
-                        help="log an FID every evaluation.eval_every epochs (Figures 3 and 4)")
+                        help="log the FID under each sampler every evaluation.eval_every epochs (Figures 3 and 4, the FID curve)")
     args = parser.parse_args(argv)
     announce("benchmark.commands.train")
     config, run, run_dir = load_run(args)
     progress = config["progress"] and not args.no_progress
-    callbacks = (fid_tracker(config, run.model, run.dataset, run.seed, progress),) if args.track_fid else ()
+    callbacks = (fid_tracker(config, run, progress),) if args.track_fid else ()
     result = train_run(config, run, run_dir, progress=progress, epoch_callbacks=callbacks)
     print(f"{run.model} on {run.dataset} (seed {run.seed}): {result.status} after {result.epochs_done} epochs"
           + (f", diverged at epoch {result.diverged_at_epoch}" if result.diverged else ""))

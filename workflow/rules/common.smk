@@ -9,7 +9,7 @@ from benchmark import paths
 from benchmark.floors import FLOORS
 from benchmark.metrics.registry import classifier_weights_pattern
 from benchmark.sensitivity import sensitivity_metrics
-from benchmark.config import (EVALUATION_SETTINGS, SAMPLE_FIGURES, evaluated_datasets, model_seeds, model_settings,
+from benchmark.config import (CURVE_FIGURES, EVALUATION_SETTINGS, SAMPLE_FIGURES, evaluated_datasets, model_seeds, model_settings,
                               resolve_run, sampling_protocol, table1_datasets, write_resolved_preset)
 from benchmark.data import DataError, check_local_folder
 
@@ -87,11 +87,12 @@ def feature_inputs(dataset):
 
 
 def tracks_fid(model, dataset):
-    """Whether a run logs an intermediate FID (the models of Figures 3 and 4, every eval_every epochs)."""
+    """Whether a run logs an intermediate FID (the models of Figures 3 and 4 and of the FID curve,
+    every eval_every epochs)."""
     if not EVAL["eval_every"]:
         return False
     return any(model in FIGURES[name]["models"] and dataset == FIGURES[name]["dataset"]
-               for name in ("figure3", "figure4") if name in FIGURES)
+               for name in CURVE_FIGURES if name in FIGURES)
 
 
 def train_inputs(wildcards):
