@@ -23,6 +23,7 @@ from benchmark.config import ConfigError, RunConfig, load_config, model_param, r
 from benchmark.metrics.registry import FEATURES
 from benchmark.provenance import device_name, git_state
 from benchmark.device import pick_device
+from benchmark.errors import UserError
 from benchmark.evaluation import extractor_for, prepare_classifier, real_images
 from benchmark.metrics.evaluate import evaluate_samples
 from benchmark.model_io import load_model
@@ -209,7 +210,7 @@ def freia_version() -> str:
         return "not installed"
 
 
-class MissingFreia(ValueError):
+class MissingFreia(UserError, ValueError):
     """FrEIA, which the authors' code imports, is not installed."""
 
 

@@ -17,6 +17,7 @@ import jsonschema
 import yaml
 
 from benchmark.data import DATASETS, TEST_SPLIT_SIZES
+from benchmark.errors import ConfigError
 from benchmark.metrics.registry import FEATURES
 from benchmark.trainer import TrainSettings
 from benchmark.variants import EVALUATION_SWITCHES, other_values, preset_value, value_text, variant_models
@@ -25,10 +26,6 @@ from models.base import ModelSpec
 from models.params import ParamError, check_params
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "workflow" / "schema" / "config.schema.yaml"
-
-
-class ConfigError(ValueError):
-    """The preset does not match the schema or names something that does not exist."""
 
 
 def _key_path(parts) -> str:

@@ -19,7 +19,7 @@ from pathlib import Path
 from benchmark import paths
 from benchmark.atomic import atomic_write_text
 from benchmark.cli import reports_errors
-from benchmark.config import load_config, model_settings, resolve_run, sampling_protocol
+from benchmark.config import ConfigError, load_config, model_settings, resolve_run, sampling_protocol
 from benchmark.device import pick_device
 from benchmark.evaluation import extractor_for
 from benchmark.joblog import announce
@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     announce("benchmark.commands.select_penalty")
     config = load_config(args.config)
     if "z_penalty_grid" not in model_settings(config, args.model):
-        raise ValueError(f"model {args.model!r} has no z_penalty_grid in {args.config}; add one to search z_penalty")
+        raise ConfigError(f"model {args.model!r} has no z_penalty_grid in {args.config}; add one to search z_penalty")
     run_dir = args.run_dir or paths.run_dir(config, args.dataset, args.model, args.seed)
     selection = select(config, args.model, args.dataset, args.seed, run_dir,
                        progress=config["progress"] and not args.no_progress)
