@@ -81,7 +81,7 @@ def reference_statistics(config: dict, dataset: str, extractor: FeatureExtractor
 def fid_tracker(config: dict, model_name: str, dataset: str, seed: int, progress: bool = True):
     """An epoch callback ``(model, epoch) -> {"fid": float}`` that logs an FID every
     ``evaluation.eval_every`` epochs from ``evaluation.eval_samples`` samples of the preset's model
-    ``model_name`` under its sampling protocol (Figures 3 and 4); ``progress=False`` keeps its
+    ``model_name`` under the preset's sampling protocol (Figures 3 and 4); ``progress=False`` keeps its
     feature progress bars out of job logs."""
     evaluation = config["evaluation"]
     protocol = sampling_protocol(config, model_name)

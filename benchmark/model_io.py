@@ -35,7 +35,7 @@ def check_run(path: str | Path, method: str, meta: dict, run: RunConfig) -> None
                   else "it records no run_sha256"]
     if differ:
         raise FileMismatchError(f"model file {path} belongs to another run ({'; '.join(differ)}); it was not used. "
-                         f"{redo_hint(path)}")
+                                f"{redo_hint(path)}")
 
 
 def load_model(path: str | Path, device: torch.device | str = "cpu",

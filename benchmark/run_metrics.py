@@ -37,7 +37,7 @@ def read_samples(dataset: str, samples_path: Path) -> dict:
     made_for = (payload.get("meta") or {}).get("dataset", dataset)
     if made_for != dataset:
         raise FileMismatchError(f"samples file {samples_path} holds samples of a model trained on {made_for!r}, "
-                         f"not {dataset!r}; pass --dataset {made_for} or the samples of a {dataset} model")
+                                f"not {dataset!r}; pass --dataset {made_for} or the samples of a {dataset} model")
     if payload["status"] == "completed":
         by_sampling = payload.get("images_by_sampling")
         sets = [("images", payload.get("images"))]
@@ -49,25 +49,25 @@ def read_samples(dataset: str, samples_path: Path) -> dict:
                 found = (f"{images.dtype} {tuple(images.shape)}" if isinstance(images, torch.Tensor)
                          else type(images).__name__)
                 raise UnreadableFileError(f"samples file {samples_path}: {name} must be uint8 "
-                                 f"(N, {', '.join(map(str, shape))}), found {found}. {fix}")
+                                          f"(N, {', '.join(map(str, shape))}), found {found}. {fix}")
         if not isinstance(by_sampling, dict) or set(by_sampling) != set(SAMPLING_PROTOCOLS):
             raise FileMismatchError(f"samples file {samples_path} lacks the images of the sampling protocols "
-                             f"{SAMPLING_PROTOCOLS}; rerun `python -m benchmark.commands.sample` (the workflow's "
-                             f"sample rule). {fix}")
+                                    f"{SAMPLING_PROTOCOLS}; rerun `python -m benchmark.commands.sample` "
+                                    f"(the workflow's sample rule). {fix}")
     return payload
 
 
 def evaluate_file(config: dict, dataset: str, model: str, samples_path: Path, out: Path) -> dict:
     """FID and PRD of a samples file of the preset's ``model`` (see :mod:`benchmark.commands.sample`)
-    against the test split, under the model's sampling protocol, plus the FID of every protocol;
-    write and return the metrics.  A samples file drawn under another protocol (its grid and
+    against the test split, under the preset's sampling protocol (``evaluation.sampling``), plus
+    the FID of every protocol; write and return the metrics.  A samples file drawn under another protocol (its grid and
     interpolation would not match) raises :class:`FileMismatchError` asking to redo it."""
     payload = read_samples(dataset, samples_path)
     evaluation = config["evaluation"]
     chosen = sampling_protocol(config, model)
     if payload["status"] == "completed" and payload.get("sampling") != chosen:
         raise FileMismatchError(f"samples file {samples_path} was drawn under sampling {payload.get('sampling')!r}, "
-                         f"but {model}'s protocol in this preset is {chosen!r}. {paths.redo_hint(samples_path)}")
+                                f"but {model}'s protocol in this preset is {chosen!r}. {paths.redo_hint(samples_path)}")
     metrics = {"status": payload["status"], "dataset": dataset, "features": evaluation["features"],
                "fid_variant": evaluation["fid_variant"], "fid_label": FEATURES[evaluation["features"]].label,
                "num_samples": evaluation["num_samples"], "sampling": chosen,

@@ -2,7 +2,7 @@
 
 For each grid value, trains the model (both stages) on its training split less the last
 ``evaluation.holdout_images`` images, in ``<run_dir>/grid/z_penalty=<value>``, samples as many
-images under the model's sampling protocol (:func:`benchmark.config.sampling_protocol`), and
+images under the preset's sampling protocol (:func:`benchmark.config.sampling_protocol`), and
 computes their FID against the held-out training images.  The test split is never read.  Writes ``<run_dir>/selection.json``:
 ``{"values", "holdout_fids", "chosen", "holdout_images", "sampling"}`` with ``chosen`` the value of
 the lowest FID (a diverged candidate scores infinity).  The run itself then trains on the full
@@ -38,7 +38,7 @@ def lowest(fids: dict[float, float]) -> float:
 
 def candidate_fid(config: dict, run, run_dir: Path, extractor, statistics, progress: bool) -> float:
     """Train one grid candidate (both stages) in ``run_dir`` and return the FID of its samples
-    (under the model's sampling protocol) against the held-out statistics ``(mu, sigma)``;
+    (under the preset's sampling protocol) against the held-out statistics ``(mu, sigma)``;
     infinity when it diverged."""
     train_run(config, run, run_dir, progress=progress)
     second_stage_run(config, run, run_dir, progress=progress)

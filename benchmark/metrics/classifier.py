@@ -185,7 +185,7 @@ class ClassifierExtractor(FeatureExtractor):
         expected = (self.recipe.channels, self.recipe.image_size, self.recipe.image_size)
         if tuple(images.shape[1:]) != expected:
             raise FileMismatchError(f"this classifier was trained on {self.recipe.dataset} images of shape "
-                             f"{expected}, got {tuple(images.shape[1:])}; train one for these images")
+                                    f"{expected}, got {tuple(images.shape[1:])}; train one for these images")
 
     def embed(self, batch: torch.Tensor) -> torch.Tensor:
         return self.network.penultimate(batch)

@@ -23,7 +23,7 @@ def first_n(images: torch.Tensor, n: int, what: str) -> torch.Tensor:
     """Return the first ``n`` images; raise :class:`FileMismatchError` when there are fewer."""
     if len(images) < n:
         raise FileMismatchError(f"{what} has only {len(images)} images but {n} were requested; "
-                         f"provide more or lower evaluation.num_samples")
+                                f"provide more or lower evaluation.num_samples")
     return images[:n]
 
 
