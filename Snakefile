@@ -4,7 +4,8 @@
     snakemake --cores 8 results/table1.csv --configfile workflow/config/paper.yaml
 
 Targets go before --configfile (which takes every word after it as a file).  Without
---configfile the smoke preset is used.  The preset is validated against
+--configfile the smoke preset is used.  A preset with a ``base`` key is laid over that preset
+(benchmark/config.py, with_base), then validated against
 workflow/schema/config.schema.yaml, its dataset files are found (benchmark/preset_data.py) and the
 weights files it needs (Inception, VGG16) are checked against their SHA-256, before any job is
 planned; a dry run only warns about missing data.
@@ -13,7 +14,7 @@ import yaml
 from snakemake.logging import logger
 from snakemake.utils import min_version
 
-from benchmark.config import ConfigError, command_line_booleans, validate_config
+from benchmark.config import ConfigError, command_line_booleans, read_preset, validate_config, with_base
 from benchmark.data import DataError
 from benchmark.preset_data import find_data_root
 from benchmark.preset_weights import check_needed_weights
@@ -23,9 +24,17 @@ min_version("9.0")
 
 DEFAULT_PRESET = "workflow/config/smoke.yaml"
 
-if "preset" not in config:  # no --configfile: the smoke preset, under any --config values
-    config.update({**yaml.safe_load(open(DEFAULT_PRESET)), **config})
 try:
+    if "preset" not in config:  # no --configfile: the smoke preset, under any --config values
+        config.update({**read_preset(DEFAULT_PRESET), **config})
+    if "base" in config:  # Snakemake read the --configfile as written: lay it over its base here
+        stating = [path for path in workflow.configfiles if "base" in (yaml.safe_load(open(path)) or {})]
+        if not stating:
+            raise ConfigError("'base' is a key of a preset file (base: paper.yaml), not a --config value: "
+                              "write it in the preset given to --configfile")
+        merged = with_base(dict(config), stating[-1])
+        config.clear()  # the merged preset has no base key, nor the keys the preset sets to null
+        config.update(merged)
     config.update(validate_config(command_line_booleans(dict(config)), source="snakemake config"))
 except ConfigError as err:
     raise WorkflowError(str(err)) from None

@@ -30,6 +30,7 @@ from typing import Iterator
 import torch
 from torch import nn
 
+from benchmark.errors import UserError
 from models.base import GenerativeModel, ModelSpec
 
 FREIA_VERSION = "0.2"
@@ -37,7 +38,7 @@ AUTHORS_REPOSITORY = "github.com/nalzok/flow-comparison"
 TESTED_COMMIT = "c25c1e1"  # its HEAD: the OpenReview copy (99e8094) with FrEIA 0.2's API
 
 
-class PatchError(ValueError):
+class PatchError(UserError, ValueError):
     """The authors' checkout lacks a text that a run-time change expects: another version of it."""
 
 

@@ -15,15 +15,15 @@ from pathlib import Path
 from typing import Callable
 
 import torch
-import yaml
 
 from benchmark.authors_code import (AUTHORS_DATASETS, FREIA_VERSION, AuthorsRun, load_authors_model,
                                     prepare_checkout, train_authors, write_torchvision_layout)
 from benchmark.authors_report import METRICS, SIDES
-from benchmark.config import ConfigError, RunConfig, model_param, resolve_run, validate_config
+from benchmark.config import ConfigError, RunConfig, load_config, model_param, resolve_run, validate_config
 from benchmark.metrics.registry import FEATURES
 from benchmark.provenance import device_name, git_state
 from benchmark.device import pick_device
+from benchmark.errors import UserError
 from benchmark.evaluation import extractor_for, prepare_classifier, real_images
 from benchmark.metrics.evaluate import evaluate_samples
 from benchmark.model_io import load_model
@@ -57,19 +57,16 @@ def comparison_config(path: str | Path, dataset: str, device: str | None = None,
     """The preset at ``path``, validated, with the given overrides (``None`` keeps the preset's):
     the device, the data folder, the first ``max_images`` training images of ``dataset`` and the
     number of samples (and test images) per evaluation; progress bars off."""
-    path = Path(path)
-    if not path.exists():
-        raise ConfigError(f"config file {path} does not exist; presets live in workflow/config/")
-    raw = yaml.safe_load(path.read_text())
-    if dataset not in raw.get("datasets", {}):
-        raise ConfigError(f"{path}: dataset {dataset!r} is not in the preset; it has {sorted(raw.get('datasets', {}))}")
+    config = load_config(path)
+    if dataset not in config["datasets"]:
+        raise ConfigError(f"{path}: dataset {dataset!r} is not in the preset; it has {sorted(config['datasets'])}")
     overrides = {"device": device, "data_root": data_root}
-    raw.update({key: value for key, value in overrides.items() if value is not None}, progress=False)
+    config.update({key: value for key, value in overrides.items() if value is not None}, progress=False)
     if max_images is not None:
-        raw["datasets"][dataset]["max_train_images"] = max_images
+        config["datasets"][dataset]["max_train_images"] = max_images
     if num_samples is not None:
-        raw.setdefault("evaluation", {})["num_samples"] = num_samples
-    return validate_config(raw, source=str(path))
+        config["evaluation"]["num_samples"] = num_samples
+    return validate_config(config, source=str(path))
 
 
 def check_expressible(config: dict, model: str, run: RunConfig) -> int:
@@ -213,7 +210,7 @@ def freia_version() -> str:
         return "not installed"
 
 
-class MissingFreia(ValueError):
+class MissingFreia(UserError, ValueError):
     """FrEIA, which the authors' code imports, is not installed."""
 
 

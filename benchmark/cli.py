@@ -1,15 +1,17 @@
-"""What every command-line entry point shares: user errors end as one clear line, exit code 2."""
+"""What every command-line entry point shares: user errors end as one clear line, exit code 2;
+any other exception is a bug and ends with its traceback."""
 from __future__ import annotations
 
 import functools
 import sys
 from typing import Callable
 
-from benchmark.config import ConfigError
-from benchmark.data import DataError
-from benchmark.weights import WeightsError
+from benchmark.errors import UserError
 
-USER_ERRORS = (ConfigError, DataError, WeightsError, FileNotFoundError, ValueError)
+# The suite's own errors (a bad preset, missing data or weights, a run's file that cannot be used, a
+# busy run; benchmark.errors) and a file the suite names as missing; never a bare ValueError, which
+# is a bug's and keeps its traceback.
+USER_ERRORS = (UserError, FileNotFoundError)
 
 
 def file_problem(err: OSError) -> str:
@@ -21,8 +23,8 @@ def file_problem(err: OSError) -> str:
 
 
 def reports_errors(main: Callable[[list[str] | None], int | None]) -> Callable[[list[str] | None], int]:
-    """Wrap a ``main(argv)`` so that a user error (bad preset, missing data or weights, bad value,
-    a file the operating system refuses) prints ``error: <message>`` to stderr and returns 2 instead of a traceback."""
+    """Wrap a ``main(argv)`` so that a user error (:data:`USER_ERRORS`, or a file the operating
+    system refuses) prints ``error: <message>`` to stderr and returns 2 instead of a traceback."""
 
     @functools.wraps(main)
     def run(argv: list[str] | None = None) -> int:

@@ -22,6 +22,7 @@ from typing import Callable
 import torch
 from tqdm import tqdm
 
+from benchmark.errors import ConfigError
 from models.base import Trainable
 
 StepFn = Callable[[torch.Tensor, list, torch.Tensor | None], dict[str, torch.Tensor]]
@@ -35,7 +36,7 @@ def use_compiled_step(setting: str | bool, device: torch.device) -> bool:
     """Whether the preset's ``compile_step`` (``auto``, ``true`` or ``false``) compiles on
     ``device``: ``auto`` compiles on CUDA only."""
     if setting not in ("auto", True, False):
-        raise ValueError(f"compile_step is {setting!r}; set it to auto, true or false")
+        raise ConfigError(f"compile_step is {setting!r}; set it to auto, true or false")
     return setting is True or (setting == "auto" and device.type == "cuda")
 
 

@@ -17,6 +17,7 @@ import jsonschema
 import yaml
 
 from benchmark.data import DATASETS, TEST_SPLIT_SIZES
+from benchmark.errors import ConfigError
 from benchmark.metrics.registry import FEATURES
 from benchmark.trainer import TrainSettings
 from benchmark.variants import EVALUATION_SWITCHES, other_values, preset_value, value_text, variant_models
@@ -25,10 +26,6 @@ from models.base import ModelSpec
 from models.params import ParamError, check_params
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "workflow" / "schema" / "config.schema.yaml"
-
-
-class ConfigError(ValueError):
-    """The preset does not match the schema or names something that does not exist."""
 
 
 def _key_path(parts) -> str:
@@ -347,16 +344,71 @@ def evaluated_datasets(config: dict) -> list[str]:
     return list(dict.fromkeys(datasets))
 
 
-def load_config(path: str | Path) -> dict:
-    """Read a YAML preset and validate it (see :func:`validate_config`)."""
+def merge_presets(base: dict, override: dict) -> dict:
+    """``override`` laid over ``base`` (neither is changed): mappings merged key by key at every
+    depth, a key set to null removed (its schema default then applies), any other value (a number,
+    a string, a list) replaced whole."""
+    merged = copy.deepcopy(base)
+    for key, value in override.items():
+        if value is None:
+            merged.pop(key, None)
+        elif isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge_presets(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def with_base(preset: Any, path: str | Path) -> Any:
+    """The preset read from the file ``path`` laid over the preset its ``base`` key names (a path
+    relative to the file's folder; that preset's own base first, and so on): a dict without a
+    ``base`` key; ``preset`` itself when it has none.  Raises :class:`ConfigError` naming the file
+    for a base that is no file name, a file that does not exist or a cycle of bases."""
+    return _with_base(preset, Path(path), (Path(path).resolve(),))
+
+
+def _with_base(preset: Any, path: Path, chain: tuple[Path, ...]) -> Any:
+    if not isinstance(preset, dict) or "base" not in preset:
+        return preset
+    base = preset["base"]
+    error = next(Validator(yaml.safe_load(SCHEMA_PATH.read_text())["properties"]["base"]).iter_errors(base), None)
+    if error is not None:
+        raise ConfigError(f"{path}: invalid value at 'base': {error.message} (write the base preset's file name, "
+                          f"relative to {path.parent}/, e.g. base: paper.yaml)")
+    base_path = path.parent / base
+    if not base_path.is_file():
+        raise ConfigError(f"{path}: 'base' names {base_path}, which does not exist; write the base preset's file "
+                          f"name relative to {path.parent}/, e.g. base: paper.yaml")
+    if base_path.resolve() in chain:
+        cycle = " -> ".join(str(p) for p in (*chain, base_path.resolve()))
+        raise ConfigError(f"{path}: 'base: {base}' makes a cycle of bases ({cycle}); remove the base key "
+                          f"from one of these presets")
+    merged_base = _with_base(_read_yaml(base_path), base_path, (*chain, base_path.resolve()))
+    if not isinstance(merged_base, dict):
+        raise ConfigError(f"{base_path}: a base preset must be a mapping of settings (named by 'base' in {path})")
+    return merge_presets(merged_base, {key: value for key, value in preset.items() if key != "base"})
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text())
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: not valid YAML: {err}") from None
+
+
+def read_preset(path: str | Path) -> Any:
+    """The preset file at ``path`` as written, laid over its ``base`` (:func:`with_base`), not yet
+    validated; raises :class:`ConfigError` for a missing file or bad YAML."""
     path = Path(path)
     if not path.exists():
         raise ConfigError(f"config file {path} does not exist; presets live in workflow/config/")
-    try:
-        config = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as err:
-        raise ConfigError(f"{path}: not valid YAML: {err}") from None
-    return validate_config(config, source=str(path))
+    return with_base(_read_yaml(path), path)
+
+
+def load_config(path: str | Path) -> dict:
+    """Read a YAML preset, lay it over its ``base`` and validate it (see :func:`read_preset` and
+    :func:`validate_config`)."""
+    return validate_config(read_preset(path), source=str(path))
 
 
 @dataclass

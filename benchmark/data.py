@@ -33,12 +33,13 @@ from torchvision.datasets.utils import download_url
 from tqdm import tqdm
 
 from benchmark.atomic import atomic_torch_save
+from benchmark.errors import UserError
 from benchmark.torch_files import UnreadableFileError, load_torch_file, set_aside
 
 SPLITS = ("train", "test")
 
 
-class DataError(RuntimeError):
+class DataError(UserError, RuntimeError):
     """A dataset file is missing, corrupt, or a dataset request is malformed."""
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 
 from benchmark.atomic import atomic_write_text
-from benchmark.config import evaluation_sha256
+from benchmark.config import ConfigError, evaluation_sha256
 from benchmark.data import to_float
 from benchmark.evaluation import extractor_for, real_images
 from benchmark.metrics.evaluate import evaluate_samples
@@ -42,7 +42,7 @@ def check_floor(kind: str) -> str:
 def training_subset(train: torch.Tensor, n: int, seed: int = SEED) -> torch.Tensor:
     """``n`` images of uint8 ``train`` ``(N, C, S, S)`` chosen at random (seeded), uint8 ``(n, C, S, S)``."""
     if n > len(train):
-        raise ValueError(f"cannot draw {n} of {len(train)} training images; lower evaluation.num_samples")
+        raise ConfigError(f"cannot draw {n} of {len(train)} training images; lower evaluation.num_samples")
     order = torch.randperm(len(train), generator=torch.Generator().manual_seed(seed))
     return train[order[:n]]
 

@@ -8,6 +8,7 @@ import torch
 
 from benchmark.atomic import atomic_torch_save
 from benchmark.config import RunConfig
+from benchmark.errors import FileMismatchError
 from benchmark.paths import redo_hint
 from benchmark.runs import run_sha256
 from benchmark.torch_files import load_torch_file
@@ -22,7 +23,7 @@ def save_model(path: str | Path, model: GenerativeModel, method: str, meta: dict
 
 
 def check_run(path: str | Path, method: str, meta: dict, run: RunConfig) -> None:
-    """Raise ``ValueError`` naming the model file at ``path`` and what differs when its ``method``
+    """Raise :class:`FileMismatchError` naming the model file at ``path`` and what differs when its ``method``
     and ``meta`` (model, dataset, seed, ``run_sha256``) are not those of ``run``."""
     found = {"method": method, **{key: meta.get(key) for key in ("model", "dataset", "seed", "run_sha256")}}
     wanted = {"method": run.method, "model": run.model, "dataset": run.dataset, "seed": run.seed,
@@ -33,8 +34,8 @@ def check_run(path: str | Path, method: str, meta: dict, run: RunConfig) -> None
         differ = ["made under other settings or another preset: run_sha256 differs" if found["run_sha256"]
                   else "it records no run_sha256"]
     if differ:
-        raise ValueError(f"model file {path} belongs to another run ({'; '.join(differ)}); it was not used. "
-                         f"{redo_hint(path)}")
+        raise FileMismatchError(f"model file {path} belongs to another run ({'; '.join(differ)}); it was not used. "
+                                f"{redo_hint(path)}")
 
 
 def load_model(path: str | Path, device: torch.device | str = "cpu",

@@ -30,6 +30,7 @@ import pandas as pd
 from benchmark import paths
 from benchmark.config import evaluation_settings, evaluation_sha256, model_seeds, model_settings
 from benchmark.data import dataset_info
+from benchmark.errors import UserError
 from benchmark.floors import FLOORS
 from benchmark.paths import SELECTION_FILE
 from benchmark.sensitivity import Point, evaluation_config, metrics_file, points
@@ -42,7 +43,7 @@ STAGE2_COLLAPSE_NATS = 0.1  # a trained second stage with a smaller KL passes it
 REFERENCE_DIR = Path(__file__).resolve().parent.parent / "workflow" / "reference"
 
 
-class ResultsFileError(ValueError):
+class ResultsFileError(UserError, ValueError):
     """A run's file exists but cannot be read; the message names it and how to redo it."""
 
 

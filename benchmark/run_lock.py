@@ -7,10 +7,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from benchmark.errors import UserError
+
 LOCK_NAME = ".lock"
 
 
-class RunBusyError(ValueError):
+class RunBusyError(UserError, ValueError):
     """Another process holds the run directory's lock."""
 
 

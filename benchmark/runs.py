@@ -9,7 +9,7 @@ from pathlib import Path
 
 from benchmark import paths
 from benchmark.paths import SELECTION_FILE
-from benchmark.config import RunConfig, load_config, model_settings, resolve_run
+from benchmark.config import ConfigError, RunConfig, load_config, model_settings, resolve_run
 from benchmark.data import ImageSet, content_md5, load_dataset
 
 
@@ -77,7 +77,7 @@ def held_out_images(config: dict, run: RunConfig) -> ImageSet:
     """The last ``run.holdout_images`` images of the run's training split (selection only)."""
     data = _training_split(config, run)
     if not 0 < run.holdout_images < len(data):
-        raise ValueError(f"cannot hold out {run.holdout_images} of {len(data)} training images; "
+        raise ConfigError(f"cannot hold out {run.holdout_images} of {len(data)} training images; "
                          f"set evaluation.holdout_images below the training-set size")
     return ImageSet(data.images[-run.holdout_images:], None)
 

@@ -10,8 +10,10 @@ from typing import Any
 
 import torch
 
+from benchmark.errors import UserError
 
-class UnreadableFileError(ValueError):
+
+class UnreadableFileError(UserError, ValueError):
     """A torch file is truncated, corrupt, or holds objects that loading would have to execute."""
 
 

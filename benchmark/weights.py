@@ -7,8 +7,10 @@ from pathlib import Path
 
 import torch
 
+from benchmark.errors import UserError
 
-class WeightsError(RuntimeError):
+
+class WeightsError(UserError, RuntimeError):
     """A weights file is missing, or its checksum differs from the pinned one."""
 
 

@@ -78,8 +78,9 @@ class GenerativeModel(Trainable):
     """Base class of every method in the registry; ``declared_params`` lists the method's
     hyper-parameters (see :mod:`models.params`), checked when the model is built; ``sampling``
     names the protocol (:data:`models.sampling.SAMPLING_PROTOCOLS`) the method's own released
-    code samples with, "eval" where it has none (every method sets it; the preset's
-    ``evaluation.sampling`` may override it for all)."""
+    code samples with, "eval" where it has none (every method sets it).  It is only reported
+    beside Table 1 (``own_sampling`` of ``table1_long``): every run is drawn under the preset's
+    one protocol, ``evaluation.sampling``."""
 
     second_stage: ClassVar[str | None] = None
     declared_params: ClassVar[dict[str, Param]] = {}

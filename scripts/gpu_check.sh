@@ -57,8 +57,9 @@ if [ "$TINY" = 1 ]; then  # tiny presets on CPU: synthetic images for the valida
   PRESET=$OUT/validation-tiny.yaml COMPARE_PRESET=$OUT/compare-tiny.yaml
   "$PYTHON" - "$PRESET" "$COMPARE_PRESET" "$OUT" <<'PYEOF'
 import sys, yaml
+from benchmark.config import read_preset
 preset, compare, out = sys.argv[1:]
-config = yaml.safe_load(open("workflow/config/validation-gpu.yaml"))
+config = read_preset("workflow/config/validation-gpu.yaml")  # laid over its base, paper.yaml
 config.update(preset="validation-tiny", device="cpu", seeds=[0], data_root=".", cache_dir=f"{out}/tiny.cache",
               runs_dir=f"{out}/tiny.runs", results_dir=f"{out}/tiny.results")
 config["datasets"] = {"synthetic28": {"latent_dim": 4, "flow_width": 8, "epochs": 1, "max_train_images": 64}}
@@ -70,7 +71,7 @@ config["resources"] = {**config["resources"], "gpus_per_job": 0}
 config["evaluation"].update(num_samples=32, holdout_images=16, classifier_epochs=1, classifier_max_images=64,
                             prd_runs=1, batch_size=32, eval_samples=32)
 yaml.safe_dump(config, open(preset, "w"))
-cmp = yaml.safe_load(open("workflow/config/validation-cpu.yaml"))
+cmp = read_preset("workflow/config/validation-cpu.yaml")
 cmp.update(preset="compare-tiny", data_root=".gpu_data", cache_dir=f"{out}/cmp.cache", runs_dir=f"{out}/cmp.runs",
            results_dir=f"{out}/cmp.results")
 cmp["datasets"]["fashion"].update(epochs=1, lr_milestones=[])
@@ -78,9 +79,6 @@ cmp["evaluation"].update(num_samples=200, classifier_epochs=1, classifier_max_im
 yaml.safe_dump(cmp, open(compare, "w"))
 PYEOF
 fi
-DATASET=$("$PYTHON" -c "import yaml,sys; print(next(iter(yaml.safe_load(open(sys.argv[1]))['datasets'])))" "$PRESET")
-RUNS=$("$PYTHON" -c "import yaml,sys; print(yaml.safe_load(open(sys.argv[1]))['runs_dir'])" "$PRESET")
-PRESET_RESULTS=$("$PYTHON" -c "import yaml,sys; print(yaml.safe_load(open(sys.argv[1]))['results_dir'])" "$PRESET")
 command -v nvidia-smi >/dev/null && nvidia-smi -L | tee -a "$summary"
 "$PYTHON" -c "import torch; print('torch', torch.__version__, 'cuda', torch.cuda.is_available())" | tee -a "$summary"
 git rev-parse HEAD 2>/dev/null | sed 's/^/commit /' | tee -a "$summary"
@@ -91,9 +89,16 @@ install_bundle() {
   "$PYTHON" -m pip install -q --no-index --no-deps --no-compile --target .gpu_site "${wheels[@]}" || return 1
   "$PYTHON" -c "import snakemake, jsonschema, FrEIA; print('snakemake', snakemake.__version__)"
 }
-export OUT PYTHON TINY PRESET COMPARE_PRESET RESULTS DATASET RUNS PRESET_RESULTS T_VALIDATION
+export OUT PYTHON TINY PRESET COMPARE_PRESET RESULTS T_VALIDATION
 export -f install_bundle
 phase bundle "$T_BUNDLE" install_bundle
+# The preset's settings as the workflow reads them (laid over its base): after the bundle, which
+# brings jsonschema to the machine.
+preset_value() { "$PYTHON" -c "import sys; from benchmark.config import read_preset; print($1)" "$PRESET"; }
+DATASET=$(preset_value "next(iter(read_preset(sys.argv[1])['datasets']))")
+RUNS=$(preset_value "read_preset(sys.argv[1])['runs_dir']")
+PRESET_RESULTS=$(preset_value "read_preset(sys.argv[1])['results_dir']")
+export DATASET RUNS PRESET_RESULTS
 
 if [ "$TINY" = 1 ]; then
   PERF_ARGS=(--device cpu --images 32 --batch-size 8 --budget-seconds 2 --backend aot_eager --profile-steps 2
@@ -137,7 +142,8 @@ determinism() {
   local check="$OUT/determinism.yaml"
   "$PYTHON" - "$PRESET" "$check" <<'PYEOF'
 import sys, yaml
-config = yaml.safe_load(open(sys.argv[1]))
+from benchmark.config import read_preset
+config = read_preset(sys.argv[1])  # laid over its base, paper.yaml
 config["cache_dir"] = sys.argv[2] + ".cache"  # its own data cache: the validation prepares the preset's at once
 for settings in config["datasets"].values():
     settings.update(epochs=min(settings["epochs"], 2), lr_milestones=[])

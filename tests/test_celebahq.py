@@ -10,11 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-import yaml
 from PIL import Image
 
 from benchmark import data
-from benchmark.config import ConfigError, evaluated_datasets, load_config, resolve_run, validate_config
+from benchmark.config import ConfigError, evaluated_datasets, load_config, read_preset, resolve_run, validate_config
 from benchmark.data import DataError, load_dataset
 from models import build_model
 from models.base import ModelSpec
@@ -131,7 +130,7 @@ def test_paper_preset_trains_glf_and_glf_perceptual_on_celebahq_with_its_schedul
 
 
 def test_dataset_params_are_checked_against_the_method(tmp_path):
-    config = yaml.safe_load((REPO / "workflow" / "config" / "smoke.yaml").read_text())
+    config = read_preset(REPO / "workflow" / "config" / "smoke.yaml")
     config["datasets"]["fashion"]["params"] = {"autoencoder": "vgg"}
     with pytest.raises(ConfigError, match=r"invalid value 'vgg' at 'datasets.fashion.params.autoencoder'"):
         resolve_run(validate_config(config), "glf", "fashion", 0)

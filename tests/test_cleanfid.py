@@ -7,11 +7,10 @@ import cleanfid.fid
 import numpy as np
 import pytest
 import torch
-import yaml
 from metrics_helpers import make_images, random_inception_state_dict, write_pngs
 
 from benchmark import paths
-from benchmark.config import ConfigError, load_config, validate_config
+from benchmark.config import ConfigError, load_config, read_preset, validate_config
 from benchmark.metrics.fid import InceptionExtractor, build_inception, real_feature_cache_path
 from benchmark.metrics.kid import kid_from_features
 
@@ -61,7 +60,7 @@ def test_clean_variant_is_a_feature_space_of_its_own(network, tmp_path):
 
 
 def test_clean_variant_is_refused_for_the_classifier():
-    config = yaml.safe_load(open(SMOKE))
+    config = read_preset(SMOKE)
     config["evaluation"]["fid_variant"] = "clean"
     with pytest.raises(ConfigError, match="fid_variant: clean.*features: inception"):
         validate_config(config)

@@ -253,6 +253,14 @@ def test_trial_overrides_reach_the_validated_preset(tmp_path):
         comparison_config(tiny_preset(tmp_path), "mnist")
 
 
+
+def test_a_preset_stated_by_its_departures_is_read_with_its_base(tmp_path):
+    tiny_preset(tmp_path)
+    (tmp_path / "derived.yaml").write_text(yaml.safe_dump({"base": "preset.yaml", "seeds": [4]}))
+    config = comparison_config(tmp_path / "derived.yaml", "fashion", max_images=100)
+    assert config["seeds"] == [4] and config["models"]["glf"]["batch_size"] == 16 and "base" not in config
+    assert config["datasets"]["fashion"]["max_train_images"] == 100
+
 def test_only_settings_their_script_takes_are_compared(tmp_path):
     config = comparison_config(tiny_preset(tmp_path), "fashion")
     assert check_expressible(config, "glf", resolve_run(config, "glf", "fashion", 0)) == 1

@@ -2,8 +2,10 @@ import copy
 from pathlib import Path
 
 import pytest
+import yaml
 
-from benchmark.config import ConfigError, load_config, resolve_run, sampling_protocol, validate_config
+from benchmark.config import (ConfigError, load_config, merge_presets, resolve_run, sampling_protocol,
+                              validate_config)
 
 PRESETS = Path(__file__).resolve().parent.parent / "workflow" / "config"
 MINIMAL = {
@@ -52,6 +54,52 @@ def test_defaults_are_filled_and_missing_file_is_explained(tmp_path):
     bad.write_text("preset: [unclosed")
     with pytest.raises(ConfigError, match="not valid YAML"):
         load_config(bad)
+
+
+def test_merge_presets_merges_mappings_drops_nulls_and_replaces_the_rest():
+    base = {"seeds": [0, 1, 2], "device": "auto", "datasets": {"mnist": {"epochs": 100, "crop": 28},
+                                                             "fashion": {"epochs": 100, "lr_milestones": [50]}}}
+    override = {"seeds": [0], "datasets": {"mnist": None, "fashion": {"epochs": 25, "lr_milestones": [13]}}}
+    merged = merge_presets(base, override)
+    assert merged == {"seeds": [0], "device": "auto", "datasets": {"fashion": {"epochs": 25, "lr_milestones": [13]}}}
+    assert base["datasets"]["mnist"] == {"epochs": 100, "crop": 28} and override["datasets"]["mnist"] is None
+
+
+def _preset_files(tmp_path, derived: dict, base: dict | None = None) -> Path:
+    (tmp_path / "base.yaml").write_text(yaml.safe_dump(MINIMAL if base is None else base))
+    (tmp_path / "derived.yaml").write_text(yaml.safe_dump(derived))
+    return tmp_path / "derived.yaml"
+
+
+def test_a_preset_with_a_base_is_laid_over_it_before_validation(tmp_path):
+    derived = _preset_files(tmp_path, {"base": "base.yaml", "preset": "d", "seeds": [3],
+                                       "datasets": {"fashion": {"epochs": 2, "lr_milestones": None}}})
+    config = load_config(derived)
+    assert config["preset"] == "d" and config["seeds"] == [3] and "base" not in config
+    assert config["datasets"]["fashion"] == {**MINIMAL["datasets"]["fashion"], "epochs": 2, "lr_milestones": [],
+                                             "max_train_images": None, "crop": 160, "params": {}}
+    assert config["models"] == validate_config(copy.deepcopy(MINIMAL))["models"]
+    with pytest.raises(ConfigError, match=f"{derived}: invalid value at 'datasets.fashion.epochs'"):
+        load_config(_preset_files(tmp_path, {"base": "base.yaml", "datasets": {"fashion": {"epochs": -1}}}))
+
+
+@pytest.mark.parametrize("base,problem", [
+    (3, "invalid value at 'base': 3 is not of type 'string'.*e.g. base: paper.yaml"),
+    ("", "invalid value at 'base'.*e.g. base: paper.yaml"),
+    ("missing.yaml", "'base' names .*missing.yaml, which does not exist; write the base preset's file name"),
+    ("derived.yaml", "'base: derived.yaml' makes a cycle of bases.*remove the base key"),
+])
+def test_a_bad_base_is_refused_naming_the_file_and_the_fix(tmp_path, base, problem):
+    derived = _preset_files(tmp_path, {"base": base, "preset": "d"})
+    with pytest.raises(ConfigError, match=f"^{derived}: {problem}"):
+        load_config(derived)
+
+
+def test_a_cycle_through_two_presets_is_refused(tmp_path):
+    derived = _preset_files(tmp_path, {"base": "base.yaml"}, base={**MINIMAL, "base": "derived.yaml"})
+    with pytest.raises(ConfigError, match=r"base.yaml: 'base: derived.yaml' makes a cycle of bases \(.*derived.yaml -> "
+                                          r".*base.yaml -> .*derived.yaml\)"):
+        load_config(derived)
 
 
 @pytest.mark.parametrize("name", ["paper", "smoke"])

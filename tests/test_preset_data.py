@@ -6,9 +6,8 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
-from benchmark.config import command_line_booleans, validate_config
+from benchmark.config import command_line_booleans, read_preset, validate_config
 from benchmark.data import DataError
 from benchmark.preset_data import DATA_ENV, find_data_root
 
@@ -19,7 +18,7 @@ needs_shared = pytest.mark.skipif(not FASHION.is_dir(), reason="needs ../shared/
 
 
 def _preset(tmp_path, **overrides):
-    config = yaml.safe_load((REPO / "workflow" / "config" / "smoke.yaml").read_text())
+    config = read_preset(REPO / "workflow" / "config" / "smoke.yaml")
     config.update({"data_root": str(tmp_path / "data"), "data_root_fallbacks": [str(tmp_path / "nowhere")], **overrides})
     return validate_config(config)
 

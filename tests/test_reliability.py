@@ -15,6 +15,10 @@ from benchmark.stages import train_run
 from benchmark.tables import table1, table5
 from benchmark.commands import tables
 from benchmark.data import DataError, cache_path, content_md5, load_dataset
+from benchmark.errors import ConfigError, FileMismatchError
+from benchmark.run_lock import RunBusyError
+from benchmark.torch_files import UnreadableFileError
+from benchmark.weights import WeightsError
 
 
 def _preset(tmp_path, **evaluation):
@@ -44,6 +48,27 @@ def test_refused_file_writes_are_named_with_the_fix(capsys):
     err = capsys.readouterr().err
     assert err.startswith("error: cannot use /ro/results/table1.csv: Permission denied; make its folder writable")
     assert "results_dir" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("error", [ConfigError("bad preset key"), DataError("bad data file"),
+                                   WeightsError("bad weights"), UnreadableFileError("bad file"),
+                                   FileMismatchError("another run's file"), RunBusyError("busy run"),
+                                   FileNotFoundError("no such preset")])
+def test_the_suites_own_errors_end_as_one_line_with_exit_code_2(error, capsys):
+    def failing(argv):
+        raise error
+
+    assert cli.reports_errors(failing)([]) == 2
+    assert capsys.readouterr().err == f"error: {error}\n"
+
+
+@pytest.mark.parametrize("bug", [ValueError("shapes (3,) and (4,) differ"), KeyError("fid"), TypeError("None")])
+def test_an_internal_bug_keeps_its_traceback(bug):
+    def failing(argv):
+        raise bug
+
+    with pytest.raises(type(bug)):
+        cli.reports_errors(failing)([])
 
 
 def test_results_dir_that_cannot_be_created_ends_in_one_named_line(tmp_path, capsys):

@@ -15,6 +15,7 @@ from benchmark.atomic import atomic_write_text
 from benchmark.commands import train_classifier
 from benchmark.config import ConfigError, resolve_run, validate_config, write_resolved_preset
 from benchmark.data import cache_path, load_dataset
+from benchmark.errors import UserError
 from benchmark.evaluation import extractor_for
 from benchmark.metrics.classifier import read_recipe
 from benchmark.run_metrics import read_samples
@@ -252,7 +253,7 @@ def test_finite_but_exploding_loss_counts_as_diverged(tmp_path):
 def test_bad_samples_files_are_named(tmp_path, payload, message):
     path = tmp_path / "samples.pt"
     torch.save(payload, path)
-    with pytest.raises(ValueError, match=message) as err:
+    with pytest.raises(UserError, match=message) as err:  # the command line prints it as one line
         read_samples("synthetic28", path)
     assert str(path) in str(err.value)
 

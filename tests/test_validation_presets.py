@@ -1,12 +1,16 @@
 """The validation presets: the paper's settings on full Fashion-MNIST except the epochs, and a
-plan for results/claims.md on a CPU machine."""
+plan for results/claims.md on a CPU machine; the presets stated by their departures from paper.yaml
+(base: paper.yaml): each resolves as its full copy did, and its header lists every departure."""
+import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
-from benchmark.config import load_config, resolve_run
+from benchmark.config import load_config, merge_presets, resolve_run
 from models import MODELS
 
 REPO = Path(__file__).resolve().parent.parent
@@ -81,3 +85,85 @@ def test_validation_gpu_keeps_the_paper_settings_at_a_tenth_of_the_epochs():
             assert (ours.batch_size, ours.lr, ours.lr_factors) == (theirs.batch_size, theirs.lr, theirs.lr_factors)
             assert ours.epochs == theirs.epochs // 10, model
             assert all(abs(m - t / 10) <= 1 for m, t in zip(ours.lr_milestones, theirs.lr_milestones)), model
+
+
+DERIVED_PRESETS = ["smoke", "validation", "validation-cpu", "validation-gpu", "validation-quick"]
+DEPARTURES_HEADER = re.compile(r"^# Departs from (\S+) in \(checked by tests/test_validation_presets.py\):$")
+DEPARTURE_LINE = re.compile(r"^#   (?P<key>top level|[a-z0-9_]+)(?P<dropped> dropped)?: (?P<names>.+?),?$")
+
+
+def _difference(base: dict, preset: dict) -> dict:
+    """The smallest override that merge_presets lays over ``base`` to give ``preset``: the keys whose
+    values differ (mappings compared key by key), null for the keys ``preset`` lacks."""
+    out = {key: None for key in base if key not in preset}
+    for key, value in preset.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            if _difference(base[key], value):
+                out[key] = _difference(base[key], value)
+        elif key not in base or value != base[key]:
+            out[key] = value
+    return out
+
+
+def _departures(base: dict, preset: dict) -> set[str]:
+    """Where the validated ``preset`` departs from the validated ``base``: a top-level key, or
+    ``key.name`` for an entry of a mapping (``-key.name`` where ``preset`` drops it)."""
+    found = set()
+    for key, value in _difference(base, preset).items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            found |= {("-" if sub is None and name in base[key] else "") + f"{key}.{name}" for name, sub in value.items()}
+        else:
+            found.add(key)
+    return found
+
+
+def _declared_departures(path: Path) -> tuple[str, set[str]]:
+    """The base a preset's header names and the departures its header lists, in _departures' form."""
+    lines = path.read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if DEPARTURES_HEADER.match(line))
+    declared = set()
+    for line in lines[start + 1:]:
+        match = DEPARTURE_LINE.match(line)
+        if match is None:
+            break
+        names = [name.strip() for name in match["names"].split(",") if name.strip()]
+        if match["key"] == "top level":
+            declared |= set(names)
+        else:
+            declared |= {("-" if match["dropped"] else "") + f"{match['key']}.{name}" for name in names}
+    return DEPARTURES_HEADER.match(lines[start])[1], declared
+
+
+@pytest.mark.parametrize("name", DERIVED_PRESETS)
+def test_a_derived_preset_resolves_to_the_full_preset_it_replaced(name):
+    """tests/fixtures/resolved_presets.json holds each preset as load_config resolved it when it was
+    still a full copy of the paper's settings (before base: paper.yaml): stating only the departures
+    changed no setting.  A preset changed on purpose updates its entry (json.dumps(load_config(path),
+    indent=1, sort_keys=True, ensure_ascii=False))."""
+    before = json.loads((REPO / "tests" / "fixtures" / "resolved_presets.json").read_text())[name]
+    assert load_config(CONFIGS / f"{name}.yaml") == before
+
+
+@pytest.mark.parametrize("name", DERIVED_PRESETS)
+def test_a_derived_preset_header_lists_exactly_its_departures_from_its_base(name):
+    base_name, declared = _declared_departures(CONFIGS / f"{name}.yaml")
+    raw = yaml.safe_load((CONFIGS / f"{name}.yaml").read_text())
+    assert raw["base"] == base_name
+    assert declared == _departures(load_config(CONFIGS / base_name), load_config(CONFIGS / f"{name}.yaml"))
+
+
+@pytest.mark.parametrize("name", DERIVED_PRESETS)
+def test_a_derived_preset_states_only_what_it_changes(name):
+    """No key restates its base's value, no null drops a key the base lacks."""
+    raw = yaml.safe_load((CONFIGS / f"{name}.yaml").read_text())
+    base = yaml.safe_load((CONFIGS / raw.pop("base")).read_text())
+    assert _difference(base, merge_presets(base, raw)) == raw
+
+
+def test_the_departure_check_sees_a_change_a_drop_and_a_restatement():
+    paper = load_config(CONFIGS / "paper.yaml")
+    changed = {**paper, "seeds": [0], "models": {k: v for k, v in paper["models"].items() if k != "glann"}}
+    changed["evaluation"] = {**paper["evaluation"], "prd_runs": 2}
+    assert _departures(paper, changed) == {"seeds", "-models.glann", "evaluation.prd_runs"}
+    restating = {"evaluation": {"prd_runs": paper["evaluation"]["prd_runs"]}}
+    assert _difference(paper, merge_presets(paper, restating)) == {}  # so the file's own keys differ from it

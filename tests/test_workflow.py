@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from benchmark import paths
-from benchmark.config import load_config
+from benchmark.config import load_config, read_preset
 from benchmark.weights import sha256_file
 
 REPO = Path(__file__).resolve().parent.parent
@@ -66,9 +66,10 @@ def test_paper_preset_plans_figures_and_all_tables():
     (lambda c: c["models"].update(glow={"method": "glow"}), "unknown method 'glow' at 'models.glow.method'"),
     (lambda c: c["datasets"]["fashion"].update(epochs=-2), "at 'datasets.fashion.epochs'"),
     (lambda c: c["table1"].update(models=["nonexistent"]), "'table1.models' names 'nonexistent'"),
+    (lambda c: c.update(base="missing.yaml"), "missing.yaml, which does not exist; write the base preset's file name"),
 ])
 def test_bad_preset_fails_before_any_job(tmp_path, change, message):
-    config = yaml.safe_load((REPO / "workflow" / "config" / "smoke.yaml").read_text())
+    config = read_preset(REPO / "workflow" / "config" / "smoke.yaml")
     change(config)
     preset = tmp_path / "bad.yaml"
     preset.write_text(yaml.safe_dump(config))

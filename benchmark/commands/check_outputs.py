@@ -24,6 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from benchmark.cli import reports_errors
+from benchmark.errors import FileMismatchError
 from benchmark.floors import FLOORS
 from benchmark.provenance import PIPELINE_CHECK_NOTE
 
@@ -96,7 +97,7 @@ def _report_items(report: Path) -> tuple[dict, str]:
     results = re.search(r"^\s*var results = (\{.*\});\s*$", text, re.MULTILINE)
     description = re.search(r"^\s*var workflow_desc = (.*);\s*$", text, re.MULTILINE)
     if results is None or description is None:
-        raise ValueError(f"{report} is no snakemake report: make it with snakemake --report {report}")
+        raise FileMismatchError(f"{report} is no snakemake report: make it with snakemake --report {report}")
     return json.loads(results.group(1)), json.loads(description.group(1))
 
 

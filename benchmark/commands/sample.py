@@ -5,8 +5,8 @@ Reads the run's final model (after its second stage, if any) from the run folder
 the two pictures under the run's sampling protocol, which their captions name.
 
 Samples are saved as ``{"images": uint8 (N, C, S, S) or None, "status", "meta", "sampling",
-"images_by_sampling"}``: ``images`` are those of the run's sampling protocol (named by
-``sampling``: the method's own, or the preset's override, :func:`benchmark.config.sampling_protocol`);
+"images_by_sampling"}``: ``images`` are those of the preset's one sampling protocol for every
+model, ``evaluation.sampling`` (named by ``sampling``; :func:`benchmark.config.sampling_protocol`);
 ``images_by_sampling`` maps each protocol of :mod:`models.sampling` ("authors", "eval") to its
 images (the same seed and noise), so that both FIDs can be computed.
 A diverged run yields no images (``None`` everywhere), so that its table cells read "diverged"

@@ -1,6 +1,7 @@
 """``python -m benchmark.commands.sample_figure --config P NAME``: a sample figure (``figure2e``,
 ``figure6``): ``figures.<NAME>.samples`` samples of one model (its first seed's final model) on
-one dataset, drawn under the model's sampling protocol, as one PNG grid, 8 a row, in results_dir.
+one dataset, drawn under the preset's sampling protocol (``evaluation.sampling``), as one PNG grid,
+8 a row, in results_dir.
 A run that did not complete draws a blank tile that says so."""
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 For each grid value, trains the model (both stages) on its training split less the last
 ``evaluation.holdout_images`` images, in ``<run_dir>/grid/z_penalty=<value>``, samples as many
-images under the model's sampling protocol (:func:`benchmark.config.sampling_protocol`), and
+images under the preset's sampling protocol (:func:`benchmark.config.sampling_protocol`), and
 computes their FID against the held-out training images.  The test split is never read.  Writes ``<run_dir>/selection.json``:
 ``{"values", "holdout_fids", "chosen", "holdout_images", "sampling"}`` with ``chosen`` the value of
 the lowest FID (a diverged candidate scores infinity).  The run itself then trains on the full
@@ -19,7 +19,7 @@ from pathlib import Path
 from benchmark import paths
 from benchmark.atomic import atomic_write_text
 from benchmark.cli import reports_errors
-from benchmark.config import load_config, model_settings, resolve_run, sampling_protocol
+from benchmark.config import ConfigError, load_config, model_settings, resolve_run, sampling_protocol
 from benchmark.device import pick_device
 from benchmark.evaluation import extractor_for
 from benchmark.joblog import announce
@@ -38,7 +38,7 @@ def lowest(fids: dict[float, float]) -> float:
 
 def candidate_fid(config: dict, run, run_dir: Path, extractor, statistics, progress: bool) -> float:
     """Train one grid candidate (both stages) in ``run_dir`` and return the FID of its samples
-    (under the model's sampling protocol) against the held-out statistics ``(mu, sigma)``;
+    (under the preset's sampling protocol) against the held-out statistics ``(mu, sigma)``;
     infinity when it diverged."""
     train_run(config, run, run_dir, progress=progress)
     second_stage_run(config, run, run_dir, progress=progress)
@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     announce("benchmark.commands.select_penalty")
     config = load_config(args.config)
     if "z_penalty_grid" not in model_settings(config, args.model):
-        raise ValueError(f"model {args.model!r} has no z_penalty_grid in {args.config}; add one to search z_penalty")
+        raise ConfigError(f"model {args.model!r} has no z_penalty_grid in {args.config}; add one to search z_penalty")
     run_dir = args.run_dir or paths.run_dir(config, args.dataset, args.model, args.seed)
     selection = select(config, args.model, args.dataset, args.seed, run_dir,
                        progress=config["progress"] and not args.no_progress)

@@ -22,6 +22,7 @@ from tqdm import tqdm
 from benchmark.atomic import atomic_torch_save
 from benchmark.data import to_float
 from benchmark.device import pick_device
+from benchmark.errors import FileMismatchError
 from benchmark.metrics.features import FeatureExtractor
 from benchmark.metrics.fid import content_sha256, sha256_file, verify_sha256
 from benchmark.torch_files import UnreadableFileError, load_torch_file, set_aside
@@ -183,8 +184,8 @@ class ClassifierExtractor(FeatureExtractor):
         super().check_images(images)
         expected = (self.recipe.channels, self.recipe.image_size, self.recipe.image_size)
         if tuple(images.shape[1:]) != expected:
-            raise ValueError(f"this classifier was trained on {self.recipe.dataset} images of shape "
-                             f"{expected}, got {tuple(images.shape[1:])}; train one for these images")
+            raise FileMismatchError(f"this classifier was trained on {self.recipe.dataset} images of shape "
+                                    f"{expected}, got {tuple(images.shape[1:])}; train one for these images")
 
     def embed(self, batch: torch.Tensor) -> torch.Tensor:
         return self.network.penultimate(batch)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import torch
 
+from benchmark.errors import FileMismatchError
 from benchmark.metrics.features import FeatureExtractor
 from benchmark.metrics.fid import fid_from_features, real_features_and_statistics
 from benchmark.metrics.kid import kid_from_features
@@ -19,10 +20,10 @@ from benchmark.metrics.registry import FEATURES
 
 
 def first_n(images: torch.Tensor, n: int, what: str) -> torch.Tensor:
-    """Return the first ``n`` images; raise ``ValueError`` when there are fewer."""
+    """Return the first ``n`` images; raise :class:`FileMismatchError` when there are fewer."""
     if len(images) < n:
-        raise ValueError(f"{what} has only {len(images)} images but {n} were requested; "
-                         f"provide more or lower evaluation.num_samples")
+        raise FileMismatchError(f"{what} has only {len(images)} images but {n} were requested; "
+                                f"provide more or lower evaluation.num_samples")
     return images[:n]
 
 

@@ -72,8 +72,9 @@ def run_settings(wildcards):
 
 
 def run_sampling(wildcards):
-    """The run's sampling protocol: a param of the sample and evaluate rules, so that a change of a
-    method's protocol (or of the preset's override) redraws its samples and re-evaluates them."""
+    """The run's sampling protocol, the preset's ``evaluation.sampling`` (one for every model): a
+    param of the sample and evaluate rules, so that a change of it redraws the samples and
+    re-evaluates them."""
     return sampling_protocol(config, wildcards.model)
 
 
