@@ -12,6 +12,7 @@ checked against their SHA-256, and the files of the datasets that jobs will prep
 (benchmark/preset_data.py).  A dry run only warns about missing data and weights.
 """
 import sys
+from pathlib import Path
 
 import yaml
 from snakemake.cli import get_argument_parser
@@ -28,7 +29,7 @@ from benchmark.workflow_start import banner, foreign_target_message, no_gpu_mess
 
 min_version("9.0")
 
-DEFAULT_PRESET = "workflow/config/paper.yaml"
+DEFAULT_PRESET = Path(workflow.basedir) / "workflow" / "config" / "paper.yaml"
 
 if "preset" not in config:  # no --configfile: the paper preset, under any --config values
     config.update({**yaml.safe_load(open(DEFAULT_PRESET)), **config})
