@@ -7,6 +7,7 @@ from typing import Callable
 
 from benchmark.config import ConfigError
 from benchmark.data import DataError
+from benchmark.trainer import TrainingInterrupted
 from benchmark.weights import WeightsError
 
 USER_ERRORS = (ConfigError, DataError, WeightsError, FileNotFoundError, ValueError)
@@ -22,12 +23,16 @@ def file_problem(err: OSError) -> str:
 
 def reports_errors(main: Callable[[list[str] | None], int | None]) -> Callable[[list[str] | None], int]:
     """Wrap a ``main(argv)`` so that a user error (bad preset, missing data or weights, bad value,
-    a file the operating system refuses) prints ``error: <message>`` to stderr and returns 2 instead of a traceback."""
+    a file the operating system refuses) prints ``error: <message>`` to stderr and returns 2 instead of a traceback;
+    Ctrl-C in training prints its one line (where it stopped, where the next run resumes) and returns 130."""
 
     @functools.wraps(main)
     def run(argv: list[str] | None = None) -> int:
         try:
             return main(argv) or 0
+        except TrainingInterrupted as err:
+            print(err, file=sys.stderr, flush=True)
+            return 130
         except USER_ERRORS as err:
             print(f"error: {err}", file=sys.stderr)
             return 2
