@@ -20,7 +20,7 @@ from snakemake.logging import logger
 from snakemake.utils import min_version
 
 from benchmark import paths
-from benchmark.config import ConfigError, command_line_booleans, validate_config
+from benchmark.config import ConfigError, command_line_booleans, command_line_numbers, validate_config
 from benchmark.data import DataError
 from benchmark.preset_data import find_data_roots
 from benchmark.preset_weights import check_needed_weights
@@ -31,10 +31,14 @@ min_version("9.0")
 
 DEFAULT_PRESET = Path(workflow.basedir) / "workflow" / "config" / "paper.yaml"
 
+CONFIG_FILES = [str(f) for f in get_argument_parser().parse_args(sys.argv[1:]).configfile or []] \
+    if workflow.is_main_process else []
 if "preset" not in config:  # no --configfile: the paper preset, under any --config values
     config.update({**yaml.safe_load(open(DEFAULT_PRESET)), **config})
+    CONFIG_FILES = [str(DEFAULT_PRESET)]
+CONFIG_SOURCE = f"{' + '.join(CONFIG_FILES) or 'the preset'} (with any --config values)"
 try:
-    config.update(validate_config(command_line_booleans(dict(config)), source="snakemake config"))
+    config.update(validate_config(command_line_numbers(command_line_booleans(dict(config))), source=CONFIG_SOURCE))
 except ConfigError as err:
     raise WorkflowError(str(err)) from None
 DRY_RUN = bool(workflow.output_settings and workflow.output_settings.dryrun)
