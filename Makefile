@@ -7,6 +7,10 @@ STAMP := $(VENV)/.installed
 CORES ?= 2
 GPUS ?= 1
 GPU_SLOTS ?= 4
+PLAN ?= paper-dryrun.txt
+# The torch wheels' index: empty = PyPI's default (the CUDA build on Linux); a CPU-only machine can
+# take the much smaller CPU build: make setup TORCH_INDEX=https://download.pytorch.org/whl/cpu
+TORCH_INDEX ?=
 PAPER := --configfile workflow/config/paper.yaml --profile workflow/profiles/local
 
 
@@ -18,7 +22,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet torch==2.14.1 torchvision==0.29.1
+	$(BIN)/pip install --quiet $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX)) torch==2.14.1 torchvision==0.29.1
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
@@ -53,9 +57,11 @@ paper: $(STAMP)
 paper-gpu: $(STAMP)
 	$(BIN)/snakemake all $(PAPER) --resources gpus=$(GPUS) gpu_slots=$$(( $(GPUS) * $(GPU_SLOTS) ))
 
-# What `make paper` would run, without running it.
+# What `make paper` would run, without running it: a summary (jobs per rule, datasets, models, the
+# estimate, warnings last); the full plan goes to $(PLAN).
 paper-dryrun: $(STAMP)
-	$(BIN)/snakemake -n all $(PAPER) --resources gpus=$(GPUS)
+	$(BIN)/snakemake -n all $(PAPER) --resources gpus=$(GPUS) > $(PLAN) 2>&1 || { tail -n 20 $(PLAN); exit 1; }
+	$(BIN)/python -m benchmark.commands.plan_summary $(PLAN)
 
 clean-results:
 	rm -rf results/smoke runs/smoke

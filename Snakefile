@@ -1,32 +1,44 @@
 """glf-bench: every model of the GLF paper, its FID/PRD, Tables 1-6 and Figures 3-4.
 
-    snakemake --cores 8 results/smoke/table1.csv                                # smoke preset
-    snakemake --cores 8 results/table1.csv --configfile workflow/config/paper.yaml
+    snakemake --cores 8 results/table1.csv                                      # paper preset
+    snakemake --cores 8 results/smoke/table1.csv --configfile workflow/config/smoke.yaml
 
 Targets go before --configfile (which takes every word after it as a file).  Without
---configfile the smoke preset is used.  A preset with a ``base`` key is laid over that preset
-(benchmark/config.py, with_base), then validated against
-workflow/schema/config.schema.yaml, its dataset files are found (benchmark/preset_data.py) and the
-weights files it needs (Inception, VGG16) are checked against their SHA-256, before any job is
-planned; a dry run only warns about missing data.
+--configfile the paper preset is used.  A preset with a ``base`` key is laid over that preset
+(benchmark/config.py, with_base), then validated against workflow/schema/config.schema.yaml before
+any job is planned; the first line names the preset, its results folder and its device.  Before
+the first job runs (onstart): a GPU-sized preset on a machine without a GPU stops with one message,
+the weights files it needs (Inception, VGG16) are checked against their SHA-256, and the files of
+the datasets that jobs will prepare are found (benchmark/preset_data.py).  A dry run only warns
+about missing data and weights.
 """
+import sys
+from pathlib import Path
+
 import yaml
+from snakemake.cli import get_argument_parser
 from snakemake.logging import logger
 from snakemake.utils import min_version
 
-from benchmark.config import ConfigError, command_line_booleans, read_preset, validate_config, with_base
+from benchmark import paths
+from benchmark.config import (ConfigError, command_line_booleans, command_line_numbers, read_preset, validate_config,
+                              with_base)
 from benchmark.data import DataError
-from benchmark.preset_data import find_data_root
+from benchmark.preset_data import find_data_roots
 from benchmark.preset_weights import check_needed_weights
 from benchmark.weights import WeightsError
+from benchmark.workflow_start import banner, foreign_target_message, no_gpu_message, requires_gpu, visible_gpus
 
 min_version("9.0")
 
-DEFAULT_PRESET = "workflow/config/smoke.yaml"
+DEFAULT_PRESET = Path(workflow.basedir) / "workflow" / "config" / "paper.yaml"
 
+CONFIG_FILES = [str(f) for f in get_argument_parser().parse_args(sys.argv[1:]).configfile or []] \
+    if workflow.is_main_process else []
 try:
-    if "preset" not in config:  # no --configfile: the smoke preset, under any --config values
+    if "preset" not in config:  # no --configfile: the paper preset, under any --config values
         config.update({**read_preset(DEFAULT_PRESET), **config})
+        CONFIG_FILES = [str(DEFAULT_PRESET)]
     if "base" in config:  # Snakemake read the --configfile as written: lay it over its base here
         stating = [path for path in workflow.configfiles if "base" in (yaml.safe_load(open(path)) or {})]
         if not stating:
@@ -35,22 +47,43 @@ try:
         merged = with_base(dict(config), stating[-1])
         config.clear()  # the merged preset has no base key, nor the keys the preset sets to null
         config.update(merged)
-    config.update(validate_config(command_line_booleans(dict(config)), source="snakemake config"))
+    CONFIG_SOURCE = f"{' + '.join(CONFIG_FILES) or 'the preset'} (with any --config values)"
+    config.update(validate_config(command_line_numbers(command_line_booleans(dict(config))), source=CONFIG_SOURCE))
 except ConfigError as err:
     raise WorkflowError(str(err)) from None
 DRY_RUN = bool(workflow.output_settings and workflow.output_settings.dryrun)
-if workflow.is_main_process:  # once per workflow run; each job checks the files it loads again
-    try:  # a dry run downloads nothing, so it takes the download hosts as reachable
-        config["data_root"] = str(find_data_root(config, **({"online": lambda url: True} if DRY_RUN else {})))
-    except DataError as err:
-        if not DRY_RUN:
-            raise WorkflowError(str(err)) from None
-        logger.warning(f"warning: {err}")
+GPUS_HERE = visible_gpus()
+
+
+def command_line_targets():
+    """The targets named on this snakemake command line (Snakemake hands them to the workflow only
+    after it is read): its own parser on ``sys.argv``."""
+    return get_argument_parser().parse_args(sys.argv[1:]).targets or []
+
+
+def check_weights():
+    """Warn of each weights file the preset needs that is missing; stop on a missing one that no
+    job fetches or on a wrong SHA-256 (benchmark/preset_weights.py)."""
     try:
         for warning in check_needed_weights(config):
             logger.warning(f"warning: {warning}")
     except WeightsError as err:
         raise WorkflowError(str(err)) from None
+
+
+def unprepared_datasets(datasets):
+    """The datasets among ``datasets`` whose prepared tensors are missing: only their files are read."""
+    return [d for d in datasets if not paths.data_ready(config, d).exists()]
+
+
+if workflow.is_main_process:  # once per workflow run; each job checks the files it loads again
+    logger.info(banner(config, GPUS_HERE))
+    if DRY_RUN:  # a dry run downloads nothing, so it takes the download hosts as reachable
+        try:
+            find_data_roots(config, unprepared_datasets(config["datasets"]), online=lambda url: True)
+        except DataError as err:
+            logger.warning(f"warning: {err}")
+        check_weights()
 
 
 report: "workflow/report/workflow.rst"
@@ -77,3 +110,23 @@ rule all:
         CLAIM_FILES,
         SENSITIVITY_METRICS,
         PROVENANCE_FILE,
+
+
+onstart:
+    jobs = list(workflow.dag.needrun_jobs())
+    if requires_gpu(config) and not GPUS_HERE and any(job.resources.get("gpu_slots", 0) for job in jobs):
+        raise WorkflowError(no_gpu_message(config))
+    check_weights()
+    prepared = sorted({job.wildcards.dataset for job in jobs if job.rule.name == "prepare_data"})
+    try:
+        find_data_roots(config, prepared)
+    except DataError as err:
+        raise WorkflowError(str(err)) from None
+    write_resolved_preset(config, PRESET_FILE)
+
+
+if workflow.is_main_process:
+    _made = [f for f in [*all_results(), *CLAIM_FILES, PROVENANCE_FILE] if Path(f).suffix == ".csv"]
+    _problem = foreign_target_message(config, command_line_targets(), _made)
+    if _problem:
+        raise WorkflowError(_problem)

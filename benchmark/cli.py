@@ -7,6 +7,7 @@ import sys
 from typing import Callable
 
 from benchmark.errors import UserError
+from benchmark.trainer import TrainingInterrupted
 
 # The suite's own errors (a bad preset, missing data or weights, a run's file that cannot be used, a
 # busy run; benchmark.errors) and a file the suite names as missing; never a bare ValueError, which
@@ -24,12 +25,16 @@ def file_problem(err: OSError) -> str:
 
 def reports_errors(main: Callable[[list[str] | None], int | None]) -> Callable[[list[str] | None], int]:
     """Wrap a ``main(argv)`` so that a user error (:data:`USER_ERRORS`, or a file the operating
-    system refuses) prints ``error: <message>`` to stderr and returns 2 instead of a traceback."""
+    system refuses) prints ``error: <message>`` to stderr and returns 2 instead of a traceback;
+    Ctrl-C in training prints its one line (where it stopped, where the next run resumes) and returns 130."""
 
     @functools.wraps(main)
     def run(argv: list[str] | None = None) -> int:
         try:
             return main(argv) or 0
+        except TrainingInterrupted as err:
+            print(err, file=sys.stderr, flush=True)
+            return 130
         except USER_ERRORS as err:
             print(f"error: {err}", file=sys.stderr)
             return 2

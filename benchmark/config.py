@@ -6,6 +6,7 @@ fails before any job runs, with a message that names the offending key.
 from __future__ import annotations
 
 import copy
+import difflib
 import hashlib
 import json
 import math
@@ -80,6 +81,48 @@ def command_line_booleans(config: dict) -> dict:
     return _booleans_from_text(config, yaml.safe_load(SCHEMA_PATH.read_text()))
 
 
+def _unknown_keys(err: jsonschema.ValidationError) -> str:
+    """The keys an ``additionalProperties`` error refuses, each with its path and the nearest valid
+    key (difflib), e.g. ``unknown key 'evaluation.num_sample' (did you mean 'num_samples'?)``."""
+    valid = list(err.schema.get("properties", {}))
+    parts = []
+    for key in (k for k in err.instance if k not in valid):
+        near = difflib.get_close_matches(str(key), valid, n=1)
+        where = _key_path([*err.absolute_path, key])
+        parts.append(f"unknown key '{where}'" + (f" (did you mean '{near[0]}'?)" if near else
+                                                 f" (valid keys here: {', '.join(sorted(valid))})"))
+    return "; ".join(parts)
+
+
+def _numbers_from_text(value: Any, schema: dict, definitions: dict) -> Any:
+    """``value`` with number text (``'2'``, ``'1e-3'``) turned into an int or float wherever
+    ``schema`` wants an integer or a number, at every depth of its ``properties`` (``$ref`` to
+    ``#/definitions/<name>`` followed)."""
+    if "$ref" in schema:
+        schema = {**definitions.get(schema["$ref"].rsplit("/", 1)[-1], {}), **schema}
+    types = schema.get("type", [])
+    types = types if isinstance(types, list) else [types]
+    if isinstance(value, str) and ("integer" in types or "number" in types) and "string" not in types:
+        try:
+            return int(value)
+        except ValueError:
+            try:
+                return float(value) if "number" in types else value
+            except ValueError:
+                return value
+    if isinstance(value, dict) and "properties" in schema:
+        return {key: _numbers_from_text(item, schema["properties"].get(key, {}), definitions)
+                for key, item in value.items()}
+    return value
+
+
+def command_line_numbers(config: dict) -> dict:
+    """``config`` with the text of integer and number settings as numbers: Snakemake's
+    ``--config prd_runs=2`` passes the string ``'2'``, which the schema would refuse."""
+    schema = yaml.safe_load(SCHEMA_PATH.read_text())
+    return _numbers_from_text(config, schema, schema.get("definitions", {}))
+
+
 def validate_config(config: Any, source: str = "config") -> dict:
     """Validate a preset against the JSON schema and the registries; return a copy with every
     schema default filled in (nested too), so that code reads ``config[...]`` and never restates one.
@@ -91,6 +134,8 @@ def validate_config(config: Any, source: str = "config") -> dict:
     errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
     if errors:
         err = errors[0]
+        if err.validator == "additionalProperties":
+            raise ConfigError(f"{source}: {_unknown_keys(err)}")
         if err.validator == "type" and isinstance(err.instance, float) and not math.isfinite(err.instance):
             err.message = f"{err.instance} is not a finite number"
         hint = f" ({err.schema['description']})" if isinstance(err.schema, dict) and "description" in err.schema else ""

@@ -1,7 +1,8 @@
-"""Where a preset's dataset files are, found and checked when the workflow is planned, before any job.
+"""Where a preset's dataset files are: found and checked before the first job that reads them, and
+again by that job (``prepare_data``).
 
-A preset reads its original dataset files from the first folder that holds all of them, in this
-order: ``data_root`` (project-local; downloads land there), the folder named by the environment
+A preset reads each dataset's original files from the first folder that holds that dataset's, in
+this order: ``data_root`` (project-local; downloads land there), the folder named by the environment
 variable ``GLF_SHARED_DATA``, then each of ``data_root_fallbacks`` (e.g. ``../shared/data``).
 When none holds them and the preset says ``download: true``, they are downloaded into
 ``data_root`` with pinned checksums, if the download host answers.  Otherwise one message names
@@ -69,28 +70,35 @@ def candidate_roots(config: dict) -> list[Path]:
     return [Path(r) for r in dict.fromkeys(roots)]
 
 
-def find_data_root(config: dict, online: Callable[[str], bool] = host_answers) -> Path:
-    """The folder the preset's datasets are read from (see the module docstring): the first of
-    :func:`candidate_roots` that holds every file of every dataset of the preset, else
-    ``data_root`` when the preset downloads and ``online(url)`` says each download host answers.
-    The IDX files found are checked against their checksums.
+def dataset_root(config: dict, dataset: str) -> Path | None:
+    """The first of :func:`candidate_roots` that holds every original file of ``dataset`` (each
+    dataset is looked for on its own, e.g. ``<GLF_SHARED_DATA>/fashion-mnist/``); ``None`` when none does."""
+    return next((root for root in candidate_roots(config) if not missing_files(dataset, root)), None)
 
-    Raises :class:`DataError` with one message naming every missing file and both fixes (a folder
-    via ``GLF_SHARED_DATA``, or a download with internet), or the corrupt file."""
-    datasets = [d for d in config["datasets"] if d in FILE_DATASETS]
-    roots = candidate_roots(config)
-    for root in roots:
-        if not any(missing_files(d, root) for d in datasets):
-            _check_idx_checksums(datasets, root)
-            return root
+
+def find_data_roots(config: dict, datasets: list[str],
+                    online: Callable[[str], bool] = host_answers) -> dict[str, Path]:
+    """The folder each of ``datasets`` is read from (see the module docstring): its
+    :func:`dataset_root`, else ``data_root`` when the preset downloads and ``online(url)`` says its
+    download host answers.  The IDX files found are checked against their checksums.
+
+    Raises :class:`DataError` with one message naming the missing files of the datasets found
+    nowhere (only those) and both fixes (a folder via ``GLF_SHARED_DATA``, or a download with
+    internet), or the corrupt file."""
     own = Path(config["data_root"])
-    missing = [path for d in datasets for path in missing_files(d, own)]
-    manual = [d for d in datasets if missing_files(d, own) and download_url(d) is None]
-    hosts = [download_url(d) for d in datasets if missing_files(d, own) and download_url(d)]
-    unreachable = [url for url in dict.fromkeys(hosts) if not online(url)]
-    if config["download"] and not manual and not unreachable:
-        return own
-    searched = ", ".join(str(r) for r in roots)
+    roots: dict[str, Path] = {}
+    for dataset in (d for d in datasets if d in FILE_DATASETS):
+        found = dataset_root(config, dataset)
+        if found is not None:
+            _check_idx_checksums([dataset], found)
+            roots[dataset] = found
+    absent = [d for d in datasets if d in FILE_DATASETS and d not in roots]
+    manual = [d for d in absent if download_url(d) is None]
+    unreachable = [url for url in dict.fromkeys(download_url(d) for d in absent if download_url(d)) if not online(url)]
+    if not absent or (config["download"] and not manual and not unreachable):
+        return {**roots, **{d: own for d in absent}}
+    missing = [path for d in absent for path in missing_files(d, own)]
+    searched = ", ".join(str(r) for r in candidate_roots(config))
     reasons = []
     if manual:
         reasons.append(f"{', '.join(manual)} cannot be downloaded: get it by hand (README, Reproducing the paper)")
@@ -99,10 +107,11 @@ def find_data_root(config: dict, online: Callable[[str], bool] = host_answers) -
     if not config["download"]:
         reasons.append("the preset does not download (download: false)")
     raise DataError(
-        f"dataset files not found: {', '.join(str(p) for p in missing)} (searched {searched}); "
-        f"{'; '.join(reasons)}. Fix one of: (1) run with internet and download: true (add --config download=true), "
-        f"which fetches them into {own}/ with pinned checksums; (2) put the original files in a folder (layout in "
-        f"benchmark/data.py, e.g. <folder>/fashion-mnist/train-images-idx3-ubyte.gz) and set {DATA_ENV}=<folder>.")
+        f"dataset files not found: {', '.join(str(p) for p in missing)} (searched {searched}, each dataset in its "
+        f"own folder); {'; '.join(reasons)}. Fix one of: (1) run with internet and download: true (add --config "
+        f"download=true), which fetches them into {own}/ with pinned checksums; (2) put the original files in a "
+        f"folder (layout in benchmark/data.py, e.g. <folder>/fashion-mnist/train-images-idx3-ubyte.gz) and set "
+        f"{DATA_ENV}=<folder>.")
 
 
 def _check_idx_checksums(datasets: list[str], root: Path) -> None:

@@ -11,6 +11,7 @@ from benchmark import paths
 from benchmark.paths import SELECTION_FILE
 from benchmark.config import ConfigError, RunConfig, load_config, model_settings, resolve_run
 from benchmark.data import ImageSet, content_md5, load_dataset
+from benchmark.preset_data import dataset_root
 
 
 def run_arguments(description: str) -> argparse.ArgumentParser:
@@ -45,8 +46,11 @@ def load_run(args: argparse.Namespace) -> tuple[dict, RunConfig, Path]:
 
 def load_split(config: dict, dataset: str, split: str) -> ImageSet:
     """A split of ``dataset`` as the preset prepares it (its ``crop``), uint8 ``(N, C, S, S)``:
-    the one way every command (training, classifier, evaluation) reads images."""
-    return load_dataset(dataset, split, config["data_root"], config["cache_dir"],
+    the one way every command (training, classifier, evaluation) reads images.  The original files
+    are read from the dataset's own folder (:func:`benchmark.preset_data.dataset_root`), else
+    ``data_root`` (where a download lands)."""
+    root = dataset_root(config, dataset) or config["data_root"]
+    return load_dataset(dataset, split, root, config["cache_dir"],
                         crop=config["datasets"][dataset]["crop"], download=config["download"])
 
 

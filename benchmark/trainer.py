@@ -74,6 +74,14 @@ class Diverged(Exception):
     """Raised at the end of an epoch when a loss became NaN or infinite, or exploded."""
 
 
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C during an epoch: its message says where, and where the next run resumes."""
+
+    def __init__(self, stage: str, epoch: int, saved: int):
+        resume = f"resumes from the checkpoint of epoch {saved}" if saved else "starts afresh (no epoch finished)"
+        super().__init__(f"{stage}: interrupted at epoch {epoch}; the next run {resume}")
+
+
 def _rng_state() -> dict:
     state = {"torch": torch.get_rng_state()}
     if torch.cuda.is_available():
@@ -246,32 +254,39 @@ class Trainer:
         state = self._resumable_state()
         if state is not None:
             self._resume(state)
+            tqdm.write(f"{self.stage}: resumed from epoch {self.epoch}")
         else:
             torch.manual_seed(self.settings.seed)
         result = TrainResult("completed", self.epoch)
         bar = tqdm(range(self.epoch, self.settings.epochs), initial=self.epoch, total=self.settings.epochs,
                    desc=self.stage, unit="epoch", disable=not self.progress)
-        for _ in bar:
-            started = time.perf_counter()
-            try:
-                row = self._run_epoch()
-            except Diverged as err:
-                result = TrainResult("diverged", self.epoch, self.epoch + 1)
-                tqdm.write(f"{self.stage}: diverged at epoch {self.epoch + 1}: {err}")
-                break
-            seconds = time.perf_counter() - started
-            lr = self.optimizers[0].param_groups[0]["lr"]
-            for sch in self.schedulers:
-                sch.step()
-            self.epoch += 1
-            row = {"epoch": self.epoch, **row, "seconds": seconds, "lr": lr}
-            bar.set_postfix(loss=f"{row['loss']:.4g}")
-            for callback in self.epoch_callbacks:
-                row.update(callback(self.module, self.epoch))
-            self.rows.append(row)
-            self._save_checkpoint()
-            write_log_csv(self.log_path, self.rows)
-            result = TrainResult("completed", self.epoch)
+        saved = self.epoch  # the epoch of the last checkpoint written
+        try:
+            for _ in bar:
+                started = time.perf_counter()
+                try:
+                    row = self._run_epoch()
+                except Diverged as err:
+                    result = TrainResult("diverged", self.epoch, self.epoch + 1)
+                    tqdm.write(f"{self.stage}: diverged at epoch {self.epoch + 1}: {err}")
+                    break
+                seconds = time.perf_counter() - started
+                lr = self.optimizers[0].param_groups[0]["lr"]
+                for sch in self.schedulers:
+                    sch.step()
+                self.epoch += 1
+                row = {"epoch": self.epoch, **row, "seconds": seconds, "lr": lr}
+                bar.set_postfix(loss=f"{row['loss']:.4g}")
+                for callback in self.epoch_callbacks:
+                    row.update(callback(self.module, self.epoch))
+                self.rows.append(row)
+                self._save_checkpoint()
+                saved = self.epoch
+                write_log_csv(self.log_path, self.rows)
+                result = TrainResult("completed", self.epoch)
+        except KeyboardInterrupt:
+            bar.close()
+            raise TrainingInterrupted(self.stage, saved + 1, saved) from None
         bar.close()
         result.compiled = ran_compiled(self.step)
         write_log_csv(self.log_path, self.rows)

@@ -9,7 +9,7 @@ import pytest
 
 from benchmark.config import command_line_booleans, read_preset, validate_config
 from benchmark.data import DataError
-from benchmark.preset_data import DATA_ENV, find_data_root
+from benchmark.preset_data import DATA_ENV, find_data_roots
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared" / "data"
@@ -33,24 +33,46 @@ def test_files_are_taken_from_the_first_folder_that_holds_them(tmp_path, monkeyp
     monkeypatch.delenv(DATA_ENV, raising=False)
     shared = _copy_fashion(tmp_path / "shared")
     config = _preset(tmp_path, data_root_fallbacks=[str(tmp_path / "nowhere"), str(shared)])
-    assert find_data_root(config, online=lambda url: False) == shared
+    assert find_data_roots(config, ["fashion"], online=lambda url: False) == {"fashion": shared}
     monkeypatch.setenv(DATA_ENV, str(shared))
-    assert find_data_root(_preset(tmp_path), online=lambda url: False) == shared
+    assert find_data_roots(_preset(tmp_path), ["fashion"], online=lambda url: False) == {"fashion": shared}
     own = _copy_fashion(tmp_path / "data")
-    assert find_data_root(_preset(tmp_path), online=lambda url: False) == own
+    assert find_data_roots(_preset(tmp_path), ["fashion"], online=lambda url: False) == {"fashion": own}
+
+
+@needs_shared
+def test_each_dataset_is_found_in_its_own_folder_and_only_missing_ones_are_listed(tmp_path, monkeypatch):
+    """Fashion-MNIST under $GLF_SHARED_DATA and CIFAR-10 (its extracted batches) under data_root:
+    each found where it is; without the batches and offline, the message lists CIFAR-10's file alone."""
+    from benchmark.data import CIFAR_FOLDER
+    shared = _copy_fashion(tmp_path / "shared")
+    monkeypatch.setenv(DATA_ENV, str(shared))
+    cifar = {"latent_dim": 8, "flow_width": 8, "epochs": 1}
+    config = _preset(tmp_path)
+    config = _preset(tmp_path, datasets={**config["datasets"], "cifar10": cifar})
+    batches = tmp_path / "data" / "cifar10" / CIFAR_FOLDER
+    batches.mkdir(parents=True)
+    roots = find_data_roots(config, ["fashion", "cifar10"], online=lambda url: False)
+    assert roots == {"fashion": shared, "cifar10": tmp_path / "data"}
+    batches.rmdir()
+    with pytest.raises(DataError) as offline:
+        find_data_roots(config, ["fashion", "cifar10"], online=lambda url: False)
+    listed = str(offline.value).split(" (searched")[0]
+    assert listed == f"dataset files not found: {tmp_path / 'data' / 'cifar10' / 'cifar-10-python.tar.gz'}"
+    assert find_data_roots(config, [], online=lambda url: False) == {}  # no dataset to prepare: nothing checked
 
 
 def test_missing_files_are_downloaded_into_data_root_only_when_online(tmp_path, monkeypatch):
     monkeypatch.delenv(DATA_ENV, raising=False)
     config = _preset(tmp_path)
-    assert find_data_root(config, online=lambda url: True) == tmp_path / "data"
+    assert find_data_roots(config, ["fashion"], online=lambda url: True) == {"fashion": tmp_path / "data"}
     with pytest.raises(DataError) as offline:
-        find_data_root(config, online=lambda url: False)
+        find_data_roots(config, ["fashion"], online=lambda url: False)
     message = str(offline.value)
     assert "fashion-mnist/train-images-idx3-ubyte.gz" in message and "no connection" in message
     assert DATA_ENV in message and "download" in message  # both fixes in one message
     with pytest.raises(DataError, match="download: false"):
-        find_data_root(_preset(tmp_path, download=False), online=lambda url: True)
+        find_data_roots(_preset(tmp_path, download=False), ["fashion"], online=lambda url: True)
 
 
 def test_celeba_is_never_expected_from_a_download(tmp_path, monkeypatch):
@@ -59,7 +81,7 @@ def test_celeba_is_never_expected_from_a_download(tmp_path, monkeypatch):
                      table1={"models": ["glf"], "datasets": ["celeba"]},
                      figures={"grids": []}, models={"glf": {"method": "glf"}})
     with pytest.raises(DataError, match="celeba cannot be downloaded"):
-        find_data_root(config, online=lambda url: True)
+        find_data_roots(config, ["celeba"], online=lambda url: True)
 
 
 @needs_shared
@@ -68,7 +90,7 @@ def test_a_corrupt_file_is_refused_at_planning(tmp_path, monkeypatch):
     own = _copy_fashion(tmp_path / "data")
     (own / "fashion-mnist" / "t10k-labels-idx1-ubyte.gz").write_bytes(b"not gzip")
     with pytest.raises(DataError, match="t10k-labels"):
-        find_data_root(_preset(tmp_path), online=lambda url: True)
+        find_data_roots(_preset(tmp_path), ["fashion"], online=lambda url: True)
 
 
 def test_boolean_settings_accept_true_and_false_text():
@@ -93,11 +115,13 @@ def _fresh_workflow(tmp_path: Path, data_env: str | None):
 
 def test_a_fresh_checkout_without_data_says_both_fixes_on_the_console(tmp_path):
     work, env = _fresh_workflow(tmp_path, None)
-    result = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "1", "all", "--config", "download=false"],
+    result = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "1", "all", "--configfile",
+                             "workflow/config/smoke.yaml", "--config", "download=false"],
                             cwd=work, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode != 0
     assert "dataset files not found" in result.stderr and DATA_ENV in result.stderr
-    assert "prepare_data" not in result.stdout + result.stderr.split("dataset files not found")[0]  # no job ran
+    output = result.stdout + result.stderr
+    assert "prepare_data" in output and "rule prepare_data:" not in output  # planned, never started
 
 
 def test_a_failing_jobs_log_reaches_the_console(tmp_path):

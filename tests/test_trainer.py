@@ -116,3 +116,31 @@ def test_lr_schedule_multiplies_each_milestones_own_factor(tmp_path):
     trainer.run()
     assert [r["lr"] for r in trainer.rows] == pytest.approx([1e-3, 5e-4, 1e-4])
     assert [settings.lr_factor(e) for e in (0, 30)] == [1.0, pytest.approx(0.1)]
+
+
+def test_ctrl_c_says_where_it_stopped_and_the_rerun_says_where_it_resumed(tmp_path, capsys):
+    """Ctrl-C in epoch 2 (after epoch 1's checkpoint): one line for the command to print (exit 130,
+    no traceback); the rerun's log states the resume."""
+    from benchmark.cli import reports_errors
+    from benchmark.trainer import TrainingInterrupted
+
+    def ctrl_c_at(epoch):
+        def callback(module, done):
+            if done == epoch:
+                raise KeyboardInterrupt
+            return {}
+        return callback
+
+    def train(argv=None):
+        Trainer(_glf(0), _images(), SETTINGS, tmp_path, batch_transform=to_float,
+                epoch_callbacks=(ctrl_c_at(2),), progress=False).run()
+
+    with pytest.raises(TrainingInterrupted, match=r"^train: interrupted at epoch 2; the next run resumes from "
+                                                  r"the checkpoint of epoch 1$"):
+        train()
+    capsys.readouterr()
+    assert reports_errors(train)([]) == 130
+    assert capsys.readouterr().err == "train: interrupted at epoch 2; the next run resumes from the checkpoint of epoch 1\n"
+    resumed = Trainer(_glf(0), _images(), SETTINGS, tmp_path, batch_transform=to_float, progress=False)
+    assert resumed.run().epochs_done == 3
+    assert "train: resumed from epoch 1\n" in capsys.readouterr().out

@@ -59,10 +59,6 @@ def log_file(name):
     return str(paths.job_log(config, name))
 
 
-onstart:
-    write_resolved_preset(config, PRESET_FILE)
-
-
 def run_settings(wildcards):
     """A model run's resolved settings: a param, so that changing them reruns only that run."""
     run = resolve_run(config, wildcards.model, wildcards.dataset, int(wildcards.seed))
