@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from benchmark import paths
+from benchmark.code_identity import training_code_sha256
 from benchmark.floors import FLOORS
 from benchmark.metrics.registry import classifier_weights_pattern
 from benchmark.sensitivity import sensitivity_metrics
@@ -61,6 +62,9 @@ def log_file(name):
 
 onstart:
     write_resolved_preset(config, PRESET_FILE)
+
+
+TRAINING_CODE = training_code_sha256()  # a param of the training rules: a change of it retrains (benchmark.code_identity)
 
 
 def run_settings(wildcards):
