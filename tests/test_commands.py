@@ -67,7 +67,7 @@ def celeba_preset(tmp_path, crop: int) -> str:
         "runs_dir": str(tmp_path / "runs"), "device": "cpu", "progress": False, "seeds": [0],
         "datasets": {"celeba": {"latent_dim": 4, "flow_width": 8, "epochs": 1, "crop": crop}},
         "models": {"vae": {"method": "vae"}}, "table1": {"models": ["vae"]},
-        "evaluation": {"features": "classifier", "num_samples": 8, "classifier_epochs": 1,
+        "evaluation": {"features": "classifier", "num_samples": 10, "classifier_epochs": 1,
                        "classifier_max_images": 8},
     }
     (tmp_path / "preset.yaml").write_text(yaml.safe_dump(config))
@@ -163,7 +163,7 @@ def synthetic_preset(tmp_path) -> Path:
               "runs_dir": str(tmp_path / "runs"), "results_dir": str(tmp_path / "results"), "seeds": [0],
               "datasets": {"synthetic28": {"latent_dim": 4, "flow_width": 8, "epochs": 1}},
               "models": {"vae": {"method": "vae"}}, "table1": {"models": ["vae"]},
-              "evaluation": {"features": "classifier", "num_samples": 8}}
+              "evaluation": {"features": "classifier", "num_samples": 10}}
     path = tmp_path / "preset.yaml"
     path.write_text(yaml.safe_dump(config))
     return path
