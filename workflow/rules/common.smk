@@ -67,6 +67,10 @@ onstart:
 TRAINING_CODE = training_code_sha256()  # a param of the training rules: a change of it retrains (benchmark.code_identity)
 
 
+TABLE_TEXT = json.dumps({"labels": {m: model_settings(config, m).get("label", m) for m in config["models"]},
+                         "pipeline_check": config["pipeline_check"]}, sort_keys=True)  # what tables print of the preset
+
+
 def run_settings(wildcards):
     """A model run's resolved settings: a param, so that changing them reruns only that run."""
     run = resolve_run(config, wildcards.model, wildcards.dataset, int(wildcards.seed))
