@@ -7,6 +7,7 @@ The CSV holds the numbers behind the table (``data``) so that pandas reads them 
 from __future__ import annotations
 
 import html
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +50,16 @@ class Table:
     bold: pd.DataFrame | None = None
     rules_before: tuple[int, ...] = ()
     wide: bool | None = None
+
+
+def decimals(values, minimum: int = 1, significant: int = 2, maximum: int = 6) -> int:
+    """How many decimals show every finite nonzero value of ``values`` with at least
+    ``significant`` significant digits (between ``minimum`` and ``maximum``): 1 for FIDs around
+    20, 3 for FIDs around 0.04 (``0.040``, not ``0.0``)."""
+    magnitudes = [abs(float(v)) for v in values if math.isfinite(float(v)) and float(v) != 0]
+    if not magnitudes:
+        return minimum
+    return min(maximum, max(minimum, significant - 1 - math.floor(math.log10(min(magnitudes)))))
 
 
 def latex_escape(text: str) -> str:

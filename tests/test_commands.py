@@ -79,7 +79,7 @@ def test_classifier_and_evaluation_see_the_same_crop(tmp_path, monkeypatch):
 
     def fake_celeba(name, split, data_root, cache_dir=None, crop=None, download=False):
         crops.append((split, crop))
-        return ImageSet(torch.randint(0, 256, (8, 3, 64, 64), dtype=torch.uint8), None)
+        return ImageSet(torch.randint(0, 256, (10, 3, 64, 64), dtype=torch.uint8), None)
 
     monkeypatch.setattr("benchmark.runs.load_dataset", fake_celeba)
     preset = celeba_preset(tmp_path, crop=100)
@@ -133,7 +133,7 @@ def test_fid_tracker_prints_no_progress_bars_when_told(tmp_path, monkeypatch, ca
             return torch.rand(n, 3, 64, 64, generator=generator)
 
     monkeypatch.setattr("benchmark.runs.load_dataset", lambda *a, **k: ImageSet(
-        torch.randint(0, 256, (8, 3, 64, 64), dtype=torch.uint8), None))
+        torch.randint(0, 256, (10, 3, 64, 64), dtype=torch.uint8), None))
     preset = celeba_preset(tmp_path, crop=140)
     assert train_classifier.main(["--config", preset, "--dataset", "celeba"]) == 0
     config = {**load_config(preset), "progress": True}
