@@ -19,6 +19,7 @@ import yaml
 
 from benchmark.data import DATASETS, TEST_SPLIT_SIZES
 from benchmark.errors import ConfigError
+from benchmark.metrics.prd import NUM_CLUSTERS
 from benchmark.metrics.registry import FEATURES
 from benchmark.trainer import TrainSettings
 from benchmark.variants import EVALUATION_SWITCHES, other_values, preset_value, value_text, variant_models
@@ -167,8 +168,19 @@ def _check_features(evaluation: dict, source: str) -> None:
                           f"{evaluation['features']} features; use one of {list(resizes)} or features: inception")
 
 
+def min_num_samples() -> int:
+    """The fewest samples every metric can be computed from: PRD clusters the union of the model's
+    and as many real features into ``NUM_CLUSTERS`` clusters, which needs at least that many
+    points (FID's covariance and KID's unbiased MMD need 2)."""
+    return max(math.ceil(NUM_CLUSTERS / 2), 2)
+
+
 def _check_num_samples(config: dict, source: str) -> None:
     wanted = config["evaluation"]["num_samples"]
+    if wanted < min_num_samples():
+        raise ConfigError(f"{source}: 'evaluation.num_samples' is {wanted}, too few for PRD, which clusters the "
+                          f"model's and as many real features into {NUM_CLUSTERS} clusters; set it to at least "
+                          f"{min_num_samples()}")
     for name in evaluated_datasets(config):
         if wanted > TEST_SPLIT_SIZES[name]:
             raise ConfigError(f"{source}: 'evaluation.num_samples' is {wanted}, but the {name} test split has "

@@ -32,6 +32,7 @@ from benchmark.config import evaluation_settings, evaluation_sha256, model_seeds
 from benchmark.data import dataset_info
 from benchmark.errors import UserError
 from benchmark.floors import FLOORS
+from benchmark.metrics_check import metrics_problem
 from benchmark.paths import SELECTION_FILE
 from benchmark.sensitivity import Point, evaluation_config, metrics_file, points
 from benchmark.variants import variant_models
@@ -69,13 +70,14 @@ METRIC_NUMBERS = ("fid", "kid", "prd_f8", "prd_f1_8", "num_samples",
                   *(f"fid_{protocol}" for protocol in SAMPLING_PROTOCOLS))  # numbers wherever present
 
 
-def read_metrics(path: Path, config: dict, model: str | None) -> dict | None:
+def read_metrics(path: Path, config: dict, model: str | None, dataset: str | None = None) -> dict | None:
     """The metrics file at ``path`` (:func:`read_json`) of the preset's ``model`` (``None``: a
     reference row), checked: made under the preset's evaluation settings (its
     ``evaluation_sha256``, :func:`benchmark.config.evaluation_sha256`; a file older than that
     record must name no other value of these settings), its ``status`` is
-    ``completed`` or ``diverged`` and each of :data:`METRIC_NUMBERS` it holds is a finite number.
-    Raises :class:`ResultsFileError` naming the file, the key and the value otherwise, so that no
+    ``completed`` or ``diverged``, each of :data:`METRIC_NUMBERS` it holds is a finite number and
+    it fits the preset on ``dataset`` (:func:`benchmark.metrics_check.metrics_problem`: ranges,
+    dataset, features and their weights, sampler).  Raises :class:`ResultsFileError` naming the file, the key and the value otherwise, so that no
     table ever prints or ranks a null, a string, an infinite FID or a number of other settings."""
     metrics = read_json(path)
     if metrics is None:
@@ -98,6 +100,10 @@ def read_metrics(path: Path, config: dict, model: str | None) -> dict | None:
         if key in metrics and not (isinstance(value, (int, float)) and not isinstance(value, bool)
                                    and math.isfinite(value)):
             raise _unreadable(path, f"'{key}' is {json.dumps(value)}, not a finite number")
+    problem = metrics_problem(metrics, config, model, dataset)
+    if problem:
+        raise ResultsFileError(f"{path} does not fit the preset ({problem}); no table reads it. "
+                               f"{paths.redo_hint(path)}")
     return metrics
 
 
@@ -183,7 +189,7 @@ class Run:
 def read_run(config: dict, dataset: str, model: str, seed: int) -> Run | None:
     """The run's files read once; ``None`` when it left nothing on disk."""
     run_dir = paths.run_dir(config, dataset, model, seed)
-    metrics = read_metrics(paths.metrics(config, dataset, model, seed), config, model)
+    metrics = read_metrics(paths.metrics(config, dataset, model, seed), config, model, dataset)
     train, stage2 = read_json(run_dir / "train_status.json"), read_json(run_dir / "stage2_status.json")
     log, stage2_log = read_log(run_dir / "train_log.csv"), read_log(run_dir / "stage2_log.csv")
     if metrics is None and train is None and stage2 is None and log is None:
@@ -251,10 +257,17 @@ class Results:
         return model_settings(self.config, model).get("label", model)
 
     def summary(self, model: str, dataset: str, key: str, name: str | None = None) -> Summary:
-        """The final metric ``key`` over the finished seeds (a seed whose metrics lack ``key``
-        is left out), with the count of diverged seeds and, without a value, why not."""
+        """The final metric ``key`` over the finished seeds, with the count of diverged seeds and,
+        without a value, why not.  A finished seed whose metrics lack ``key`` while another's hold
+        it raises :class:`ResultsFileError` naming its file: a seed is never silently dropped."""
         runs = self.of(model, dataset)
-        values = [float(r.metrics[key]) for r in runs if r.finished and key in r.metrics]
+        finished = [r for r in runs if r.finished]
+        lacking = [r for r in finished if key not in r.metrics]
+        if lacking and len(lacking) < len(finished):
+            path = paths.metrics(self.config, dataset, model, lacking[0].seed)
+            raise ResultsFileError(f"{path} lacks '{key}', which the other seeds of {model} on {dataset} hold; "
+                                   f"no seed is left out of a mean. {paths.redo_hint(path)}")
+        values = [float(r.metrics[key]) for r in finished if key in r.metrics]
         if not runs:
             missing = NOT_RUN
         elif any(r.finished for r in runs):
@@ -304,7 +317,7 @@ def load(config: dict) -> Results:
                 results.runs[(model, dataset)] = [r for r in found if r is not None]
     for dataset in config["datasets"]:
         for kind in FLOORS:
-            metrics = read_metrics(paths.floor_metrics(config, dataset, kind), config, None)
+            metrics = read_metrics(paths.floor_metrics(config, dataset, kind), config, None, dataset)
             if metrics is not None:
                 results.floors[(dataset, kind)] = metrics
     for point in points(config):
@@ -312,7 +325,7 @@ def load(config: dict) -> Results:
             found = [r.metrics for r in results.of(point.run, point.dataset) if r.finished]
         else:  # evaluated once more under another FID resize: files of their own
             variant = evaluation_config(config, "fid_variant", point.fid_variant)
-            found = [m for m in (read_metrics(metrics_file(config, point, seed), variant, point.run)
+            found = [m for m in (read_metrics(metrics_file(config, point, seed), variant, point.run, point.dataset)
                                  for seed in model_seeds(config, point.run))
                      if m is not None and m.get("status") == COMPLETED]
         results.points.append((point, [float(m[point.fid_key]) for m in found if point.fid_key in m]))

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 from benchmark import paths
+from benchmark.code_identity import training_code_sha256
 from benchmark.paths import SELECTION_FILE
 from benchmark.config import ConfigError, RunConfig, load_config, model_settings, resolve_run
 from benchmark.data import ImageSet, content_md5, load_dataset
@@ -93,8 +94,10 @@ def with_num_train(run: RunConfig, num_train: int) -> RunConfig:
 
 def run_identity(config: dict, run: RunConfig, images) -> dict:
     """What a run's checkpoint must match to be resumed: method, model spec (with its params),
-    dataset, crop, image count, the training images' md5 and the numeric precision."""
+    dataset, crop, image count, the training images' md5, the numeric precision and the training
+    code's SHA-256 (:func:`benchmark.code_identity.training_code_sha256`: weights trained by other
+    code are never resumed)."""
     return {"model": run.model, "method": run.method, "spec": dataclasses.asdict(run.spec),
             "dataset": run.dataset, "crop": run.crop, "max_train_images": run.max_train_images,
             "num_train": int(images.shape[0]), "data_md5": content_md5(images),
-            "precision": config["precision"]}
+            "precision": config["precision"], "code_sha256": training_code_sha256()}

@@ -7,6 +7,7 @@ The CSV holds the numbers behind the table (``data``) so that pandas reads them 
 from __future__ import annotations
 
 import html
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ _LATEX_SPECIALS = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$"
                    "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
 _LATEX_SYMBOLS = {"±": r"$\pm$", "->": r"$\rightarrow$", "β": r"$\beta$", "×": r"$\times$", "³": r"\textsuperscript{3}"}
 PLACEHOLDERS = ("", "--", "not run", "diverged", "not comparable", "not transcribed")
+_HTML_START = re.compile(r"<(?=[A-Za-z/!?])|&(?=#?\w+;)")  # what opens a tag, comment or entity
 _NUMBER = re.compile(r"^\(?[-+]?\d[\d.]*\)?(\s*[±+]\s*.*)?$")
 COLUMN_PT, TEXT_PT = 229.0, 469.0  # \columnwidth and \textwidth of a two-column 10 pt article
 _PT_PER_CHAR, _PT_PER_COLUMN = 4.8, 12.0  # Computer Modern at 10 pt, measured on these tables
@@ -48,6 +50,16 @@ class Table:
     bold: pd.DataFrame | None = None
     rules_before: tuple[int, ...] = ()
     wide: bool | None = None
+
+
+def decimals(values, minimum: int = 1, significant: int = 2, maximum: int = 6) -> int:
+    """How many decimals show every finite nonzero value of ``values`` with at least
+    ``significant`` significant digits (between ``minimum`` and ``maximum``): 1 for FIDs around
+    20, 3 for FIDs around 0.04 (``0.040``, not ``0.0``)."""
+    magnitudes = [abs(float(v)) for v in values if math.isfinite(float(v)) and float(v) != 0]
+    if not magnitudes:
+        return minimum
+    return min(maximum, max(minimum, significant - 1 - math.floor(math.log10(min(magnitudes)))))
 
 
 def latex_escape(text: str) -> str:
@@ -160,10 +172,31 @@ def to_html(table: Table) -> str:
             f"<body>\n{styler.to_html()}\n</body></html>\n")
 
 
+def markdown_text(text: str) -> str:
+    """``text`` safe in Markdown: a ``<`` that would open an HTML tag or comment and a ``&`` that
+    would start an entity are escaped, so no HTML passes (``<script>`` shows as text, never runs);
+    a plain ``<`` (``KL 0.07 < 0.1``) stays as it is."""
+    return _HTML_START.sub(lambda m: "&amp;" if m.group() == "&" else "&lt;", str(text))
+
+
+def markdown_cell(text: str) -> str:
+    """``text`` safe in one Markdown table cell: HTML escaped, ``|`` escaped (it would end the
+    cell) and each line break a ``<br>`` (it would end the row)."""
+    return re.sub(r"\r\n|\r|\n", "<br>", markdown_text(text).replace("|", "\\|"))
+
+
+def markdown_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` as strings with every cell and column name made safe by :func:`markdown_cell`."""
+    safe = frame.astype(str).map(markdown_cell)
+    return safe.set_axis([markdown_cell(c) for c in frame.columns], axis=1)
+
+
 def to_markdown(table: Table) -> str:
-    """The caption, then the table as Markdown with the bold cells in ``**bold**``."""
-    display = table.display.astype(str).where(~_bold_mask(table), "**" + table.display.astype(str) + "**")
-    return f"{table.caption}\n\n{display.to_markdown(index=False)}\n"
+    """The caption, then the table as Markdown with the bold cells in ``**bold**``; cells and
+    caption escaped (:func:`markdown_cell`, :func:`markdown_text`)."""
+    safe = markdown_frame(table.display)
+    display = safe.where(~_bold_mask(table).set_axis(safe.columns, axis=1), "**" + safe + "**")
+    return f"{markdown_text(table.caption)}\n\n{display.to_markdown(index=False)}\n"
 
 
 def integer_counts(data: pd.DataFrame) -> pd.DataFrame:

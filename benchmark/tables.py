@@ -23,7 +23,7 @@ from benchmark.metrics.registry import FEATURES
 from benchmark.provenance import provenance_note
 from benchmark.results import NOT_RUN, Results, read_measurements, read_reference
 from benchmark.sensitivity_table import sensitivity
-from benchmark.table_format import Table, to_html, write_table
+from benchmark.table_format import Table, decimals, to_html, write_table
 from models import MODELS
 from models.architecture import architecture_rows
 from models.glann import PUBLISHED_EPOCHS
@@ -149,6 +149,14 @@ def _cell(row: pd.Series, key: str, digits: int = 1) -> str:
     if not np.isfinite(row[f"{key}_std"]):
         return f"{row[f'{key}_mean']:.{digits}f}"
     return f"{row[f'{key}_mean']:.{digits}f} ± {row[f'{key}_std']:.{digits}f}"
+
+
+def fid_cells(long: pd.DataFrame, scale: pd.DataFrame) -> pd.DataFrame:
+    """:func:`wide` of the FID cells of ``long``, each dataset's column with the decimals its
+    values need (:func:`benchmark.table_format.decimals` of the ``fid_mean`` of ``scale``, the
+    rows shown in that column)."""
+    digits = {dataset: decimals(rows["fid_mean"]) for dataset, rows in scale.groupby("dataset")}
+    return wide(long, lambda r: _cell(r, "fid", digits.get(r["dataset"], 1)))
 
 
 def wide(long: pd.DataFrame, render) -> pd.DataFrame:
@@ -293,8 +301,8 @@ def table1(results: Results, out: Path) -> list[Path]:
     outputs = write_table(Table(shown_long, f"FID of every model and dataset. {note}", "table1-long",
                                 data=long), out / "table1_long")
     cited, cited_data = cited_glann_cells(results, table1_datasets(config))
-    ours = wide(models, lambda r: _cell(r, "fid"))
-    shown = pd.concat([ours, pd.DataFrame([cited]), wide(floors, lambda r: _cell(r, "fid"))], ignore_index=True)
+    ours = fid_cells(models, long)
+    shown = pd.concat([ours, pd.DataFrame([cited]), fid_cells(floors, long)], ignore_index=True)
     bold = best_cells(models, "fid_mean", lower_is_better=True,
                       must_beat=pixel_gaussian_fid(floors)).reindex(range(len(shown)), fill_value=False)
     note += (f" {CITED_GLANN}: the FIDs the paper cites (Appendix B), Inception-v3 FIDs, never bold; 'not "

@@ -6,8 +6,10 @@ when the run ends, ``<stage>_status.json`` (``completed`` or ``diverged`` with t
 Re-running an interrupted run continues from its last checkpoint; on CPU the result is
 bit-identical to an uninterrupted run (model, optimiser, scheduler and RNG states are restored).
 A checkpoint records the run's identity (train settings plus what the caller passes: method,
-model spec, data checksum, ...): a checkpoint of another identity, or an unreadable one, is never
-resumed; the run starts afresh and says why.  A loss that turns NaN/inf, or whose size in any
+model spec, data checksum, training code, ...): a checkpoint of another identity, an unreadable
+one, or one whose weights do not fit the model, is never resumed; the run starts afresh and says
+why.  Given the step that saves the stage's model file, the trainer writes the status file after
+it and then deletes the checkpoint (see :meth:`Trainer.run`).  A loss that turns NaN/inf, or whose size in any
 step grows beyond ``EXPLOSION_FACTOR`` times the run's reference loss (the loss of its very first
 step: the untrained model on the first batch, before any update; kept in the checkpoint), ends
 the run as ``diverged``, in the first epoch too.
@@ -29,6 +31,7 @@ from tqdm import tqdm
 from benchmark.atomic import atomic_torch_save, atomic_write_text
 from benchmark.compiled_step import ran_compiled
 from benchmark.torch_files import UnreadableFileError, load_torch_file, move_aside
+from benchmark.weight_hash import state_mismatch
 from models.base import Trainable
 
 EpochCallback = Callable[[Trainable, int], dict[str, float]]
@@ -198,8 +201,15 @@ class Trainer:
         changed = _differences(state.get("identity", {}), self.identity)
         if changed:
             kept = move_aside(self.checkpoint_path, ".previous")
-            tqdm.write(f"{self.stage}: starting afresh: {self.checkpoint_path} belongs to another run "
+            code = " (the training code changed)" if any(c.startswith("code_sha256:") for c in changed) else ""
+            tqdm.write(f"{self.stage}: starting afresh: {self.checkpoint_path} belongs to another run{code} "
                        f"({'; '.join(changed)}); kept as {kept}")
+            return None
+        mismatch = state_mismatch(self.module, state.get("module", {}))
+        if mismatch:
+            kept = move_aside(self.checkpoint_path, ".mismatch")
+            tqdm.write(f"{self.stage}: starting afresh: {self.checkpoint_path} of run {self.run_dir} does not fit "
+                       f"the model ({mismatch}); moved aside to {kept}")
             return None
         return state
 
@@ -248,9 +258,15 @@ class Trainer:
                            f"x the run's reference loss {self.reference_loss:.3g})")
         return means
 
-    def run(self) -> TrainResult:
-        """Train from scratch or from the last checkpoint; return how the stage ended."""
+    def run(self, finish: Callable[[TrainResult], None] | None = None) -> TrainResult:
+        """Train from scratch or from the last checkpoint; return how the stage ended.
+
+        ``finish(result)`` writes the stage's model file: it runs before the status file is
+        written (a status file never names a model file that is not whole; the old one is removed
+        when training starts), and once it has returned the checkpoint is deleted, so that a later
+        run of this stage (a forced redo) trains from scratch instead of saving the same weights."""
         self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.status_path.unlink(missing_ok=True)
         state = self._resumable_state()
         if state is not None:
             self._resume(state)
@@ -290,5 +306,9 @@ class Trainer:
         bar.close()
         result.compiled = ran_compiled(self.step)
         write_log_csv(self.log_path, self.rows)
+        if finish is not None:
+            finish(result)
         atomic_write_text(self.status_path, json.dumps(asdict(result), indent=2))
+        if finish is not None:
+            self.checkpoint_path.unlink(missing_ok=True)
         return result

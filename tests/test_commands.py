@@ -67,7 +67,7 @@ def celeba_preset(tmp_path, crop: int) -> str:
         "runs_dir": str(tmp_path / "runs"), "device": "cpu", "progress": False, "seeds": [0],
         "datasets": {"celeba": {"latent_dim": 4, "flow_width": 8, "epochs": 1, "crop": crop}},
         "models": {"vae": {"method": "vae"}}, "table1": {"models": ["vae"]},
-        "evaluation": {"features": "classifier", "num_samples": 8, "classifier_epochs": 1,
+        "evaluation": {"features": "classifier", "num_samples": 10, "classifier_epochs": 1,
                        "classifier_max_images": 8},
     }
     (tmp_path / "preset.yaml").write_text(yaml.safe_dump(config))
@@ -79,7 +79,7 @@ def test_classifier_and_evaluation_see_the_same_crop(tmp_path, monkeypatch):
 
     def fake_celeba(name, split, data_root, cache_dir=None, crop=None, download=False):
         crops.append((split, crop))
-        return ImageSet(torch.randint(0, 256, (8, 3, 64, 64), dtype=torch.uint8), None)
+        return ImageSet(torch.randint(0, 256, (10, 3, 64, 64), dtype=torch.uint8), None)
 
     monkeypatch.setattr("benchmark.runs.load_dataset", fake_celeba)
     preset = celeba_preset(tmp_path, crop=100)
@@ -133,7 +133,7 @@ def test_fid_tracker_prints_no_progress_bars_when_told(tmp_path, monkeypatch, ca
             return torch.rand(n, 3, 64, 64, generator=generator)
 
     monkeypatch.setattr("benchmark.runs.load_dataset", lambda *a, **k: ImageSet(
-        torch.randint(0, 256, (8, 3, 64, 64), dtype=torch.uint8), None))
+        torch.randint(0, 256, (10, 3, 64, 64), dtype=torch.uint8), None))
     preset = celeba_preset(tmp_path, crop=140)
     assert train_classifier.main(["--config", preset, "--dataset", "celeba"]) == 0
     config = {**load_config(preset), "progress": True}
@@ -163,7 +163,7 @@ def synthetic_preset(tmp_path) -> Path:
               "runs_dir": str(tmp_path / "runs"), "results_dir": str(tmp_path / "results"), "seeds": [0],
               "datasets": {"synthetic28": {"latent_dim": 4, "flow_width": 8, "epochs": 1}},
               "models": {"vae": {"method": "vae"}}, "table1": {"models": ["vae"]},
-              "evaluation": {"features": "classifier", "num_samples": 8}}
+              "evaluation": {"features": "classifier", "num_samples": 10}}
     path = tmp_path / "preset.yaml"
     path.write_text(yaml.safe_dump(config))
     return path

@@ -43,7 +43,7 @@ def write_preset(folder, deterministic: bool) -> str:
         "deterministic": deterministic,
         "datasets": {"synthetic28": {"latent_dim": 4, "flow_width": 8, "epochs": 1, "max_train_images": 64}},
         "models": {"glf": {"method": "glf", "batch_size": 16}}, "table1": {"models": ["glf"]},
-        "evaluation": {"features": "classifier", "num_samples": 8},
+        "evaluation": {"features": "classifier", "num_samples": 10},
     }
     path = folder / "preset.yaml"
     path.write_text(yaml.safe_dump(config))

@@ -132,7 +132,7 @@ def test_a_finished_run_trained_again_leaves_its_model_file_byte_identical(tmp_p
     config = _preset(tmp_path)
     run_dir = _train(config)
     first = md5_file(run_dir / "model.pt")  # what the second stage's identity records
-    _train(config)  # resumes the finished checkpoint and saves model.pt again
+    _train(config)  # trains again from scratch (the checkpoint went with the first model file): the same weights
     assert md5_file(run_dir / "model.pt") == first
 
 

@@ -25,6 +25,7 @@ from benchmark.model_io import load_model
 from benchmark.run_lock import RunBusyError, run_lock
 from benchmark.tables import table1, table5
 from benchmark.torch_files import UnreadableFileError
+from benchmark import stages
 from benchmark.stages import second_stage_run, train_run
 from benchmark.trainer import Trainer, TrainSettings
 
@@ -58,15 +59,28 @@ def _equal(a, b):
 
 # 1. a changed spec or data never resumes a finished checkpoint of another run
 
+def _stopped_before_model_file(monkeypatch, config):
+    """Train with a disk that is full when model.pt is saved: the finished checkpoint stays, and
+    neither a model file nor a status file is left."""
+    def full(path, *args):
+        raise OSError(28, "No space left on device", str(path))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(stages, "save_model", full)
+        with pytest.raises(OSError, match="No space left"):
+            _train(config)
+
 @pytest.mark.parametrize("change,difference", [
     (dict(beta=5), "spec.params.beta: 1 -> 5"),
     (dict(max_images=96), "max_train_images: 64 -> 96"),
 ])
-def test_spec_or_data_change_restarts_training(tmp_path, capsys, change, difference):
+def test_spec_or_data_change_restarts_training(tmp_path, capsys, monkeypatch, change, difference):
     _, run_dir = _train(_preset(tmp_path))
     old = _weights(run_dir)
+    _stopped_before_model_file(monkeypatch, _preset(tmp_path))  # leaves the finished checkpoint
     _train(_preset(tmp_path))  # same identity: resumes the finished run, trains nothing
     assert _equal(old, _weights(run_dir)) and "starting afresh" not in capsys.readouterr().out
+    _stopped_before_model_file(monkeypatch, _preset(tmp_path))
     result, _ = _train(_preset(tmp_path, **change))
     out = capsys.readouterr().out
     assert "starting afresh" in out and difference in out
@@ -148,15 +162,16 @@ def _truncate(path):
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
 
 
-def test_truncated_checkpoint_and_model_file_are_named_and_a_rerun_recovers(tmp_path, capsys):
+def test_truncated_checkpoint_and_model_file_are_named_and_a_rerun_recovers(tmp_path, capsys, monkeypatch):
     config = _preset(tmp_path)
     _, run_dir = _train(config)
     good = _weights(run_dir)
     _truncate(run_dir / "model.pt")
     with pytest.raises(UnreadableFileError, match=f"model file {run_dir / 'model.pt'} is truncated.*--forcerun"):
         load_model(run_dir / "model.pt")
-    _train(config)  # the rerun the message names: the finished checkpoint rewrites model.pt
+    _train(config)  # the rerun the message names: trained again from scratch, the same weights
     assert _equal(good, _weights(run_dir))
+    _stopped_before_model_file(monkeypatch, config)
     _truncate(run_dir / "train_checkpoint.pt")
     result, _ = _train(config)
     out = capsys.readouterr().out

@@ -16,8 +16,7 @@ from benchmark.run_metrics import evaluate_file
 from benchmark.config import resolve_run, sampling_protocol, validate_config
 from benchmark.data import load_dataset
 from benchmark.metrics.classifier import make_recipe, save_classifier, train_classifier
-from benchmark.model_io import save_model
-from benchmark.runs import run_sha256
+from benchmark.model_io import run_record, save_model
 from benchmark.sampling import generate, interpolation
 from models import MODELS, build_model
 from models.base import ModelSpec
@@ -195,8 +194,7 @@ def test_sample_command_records_the_presets_protocol_and_draws_both_pictures_und
         model = build_model(name, ModelSpec(1, 28, latent_dim=4, flow_width=8))
         run = resolve_run(validate_config(config), name, "synthetic28", 0)
         save_model(tmp_path / "runs" / "synthetic28" / name / "seed0" / "model.pt", model, name,
-                   {"model": name, "dataset": "synthetic28", "seed": 0, "run_sha256": run_sha256(run),
-                    "status": "completed"})
+                   {**run_record(run), "status": "completed"})
         assert sample.main(["--config", str(preset), "--model", name, "--dataset", "synthetic28", "--no-progress"]) == 0
         payload = torch.load(tmp_path / "runs" / "synthetic28" / name / "seed0" / "samples.pt", weights_only=True)
         assert payload["sampling"] == protocol and drawn[-1] == protocol

@@ -15,6 +15,7 @@ from benchmark.cli import reports_errors
 from benchmark.config import load_config
 from benchmark.joblog import announce
 from benchmark.provenance import provenance_note
+from benchmark.table_format import markdown_frame, markdown_text
 
 NOISE_RULE = (f"Verdicts: `{stats.HOLDS}`, `{stats.FAILS}`, `{stats.UNKNOWN}`, `{stats.BY_PROTOCOL}` (true by the "
               f"preset's settings, not judged). A difference between two models counts when Welch's t-test "
@@ -42,10 +43,11 @@ def claims_markdown(config: dict, table: pd.DataFrame) -> str:
     summary = overall[["claim", "dataset", "verdict", "subject"]].rename(columns={"subject": "statement"})
     lines = [f"# The paper's claims, checked on preset `{config['preset']}`", "",
              f"features: {config['evaluation']['features']}; seeds {config['seeds']}; {provenance_note(config)}", "",
-             NOISE_RULE, "", "## Summary", "", summary.to_markdown(index=False), ""]
+             NOISE_RULE, "", "## Summary", "", markdown_frame(summary).to_markdown(index=False), ""]
     for claim, rows in table[table["part"] != "overall"].groupby("claim", sort=False):
-        lines += [f"## Claim {claim}: {claims.CLAIMS[claim]}", "",
-                  rows[["part", "dataset", "subject", "evidence", "verdict"]].to_markdown(index=False), ""]
+        lines += [f"## Claim {claim}: {markdown_text(claims.CLAIMS[claim])}", "",
+                  markdown_frame(rows[["part", "dataset", "subject", "evidence", "verdict"]]).to_markdown(index=False),
+                  ""]
     return "\n".join(lines)
 
 

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from benchmark import paths
+from benchmark.code_identity import training_code_sha256
 from benchmark.floors import FLOORS
 from benchmark.metrics.registry import classifier_weights_pattern
 from benchmark.sensitivity import sensitivity_metrics
@@ -57,6 +58,13 @@ envvars:
 def log_file(name):
     """The log of a job (``<rule>/<name>``, wildcards allowed) under this preset's runs_dir."""
     return str(paths.job_log(config, name))
+
+
+TRAINING_CODE = training_code_sha256()  # a param of the training rules: a change of it retrains (benchmark.code_identity)
+
+
+TABLE_TEXT = json.dumps({"labels": {m: model_settings(config, m).get("label", m) for m in config["models"]},
+                         "pipeline_check": config["pipeline_check"]}, sort_keys=True)  # what tables print of the preset
 
 
 def run_settings(wildcards):

@@ -17,8 +17,9 @@ for _name in (*TABLE_NAMES, *EXTRA_TABLES):
             TABLE_INPUTS[_name],
         output:
             [report_table(f) for f in table_files(_name)],
-        params:
+        params:  # the labels and the caption's pipeline-check note: params, so that an edit re-renders
             name=_name,
+            text=TABLE_TEXT,
         log:
             log_file(f"tables/{_name}"),
         shell:

@@ -16,6 +16,7 @@ rule train:
         status=f"{RUN}/train_status.json",
     params:
         settings=run_settings,
+        code=TRAINING_CODE,
         eval_args=eval_arguments,
     log:
         log_file("train/{dataset}-{model}-seed{seed}"),
@@ -39,6 +40,7 @@ rule select_penalty:
         f"{RUN}/selection.json",
     params:
         settings=run_settings,
+        code=TRAINING_CODE,
     log:
         log_file("select_penalty/{dataset}-{model}-seed{seed}"),
     resources:
