@@ -116,3 +116,9 @@ def test_lr_schedule_multiplies_each_milestones_own_factor(tmp_path):
     trainer.run()
     assert [r["lr"] for r in trainer.rows] == pytest.approx([1e-3, 5e-4, 1e-4])
     assert [settings.lr_factor(e) for e in (0, 30)] == [1.0, pytest.approx(0.1)]
+
+
+def test_each_epoch_is_a_line_in_a_log_when_progress_is_off(tmp_path, capsys):
+    Trainer(_glf(0), _images(), TrainSettings(2, 32, 1e-3), tmp_path, batch_transform=to_float, progress=False).run()
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(" (loss ")[0] for line in lines] == ["train: epoch 1/2", "train: epoch 2/2"], lines
