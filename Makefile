@@ -14,7 +14,7 @@ TORCH_INDEX ?=
 PAPER := --configfile workflow/config/paper.yaml --profile workflow/profiles/local
 
 
-.PHONY: setup smoke test validate-cpu paper paper-gpu paper-dryrun clean-results compare-authors
+.PHONY: setup smoke test validate-cpu validate-figures paper paper-gpu paper-dryrun clean-results compare-authors
 
 setup: $(STAMP)
 
@@ -38,6 +38,11 @@ test: $(STAMP)
 # single-threaded jobs at a time, results in results/validation-cpu/.
 validate-cpu: $(STAMP)
 	OMP_NUM_THREADS=1 $(BIN)/snakemake --cores 2 all --configfile workflow/config/validation-cpu.yaml --profile workflow/profiles/local
+
+# Figures 3 and 4 on real data on a 2-core machine (wall time in the preset's header), 3 seeds each:
+# results in results/validation-figures/.
+validate-figures: $(STAMP)
+	OMP_NUM_THREADS=1 $(BIN)/snakemake --cores 2 all --configfile workflow/config/validation-figures.yaml --profile workflow/profiles/local
 
 # The suite's GLF against the authors' released train_glf.py (README, "Checking against the authors'
 # code"): make compare-authors AUTHORS_CODE=<checkout of github.com/nalzok/flow-comparison>

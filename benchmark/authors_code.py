@@ -25,11 +25,12 @@ from argparse import Namespace
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import torch
 from torch import nn
 
+from benchmark.atomic import atomic_write_text
 from benchmark.errors import UserError
 from models.base import GenerativeModel, ModelSpec
 
@@ -158,10 +159,17 @@ class AuthorsRun:
         return [self.savedir / f"{kind}_epo{self.last_epoch}" for kind in ("flowModel", "AEModel")]
 
 
-def train_authors(code: Path, run: AuthorsRun, log: Path) -> dict:
+def train_authors(code: Path, run: AuthorsRun, log: Path,
+                  on_epoch: Callable[[dict], None] = lambda row: None) -> dict:
     """Run their patched ``train_glf.py`` in ``code`` with ``run``'s arguments (stdout and stderr to
-    ``log``) unless ``<savedir>/done.json`` records the same arguments; return that record:
-    arguments, wall seconds and the per-epoch losses the script prints."""
+    ``log``, each epoch line parsed as it comes and handed to ``on_epoch``) unless
+    ``<savedir>/done.json`` records the same arguments; return that record: arguments, wall
+    seconds and the per-epoch losses the script prints.  ``run``'s paths must be absolute: the
+    script runs with ``code`` as its working folder."""
+    for flag in ("savedir", "dset_dir"):
+        if not Path(run.arguments[flag]).is_absolute():
+            raise ValueError(f"--{flag} {run.arguments[flag]!r} is a relative path: the authors' train_glf.py runs "
+                             f"in {code} and would resolve it there; hand it an absolute path")
     done = run.savedir / "done.json"
     if done.exists() and json.loads(done.read_text())["arguments"] == run.arguments and all(
             f.exists() for f in run.model_files()):
@@ -170,31 +178,39 @@ def train_authors(code: Path, run: AuthorsRun, log: Path) -> dict:
     command = [sys.executable, "train_glf.py"] + [part for flag, value in run.arguments.items()
                                                    for part in (f"--{flag}", value)]
     started = time.perf_counter()
-    with open(log, "w") as out:
-        finished = subprocess.run(command, cwd=code, stdout=out, stderr=subprocess.STDOUT,
-                                  env={**os.environ, "PYTHONWARNINGS": "ignore::DeprecationWarning"})
+    with open(log, "w") as out, subprocess.Popen(
+            command, cwd=code, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            env={**os.environ, "PYTHONWARNINGS": "ignore::DeprecationWarning"}) as process:
+        for line in process.stdout:
+            out.write(line)
+            out.flush()
+            row = parse_epoch_line(line)
+            if row is not None:
+                on_epoch(row)
     seconds = time.perf_counter() - started
-    if finished.returncode != 0:
+    if process.returncode != 0:
         tail = "\n".join(log.read_text().splitlines()[-15:])
-        raise RuntimeError(f"the authors' train_glf.py failed (exit {finished.returncode}); its log {log} ends:\n{tail}")
+        raise RuntimeError(f"the authors' train_glf.py failed (exit {process.returncode}); its log {log} ends:\n{tail}")
     missing = [str(f) for f in run.model_files() if not f.exists()]
     if missing:
         raise RuntimeError(f"the authors' train_glf.py finished without saving {missing}; see {log}")
     record = {"arguments": run.arguments, "seconds": seconds, "epochs": parse_epoch_lines(log.read_text())}
-    done.write_text(json.dumps(record, indent=2) + "\n")
+    atomic_write_text(done, json.dumps(record, indent=2) + "\n")
     return record
 
 
+def parse_epoch_line(line: str) -> dict | None:
+    """The losses of a ``Train Epoch: E Reconstruction-Loss: R loglikelihood loss: L  log det: D``
+    line their script prints, ``{"epoch", "recon", "nll", "log_det"}``; ``None`` for another line."""
+    if not line.startswith("Train Epoch:"):
+        return None
+    words = line.split()
+    return {"epoch": int(words[2]), "recon": float(words[4]), "nll": float(words[7]), "log_det": float(words[10])}
+
+
 def parse_epoch_lines(text: str) -> list[dict]:
-    """The losses of each ``Train Epoch: E Reconstruction-Loss: R loglikelihood loss: L  log det: D``
-    line their script prints: ``[{"epoch", "recon", "nll", "log_det"}]``."""
-    rows = []
-    for line in text.splitlines():
-        if line.startswith("Train Epoch:"):
-            words = line.split()
-            rows.append({"epoch": int(words[2]), "recon": float(words[4]), "nll": float(words[7]),
-                         "log_det": float(words[10])})
-    return rows
+    """:func:`parse_epoch_line` of each epoch line of ``text``, in order."""
+    return [row for row in map(parse_epoch_line, text.splitlines()) if row is not None]
 
 
 @contextmanager

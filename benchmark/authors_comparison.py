@@ -9,6 +9,7 @@ import csv
 import hashlib
 import math
 import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,14 +19,17 @@ import torch
 
 from benchmark.authors_code import (AUTHORS_DATASETS, FREIA_VERSION, AuthorsRun, load_authors_model,
                                     prepare_checkout, train_authors, write_torchvision_layout)
+from benchmark import paths
 from benchmark.authors_report import METRICS, SIDES
 from benchmark.config import ConfigError, RunConfig, load_config, model_param, resolve_run, validate_config
 from benchmark.metrics.registry import FEATURES
+from benchmark.progress import EpochProgress
 from benchmark.provenance import device_name, git_state
 from benchmark.device import pick_device
 from benchmark.errors import UserError
 from benchmark.evaluation import extractor_for, prepare_classifier, real_images
 from benchmark.metrics.evaluate import evaluate_samples
+from benchmark.metrics.fid import sha256_file
 from benchmark.model_io import load_model
 from benchmark.runs import load_split, load_training_images
 from benchmark.sampling import generate
@@ -53,15 +57,16 @@ class Comparison:
 
 
 def comparison_config(path: str | Path, dataset: str, device: str | None = None, data_root: str | None = None,
-                      max_images: int | None = None, num_samples: int | None = None) -> dict:
+                      max_images: int | None = None, num_samples: int | None = None, progress: bool = False) -> dict:
     """The preset at ``path``, validated, with the given overrides (``None`` keeps the preset's):
     the device, the data folder, the first ``max_images`` training images of ``dataset`` and the
-    number of samples (and test images) per evaluation; progress bars off."""
+    number of samples (and test images) per evaluation; ``progress``: tqdm bars (a terminal),
+    else a line per epoch of each long step."""
     config = load_config(path)
     if dataset not in config["datasets"]:
         raise ConfigError(f"{path}: dataset {dataset!r} is not in the preset; it has {sorted(config['datasets'])}")
     overrides = {"device": device, "data_root": data_root}
-    config.update({key: value for key, value in overrides.items() if value is not None}, progress=False)
+    config.update({key: value for key, value in overrides.items() if value is not None}, progress=progress)
     if max_images is not None:
         config["datasets"][dataset]["max_train_images"] = max_images
     if num_samples is not None:
@@ -95,8 +100,10 @@ def check_expressible(config: dict, model: str, run: RunConfig) -> int:
 def authors_run(config: dict, model: str, run: RunConfig, device: torch.device, data_dir: Path,
                 savedir: Path) -> AuthorsRun:
     """Their script's arguments for the suite's ``run`` (same epochs, schedule, batch, LR, latent
-    size, flow width and blocks, seed) on ``device``, reading ``data_dir``, saving to ``savedir``."""
+    size, flow width and blocks, seed) on ``device``, reading ``data_dir``, saving to ``savedir``
+    (both made absolute: their script runs in the scratch copy of their code)."""
     decay = check_expressible(config, model, run)
+    data_dir, savedir = data_dir.resolve(), savedir.resolve()
     arguments = {"dataset": AUTHORS_DATASETS[run.dataset][0], "dset_dir": str(data_dir),
                  "epochs": str(run.train.epochs), "batch_size": str(run.train.batch_size), "device": str(device),
                  "savedir": str(savedir), "loss_type": "MSE", "num_latent": str(run.spec.latent_dim),
@@ -114,42 +121,50 @@ def _suite_log(run_dir: Path) -> list[dict]:
 def compare(comparison: Comparison, report: Callable[[str], None] = print) -> list[dict]:
     """Train, draw ``evaluation.num_samples`` images of and score both sides for every seed; return
     one row per (side, seed): the metrics, the training seconds (per epoch too), the last epoch's
-    reconstruction and NLL losses and the status.  Runs already done in ``work_dir`` are reused."""
+    reconstruction and NLL losses and the status.  Runs already done in ``work_dir`` are reused.
+    What can fail before the first long step (the classifier's training) is checked first: their
+    checkout and its patches, the settings their script takes, the runs folder, the data."""
     config, dataset, model = comparison.config, comparison.dataset, comparison.model
     device = pick_device(config["device"])
     evaluation = config["evaluation"]
-    if evaluation["features"] == "classifier":
-        report(prepare_classifier(config, dataset))
-    extractor = extractor_for(config, dataset, progress=False)
-    real = real_images(config, dataset)
+    work_dir = comparison.work_dir.resolve()
     rows = []
     with tempfile.TemporaryDirectory(prefix="authors-code-") as scratch:
-        code = prepare_checkout(comparison.authors_code, Path(scratch))
-        data_dir = Path(scratch) / "data"
-        first = resolve_run(config, model, dataset, comparison.seeds[0])
-        train, test = load_training_images(config, first), load_split(config, dataset, "test")
+        code = prepare_checkout(comparison.authors_code, Path(scratch).resolve())
+        data_dir = Path(scratch).resolve() / "data"
+        runs = {seed: resolve_run(config, model, dataset, seed) for seed in comparison.seeds}
+        theirs = {seed: authors_run(config, model, run, device, data_dir, work_dir / "authors" / f"seed{seed}")
+                  for seed, run in runs.items()}
+        require_writable(work_dir, "the runs folder (--work-dir, default <runs_dir>/compare-authors)")
+        train, test = load_training_images(config, runs[comparison.seeds[0]]), load_split(config, dataset, "test")
         write_torchvision_layout(data_dir / AUTHORS_DATASETS[dataset][1],
                                  {"train": (train.images, train.labels), "test": (test.images, test.labels)})
-        for seed in comparison.seeds:
-            run = resolve_run(config, model, dataset, seed)
+        if evaluation["features"] == "classifier":
+            report(prepare_classifier(config, dataset))
+        extractor = extractor_for(config, dataset, progress=False)
+        real = real_images(config, dataset)
+        for seed, run in runs.items():
             for side in SIDES:
-                run_dir = comparison.work_dir / side / f"seed{seed}"
+                run_dir = work_dir / side / f"seed{seed}"
                 report(f"{side} seed {seed}: training {run.train.epochs} epochs on {len(train)} images ({device})")
                 if side == "suite":
-                    result = train_run(config, run, run_dir, progress=False)
+                    result = train_run(config, run, run_dir, progress=config["progress"])
                     log = _suite_log(run_dir)
                     status, seconds = result.status, sum(row["seconds"] for row in log)
                     trained, _ = load_model(run_dir / "model.pt", device)
                 else:
-                    their_run = authors_run(config, model, run, device, data_dir, run_dir)
-                    record = train_authors(code, their_run, run_dir / "train.log")
+                    bar = EpochProgress(f"authors seed {seed}", run.train.epochs, config["progress"])
+                    record = train_authors(code, theirs[seed], run_dir / "train.log", on_epoch=lambda epoch: bar.epoch_done(
+                        recon=f"{epoch['recon']:.4g}", nll=f"{epoch['nll']:.4g}"))
+                    bar.close()
                     log, status, seconds = record["epochs"], "completed", record["seconds"]
-                    trained = load_authors_model(code, their_run, run.spec, device)
+                    trained = load_authors_model(code, theirs[seed], run.spec, device)
                 row = {"side": side, "seed": seed, "status": status, "train_seconds": seconds,
                        "seconds_per_epoch": seconds / max(len(log), 1),
                        "final_recon": log[-1]["recon"] if log else math.nan,
                        "final_nll": log[-1]["nll"] if log else math.nan}
                 if status == "completed":
+                    report(f"{side} seed {seed}: drawing and scoring {evaluation['num_samples']} samples")
                     images = generate(trained, evaluation["num_samples"], seed, protocol="authors")
                     metrics, _ = evaluate_samples(images, real, extractor, config["cache_dir"],
                                                   evaluation["batch_size"], prd_runs=evaluation["prd_runs"])
@@ -161,10 +176,31 @@ def compare(comparison: Comparison, report: Callable[[str], None] = print) -> li
     return rows
 
 
+class NotWritable(ValueError):
+    """A folder the comparison writes to cannot be made or written."""
+
+
+def require_writable(folder: Path, what: str) -> None:
+    """Make ``folder`` (and its parents) and write and remove a probe file in it; raise
+    :class:`NotWritable` naming ``what`` and the folder when either fails."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".probe-"):
+            pass
+    except OSError as err:
+        raise NotWritable(f"{what} {folder} cannot be written ({err.strerror or err}): pass a folder you can "
+                          f"write") from None
+
+
 def report_context(comparison: Comparison) -> dict[str, str]:
     """The settings and provenance the report lists: preset, training settings, images, samples,
-    features, the authors' checkout and FrEIA, the suite's commit, device and torch, runs folder."""
+    features (the offline classifier's file and SHA-256 when it scores), the authors' checkout and
+    FrEIA, the suite's commit, device and torch, runs folder."""
     config = comparison.config
+    weights = paths.feature_weights(config, comparison.dataset)
+    features = FEATURES[config["evaluation"]["features"]].label
+    if config["evaluation"]["features"] == "classifier":
+        features += f" ({weights}, sha256 {sha256_file(weights) if weights.exists() else 'missing'})"
     run = resolve_run(config, comparison.model, comparison.dataset, comparison.seeds[0])
     state = git_state()
     max_images = config["datasets"][comparison.dataset]["max_train_images"]
@@ -175,12 +211,12 @@ def report_context(comparison: Comparison) -> dict[str, str]:
                     f"{run.spec.flow_width}, seeds {comparison.seeds}",
         "training images": f"the first {max_images}" if max_images else "all",
         "samples per run": f"{config['evaluation']['num_samples']} (against as many test images)",
-        "features": FEATURES[config["evaluation"]["features"]].label,
+        "features": features,
         "authors' code": f"{comparison.authors_code} at {checkout_identity(comparison.authors_code)}, "
                          f"FrEIA {freia_version()}",
         "suite": f"commit {state['commit']}" + (" (dirty)" if state["dirty"] else ""),
         "device": f"{device_name(config['device'])}, torch {torch.__version__}",
-        "runs": str(comparison.work_dir),
+        "runs": str(comparison.work_dir.resolve()),
     }
 
 
@@ -214,8 +250,18 @@ class MissingFreia(UserError, ValueError):
     """FrEIA, which the authors' code imports, is not installed."""
 
 
+FREIA_IMPORT = "import FrEIA.framework, FrEIA.modules"
+
+
 def require_freia() -> None:
-    """Raise :class:`MissingFreia` with the install command when FrEIA is missing."""
+    """Raise :class:`MissingFreia` with the install command when FrEIA is missing or does not
+    import (tried in a fresh interpreter, as their script imports it)."""
+    install = (f"pip install -e '.[authors]' (or pip install FrEIA=={FREIA_VERSION}; `make compare-authors` "
+               f"does it)")
     if freia_version() == "not installed":
-        raise MissingFreia(f"the authors' code needs FrEIA {FREIA_VERSION}: pip install -e '.[authors]' "
-                                  f"(or pip install FrEIA=={FREIA_VERSION}; `make compare-authors` does it)")
+        raise MissingFreia(f"the authors' code needs FrEIA {FREIA_VERSION}: {install}")
+    tried = subprocess.run([sys.executable, "-c", FREIA_IMPORT], capture_output=True, text=True, timeout=300)
+    if tried.returncode != 0:
+        last = (tried.stderr.strip().splitlines() or ["no message"])[-1]
+        raise MissingFreia(f"FrEIA {freia_version()} is installed but `{FREIA_IMPORT}` fails ({last}); the authors' "
+                           f"code needs FrEIA {FREIA_VERSION}: {install}")

@@ -1,7 +1,8 @@
 """The result of the check against the authors' code (:mod:`benchmark.authors_comparison`):
-per-seed rows, mean ± sd per side, Welch's t test (suite vs authors) per metric, written as
-``<stem>.csv`` (long format, one row per seed, then the mean, sd, Welch t and p rows) and
-``<stem>.md`` (the tables, the run-time changes made to their code and the provenance)."""
+per-seed rows, mean ± sd per side, Welch's t test (suite vs authors) per metric and a verdict on
+the FIDs, written as ``<stem>.csv`` (long format, one row per seed, then the mean, sd, Welch t
+and p rows) and ``<stem>.md`` (the tables, the verdict, the run-time changes made to their code
+and the provenance)."""
 from __future__ import annotations
 
 import csv
@@ -14,11 +15,12 @@ from scipy import stats
 
 from benchmark.atomic import atomic_write_text
 from benchmark.authors_code import AUTHORS_PATCHES, Patch
+from benchmark.claim_statistics import ALPHA, UNKNOWN
 
 SIDES = ("authors", "suite")
-# metric key -> (column title, scale, decimals)
-METRICS = {"fid": ("FID", 1.0, 1), "kid": ("KID x1e3", 1e3, 1), "prd_f8": ("PRD F8", 1.0, 3),
-           "prd_f1_8": ("PRD F1/8", 1.0, 3)}
+# metric key -> (title, format): every number in its own units (KID with classifier features is
+# tens, with Inception features hundredths: four significant digits either way)
+METRICS = {"fid": ("FID", ".1f"), "kid": ("KID", ".4g"), "prd_f8": ("PRD F8", ".3f"), "prd_f1_8": ("PRD F1/8", ".3f")}
 COLUMNS = ("kind", "side", "seed", "status", *METRICS, "train_seconds", "seconds_per_epoch", "final_recon", "final_nll")
 NUMERIC = tuple(c for c in COLUMNS if c not in ("kind", "side", "seed", "status"))
 
@@ -73,8 +75,26 @@ def csv_text(rows: list[dict]) -> str:
     return buffer.getvalue()
 
 
-def _number(value: float, scale: float, decimals: int) -> str:
-    return "—" if value is None or not math.isfinite(value) else f"{value * scale:.{decimals}f}"
+def _number(value: float, spec: str = ".1f") -> str:
+    return "—" if value is None or not math.isfinite(value) else format(value, spec)
+
+
+def verdict(authors: list[float], suite: list[float], metric: str = "FID") -> str:
+    """What the seeds say of the suite's ``metric`` (lower is better) against the authors': "worse
+    by X" or "better by X" when Welch's test separates the means at ``ALPHA``; "within the authors'
+    seed spread" when it does not and the suite's mean lies within the authors' seeds' range; else
+    "not enough evidence" (also with fewer than two seeds a side), each with its numbers."""
+    a, b = finite(authors), finite(suite)
+    if len(a) < 2 or len(b) < 2:
+        return f"{UNKNOWN}: {len(a)} authors' and {len(b)} suite seeds with a {metric}; two a side are needed"
+    (am, _), (sm, _) = mean_sd(a), mean_sd(b)
+    _, p = welch(a, b)
+    numbers = f"suite {sm:.1f} against the authors' {am:.1f} (seeds {min(a):.1f} to {max(a):.1f}), Welch p = {_number(p, '.3f')}"
+    if math.isfinite(p) and p < ALPHA:
+        return f"{'worse' if sm > am else 'better'} by {abs(sm - am):.1f} {metric}: {numbers}"
+    if min(a) <= sm <= max(a):
+        return f"within the authors' seed spread: {numbers}"
+    return f"{UNKNOWN}: the suite's mean lies outside the authors' seeds but the test does not separate them: {numbers}"
 
 
 def _patch_lines(patches: tuple[Patch, ...], defect: bool) -> list[str]:
@@ -82,8 +102,10 @@ def _patch_lines(patches: tuple[Patch, ...], defect: bool) -> list[str]:
 
 
 def markdown_text(rows: list[dict], context: dict[str, str], fid_label: str = "FID") -> str:
-    """The report: per-seed FIDs with mean ± sd, every metric's means and Welch test, the changes
-    made to the authors' code (defects first) and ``context`` (settings, provenance) as a list."""
+    """The report: per-seed FIDs with mean ± sd and the :func:`verdict` on them, every metric's
+    means and Welch test (each in its own units), the changes made to the authors' code (defects
+    first) and ``context`` (settings, provenance: the suite's commit, the classifier's SHA-256) as
+    a list."""
     numbers = summary(rows)
     seeds = sorted({r["seed"] for r in rows})
     lines = ["# The authors' train_glf.py against the suite's GLF", "",
@@ -95,19 +117,20 @@ def markdown_text(rows: list[dict], context: dict[str, str], fid_label: str = "F
              "|---|" + "---|" * (len(seeds) + 1)]
     for side in SIDES:
         by_seed = {r["seed"]: r for r in rows if r["side"] == side}
-        cells = [_number(by_seed[s]["fid"], 1.0, 1) if s in by_seed else "—" for s in seeds]
+        cells = [_number(by_seed[s]["fid"]) if s in by_seed else "—" for s in seeds]
         mean, sd = numbers["fid"][side]
         name = "authors' train_glf.py" if side == "authors" else "suite GLF"
-        lines.append(f"| {name} | {' | '.join(cells)} | {_number(mean, 1, 1)} ± {_number(sd, 1, 1)} |")
-    lines += ["", f"{fid_label} per seed above.  Every metric, mean ± sd (authors; suite) and Welch's test:", "",
-              "| metric | authors | suite | Welch t | p |", "|---|---|---|---|---|"]
-    titles = {**{k: v for k, v in METRICS.items()}, "seconds_per_epoch": ("training s/epoch (authors: the script's wall time, start-up included)", 1.0, 1),
-              "final_recon": ("last-epoch reconstruction loss", 1.0, 2), "final_nll": ("last-epoch NLL", 1.0, 2)}
-    for key, (title, scale, decimals) in titles.items():
+        lines.append(f"| {name} | {' | '.join(cells)} | {_number(mean)} ± {_number(sd)} |")
+    fids = {side: [r.get("fid", math.nan) for r in rows if r["side"] == side] for side in SIDES}
+    lines += ["", f"**Verdict ({fid_label}):** {verdict(fids['authors'], fids['suite'])}.", "",
+              f"{fid_label} per seed above.  Every metric in its own units, mean ± sd (authors; suite) and "
+              f"Welch's test:", "", "| metric | authors | suite | Welch t | p |", "|---|---|---|---|---|"]
+    titles = {**METRICS, "seconds_per_epoch": ("training s/epoch (authors: the script's wall time, start-up included)", ".1f"),
+              "final_recon": ("last-epoch reconstruction loss", ".2f"), "final_nll": ("last-epoch NLL", ".2f")}
+    for key, (title, spec) in titles.items():
         (am, asd), (sm, ssd), (t, p) = numbers[key]["authors"], numbers[key]["suite"], numbers[key]["welch"]
-        lines.append(f"| {fid_label if key == 'fid' else title} | {_number(am, scale, decimals)} ± "
-                     f"{_number(asd, scale, decimals)} | {_number(sm, scale, decimals)} ± {_number(ssd, scale, decimals)} "
-                     f"| {_number(t, 1, 2)} | {_number(p, 1, 3)} |")
+        lines.append(f"| {fid_label if key == 'fid' else title} | {_number(am, spec)} ± {_number(asd, spec)} | "
+                     f"{_number(sm, spec)} ± {_number(ssd, spec)} | {_number(t, '.2f')} | {_number(p, '.3f')} |")
     lines += ["", "## Changes made to the authors' code at run time (in a scratch copy)", "",
               "Defects of the released code that stop it from running here:", "", *_patch_lines(AUTHORS_PATCHES, True),
               "", "Run settings:", "", *_patch_lines(AUTHORS_PATCHES, False), "",

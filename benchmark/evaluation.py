@@ -26,7 +26,8 @@ from models.sampling import SAMPLING_PROTOCOLS
 def ensure_classifier(config: dict, dataset: str) -> tuple[Path, bool]:
     """Train the preset's offline classifier of ``dataset`` unless its file already holds the same
     recipe (an unreadable file is moved aside and trained again); return its path and whether it
-    was trained.  The training split is read as every command reads it (the preset's ``crop``),
+    was trained (a line says so first, then each epoch is reported as :func:`train_classifier`
+    does).  The training split is read as every command reads it (the preset's ``crop``),
     ``evaluation.classifier_epochs`` and ``classifier_max_images`` come from the preset."""
     evaluation = config["evaluation"]
     data = load_split(config, dataset, "train").take(evaluation["classifier_max_images"])
@@ -34,6 +35,8 @@ def ensure_classifier(config: dict, dataset: str) -> tuple[Path, bool]:
     out = FEATURES["classifier"].weights(config, dataset)
     if read_recipe(out) == recipe:
         return out, False
+    print(f"training the offline classifier of {dataset} for {out}: {recipe.epochs} epochs on "
+          f"{len(data.images)} images ({config['device']})", flush=True)
     model = train_classifier(data.images, data.labels, recipe, config["device"], progress=config["progress"])
     save_classifier(model, recipe, out)
     return out, True

@@ -9,10 +9,12 @@ import re
 from pathlib import Path
 
 import matplotlib
+import pandas as pd
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 from PIL import Image  # noqa: E402
 
@@ -28,6 +30,10 @@ PANELS = {
     "figure4": [("fid", "FID"), ("recon", "reconstruction loss"), ("nll", "NLL of the latents")],
 }
 TITLES = {"figure3": "GLF vs VAE+flow prior", "figure4": "Regularized GLF (no stop-gradient)"}
+# The paper's panels: their dataset and its GLF epochs (PAPER.md: Figures 3 and 4 are CIFAR-10,
+# trained 200 epochs), which a preset's caption names when it draws another dataset or fewer epochs.
+PAPER_FIGURES = {"figure3": ("cifar10", 200), "figure4": ("cifar10", 200)}
+BAND_ALPHA = 0.2
 FEATURE_NAMES = {"inception": "Inception-v3 features", "classifier": "classifier features"}
 WIDTHS_IN = dict(zip(paths.FIGURE_VARIANTS, (7.0, 3.3)))  # \textwidth, one column of a two-column paper
 STYLE = {"pdf.fonttype": 42, "ps.fonttype": 42, "font.size": 8, "axes.titlesize": 8, "axes.labelsize": 8,
@@ -95,7 +101,20 @@ def _panel_axes(count: int, width: float) -> tuple[plt.Figure, list[plt.Axes]]:
     return fig, list(axes)
 
 
-def _draw_curves(config: dict, name: str, curves: dict, width: float) -> plt.Figure:
+def seed_band(mean: pd.DataFrame, spread: pd.DataFrame | None, column: str) -> pd.DataFrame | None:
+    """The epochs at which two or more seeds logged ``column``: ``epoch``, ``low`` and ``high``
+    (the mean over seeds minus and plus their standard deviation, from :meth:`Results.curves` and
+    :meth:`Results.curve_spread`); ``None`` when there is no such epoch."""
+    if spread is None or column not in spread:
+        return None
+    joined = mean[["epoch", column]].merge(spread[["epoch", column]], on="epoch", suffixes=("", "_sd")).dropna()
+    if joined.empty:
+        return None
+    return pd.DataFrame({"epoch": joined["epoch"], "low": joined[column] - joined[f"{column}_sd"],
+                         "high": joined[column] + joined[f"{column}_sd"]})
+
+
+def _draw_curves(config: dict, name: str, curves: dict, width: float, spreads: dict | None = None) -> plt.Figure:
     spec = config["figures"][name]
     features = FEATURE_NAMES[config["evaluation"]["features"]]
     fig, axes = _panel_axes(len(PANELS[name]), width)
@@ -117,6 +136,10 @@ def _draw_curves(config: dict, name: str, curves: dict, width: float) -> plt.Fig
                 continue
             points = frame.dropna(subset=[column])
             handles[label], = ax.plot(points["epoch"], points[column], marker=".", label=label, color=colour)
+            band = seed_band(points, (spreads or {}).get(model), column)
+            if band is not None:
+                ax.fill_between(band["epoch"], band["low"], band["high"], color=colour, alpha=BAND_ALPHA, lw=0)
+                handles["band"] = Patch(color="grey", alpha=BAND_ALPHA, label="shaded: ± 1 sd over seeds")
             if diverged is not None:
                 any_diverged = True
                 ax.plot(points["epoch"].iloc[-1], points[column].iloc[-1], "x", color=colour, ms=7)
@@ -127,6 +150,8 @@ def _draw_curves(config: dict, name: str, curves: dict, width: float) -> plt.Fig
                  ([f"{', '.join(not_run)}: not run yet"] if not_run else [])
         if absent:
             ax.set_title("; ".join(absent), fontsize=6, loc="left")
+    if "band" in handles:
+        handles["band"] = handles.pop("band")  # after the models in the legend
     if any_diverged:
         handles["diverged"] = Line2D([], [], marker="x", ls="none", color="black", label="x: diverged")
     fig.legend(handles=list(handles.values()), loc="outside lower center", ncol=2 if width < 4 else 4)
@@ -136,30 +161,52 @@ def _draw_curves(config: dict, name: str, curves: dict, width: float) -> plt.Fig
 
 def training_curves(results: Results, name: str, out: Path) -> list[Path]:
     """Figure 3 or 4, at text width (``name``) and column width (``name_column``): one panel per
-    logged quantity, one line per model; a diverged run is drawn up to its divergence and marked
-    with an x there (one that diverged before logging a value: an x at that epoch on the panel's
-    floor, its status in the legend); a panel names the models that logged no value for it."""
+    logged quantity, one line per model (the mean over its seeds at each epoch, in a band of ± one
+    standard deviation where two or more seeds logged the epoch); a diverged run is drawn up to
+    its divergence and marked with an x there (one that diverged before logging a value: an x at
+    that epoch on the panel's floor, its status in the legend); a panel names the models that
+    logged no value for it."""
     config = results.config
     spec = config["figures"][name]
     curves = {model: results.curves(model, spec["dataset"]) for model in spec["models"]}
+    spreads = {model: results.curve_spread(model, spec["dataset"]) for model in spec["models"]}
     stems = [out / f"{name}{variant}" for variant in WIDTHS_IN]
     figures = [path for (variant, width), stem in zip(WIDTHS_IN.items(), stems)
-               for path in save_figure(_draw_curves(config, name, curves, width), stem)]
-    return figures + write_caption(curves_caption(config, name, curves), stems)
+               for path in save_figure(_draw_curves(config, name, curves, width, spreads), stem)]
+    return figures + write_caption(curves_caption(config, name, curves, spreads), stems)
 
 
-def curves_caption(config: dict, name: str, curves: dict) -> str:
-    """The caption of Figure 3 or 4: what is drawn, each model's β, the features of the FID, and
-    the models without a curve in a panel."""
+def paper_difference(config: dict, name: str) -> str:
+    """A sentence naming how the preset's Figure 3 or 4 departs from the paper's panel (another
+    dataset, fewer epochs), or "" when it does not."""
+    dataset, paper_epochs = PAPER_FIGURES[name]
+    ours = config["figures"][name]["dataset"]
+    epochs = config["datasets"][ours]["epochs"]
+    if ours == dataset and epochs >= paper_epochs:
+        return ""
+    return (f" The paper's figure is on {dataset} over {paper_epochs} GLF epochs; this budget gives {ours} over "
+            f"{epochs} (the VAE family trains its epochs_factor times as many): compare the shapes of the curves, "
+            f"not their values.")
+
+
+def curves_caption(config: dict, name: str, curves: dict, spreads: dict | None = None) -> str:
+    """The caption of Figure 3 or 4: what is drawn, how many seeds each line averages (and the
+    band), each model's β, the features of the FID, the models without a curve in a panel and how
+    the figure departs from the paper's (:func:`paper_difference`)."""
     spec = config["figures"][name]
     betas = "; ".join(f"{model_label(config, m)}: β {model_beta(config, m)}" for m in curves if model_beta(config, m))
+    seeds = ", ".join(f"{model_label(config, m)} {int(spread['seeds'].max())}"
+                      for m, spread in (spreads or {}).items() if spread is not None)
     panels = ", ".join(quantity for _, quantity in PANELS[name])
     return (f"{caption_start(config)}{TITLES[name]} on {spec['dataset']} over the training epochs "
-            f"(preset {config['preset']}, seed {config['seeds'][0]}): {panels}; FID on "
+            f"(preset {config['preset']}): {panels}; FID on "
             f"{FEATURE_NAMES[config['evaluation']['features']]}, every {config['evaluation']['eval_every']} epoch(s) on "
-            f"{config['evaluation']['eval_samples']} samples. Decoder β per model: {betas}. An x marks a run that "
+            f"{config['evaluation']['eval_samples']} samples. Each line is the mean over the model's seeds at each "
+            f"epoch, shaded ± one standard deviation over them where two or more seeds logged the epoch (seeds per "
+            f"model: {seeds or 'none logged'}). Decoder β per model: {betas}. An x marks a run that "
             f"diverged; a panel names the models that have no value for it (GLF's encoder is deterministic, so it has "
-            f"no entropy loss). Files ending _column are drawn for one column of a two-column paper.")
+            f"no entropy loss).{paper_difference(config, name)} Files ending _column are drawn for one column of a "
+            f"two-column paper.")
 
 
 def _draw_montage(config: dict, dataset: str, width: float) -> plt.Figure:

@@ -288,6 +288,16 @@ class Results:
             return None, diverged
         return pd.concat(logs).groupby("epoch", as_index=False).mean(numeric_only=True), diverged
 
+    def curve_spread(self, model: str, dataset: str) -> pd.DataFrame | None:
+        """Per epoch of the stage-1 logs: the standard deviation over seeds (ddof 1; nan where one
+        seed logged the value) of each logged column, and ``seeds``, how many seeds logged the
+        epoch; ``None`` without a log."""
+        logs = [r.log for r in self.of(model, dataset) if r.log is not None]
+        if not logs:
+            return None
+        grouped = pd.concat(logs).groupby("epoch")
+        return grouped.std(numeric_only=True).assign(seeds=grouped.size()).reset_index()
+
     def warnings(self, model: str, dataset: str) -> list[str]:
         """:func:`training_warnings` of each finished seed of ``model`` on ``dataset``, each
         prefixed with its seed (``"seed 0: stage 2 collapsed (...)"``); empty when none."""

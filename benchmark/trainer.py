@@ -30,6 +30,7 @@ from tqdm import tqdm
 
 from benchmark.atomic import atomic_torch_save, atomic_write_text
 from benchmark.compiled_step import ran_compiled
+from benchmark.progress import EpochProgress
 from benchmark.torch_files import UnreadableFileError, load_torch_file, move_aside
 from benchmark.weight_hash import state_mismatch
 from models.base import Trainable
@@ -132,7 +133,8 @@ class Trainer:
     is trained on what; with the settings it must match a checkpoint for the run to resume it.
     ``step`` replaces ``module.train_step`` with a function of the same signature (e.g.
     :func:`benchmark.compiled_step.compiled_train_step`; the status file records whether it ran
-    compiled).
+    compiled).  Each epoch is reported with its loss (and any FID a callback logged): a tqdm bar
+    with ``progress``, else one line (:class:`benchmark.progress.EpochProgress`).
     """
 
     def __init__(self, module: Trainable, data: torch.Tensor, settings: TrainSettings, run_dir: Path,
@@ -274,11 +276,10 @@ class Trainer:
         else:
             torch.manual_seed(self.settings.seed)
         result = TrainResult("completed", self.epoch)
-        bar = tqdm(range(self.epoch, self.settings.epochs), initial=self.epoch, total=self.settings.epochs,
-                   desc=self.stage, unit="epoch", disable=not self.progress)
+        bar = EpochProgress(self.stage, self.settings.epochs, self.progress, done=self.epoch)
         saved = self.epoch  # the epoch of the last checkpoint written
         try:
-            for _ in bar:
+            for _ in range(self.epoch, self.settings.epochs):
                 started = time.perf_counter()
                 try:
                     row = self._run_epoch()
@@ -292,9 +293,10 @@ class Trainer:
                     sch.step()
                 self.epoch += 1
                 row = {"epoch": self.epoch, **row, "seconds": seconds, "lr": lr}
-                bar.set_postfix(loss=f"{row['loss']:.4g}")
                 for callback in self.epoch_callbacks:
                     row.update(callback(self.module, self.epoch))
+                bar.epoch_done(loss=f"{row['loss']:.4g}", **{key: f"{value:.2f}" for key, value in row.items()
+                                                             if key.startswith("fid")})
                 self.rows.append(row)
                 self._save_checkpoint()
                 saved = self.epoch

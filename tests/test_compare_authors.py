@@ -15,13 +15,16 @@ import torch
 import yaml
 from torchvision.datasets import FashionMNIST
 
-from benchmark.authors_code import (AUTHORS_PATCHES, PatchError, apply_patches, parse_epoch_lines,
-                                    subnet_constructor, write_torchvision_layout)
-from benchmark.authors_comparison import check_expressible, comparison_config
-from benchmark.authors_report import csv_text, markdown_text, mean_sd, welch
+from benchmark.authors_code import (AUTHORS_DATASETS, AUTHORS_PATCHES, AuthorsRun, PatchError, apply_patches,
+                                    parse_epoch_lines, prepare_checkout, subnet_constructor, train_authors,
+                                    write_torchvision_layout)
+from benchmark.authors_comparison import (MissingFreia, NotWritable, authors_run, check_expressible,
+                                          comparison_config, require_freia, require_writable)
+from benchmark.authors_report import csv_text, markdown_text, mean_sd, verdict, welch
 from benchmark.commands import compare_authors
 from benchmark.config import ConfigError, resolve_run
 from benchmark.data import SPLITS, ImageSet
+from benchmark.metrics.fid import sha256_file
 
 # A stand-in for github.com/nalzok/flow-comparison (c25c1e1): the lines the patches change are
 # written as in the authors' files; the model is tiny and needs no FrEIA.
@@ -225,7 +228,27 @@ def test_welch_and_summary_on_known_numbers():
     text = markdown_text(rows, {"device": "cpu"}, "FID (classifier)")
     assert "| authors' train_glf.py | 61.6 | 58.3 | 62.0 | 60.6 ± 2.0 |" in text
     assert "| FID (classifier) | 60.6 ± 2.0 | 72.7 ± 4.8 | 4.05 | 0.033 |" in text
+    assert "**Verdict (FID (classifier)):** worse by 12.1 FID: suite 72.7 against the authors' 60.6" in text
     assert "builds a 3-channel one" in text and "- device: cpu" in text
+
+
+def test_kid_is_printed_in_its_own_units():
+    rows = [{"side": side, "seed": seed, "fid": 60.0 + seed, "kid": kid + seed / 100}
+            for side, kid in (("authors", 33.874), ("suite", 0.01234)) for seed in (0, 1)]
+    text = markdown_text(rows, {})
+    assert "| KID | 33.88 ± 0.007071 | 0.01734 ± 0.007071 |" in text and "33884" not in text
+
+
+@pytest.mark.parametrize("suite,expected", [
+    ([77.6, 72.5, 68.1], "worse by 12.1 FID: suite 72.7 against the authors' 60.6 (seeds 58.3 to 62.0), Welch p = 0.033"),
+    ([50.1, 49.0, 51.3], "better by 10.5 FID"),
+    ([59.0, 62.5, 60.9], "within the authors' seed spread: suite 60.8"),
+    ([55.0, 71.0, 64.0], "not enough evidence: the suite's mean lies outside the authors' seeds but the test does not "
+                         "separate them: suite 63.3"),
+    ([70.0], "not enough evidence: 3 authors' and 1 suite seeds with a FID"),
+])
+def test_the_verdict_says_what_the_seeds_allow(suite, expected):
+    assert verdict([61.6, 58.3, 62.0], suite).startswith(expected)
 
 
 def tiny_preset(tmp_path, **glf) -> Path:
@@ -284,7 +307,10 @@ def test_compare_runs_end_to_end_on_a_standin(tmp_path, monkeypatch):
 
     monkeypatch.setattr("benchmark.runs.load_dataset", fake_fashion)
     monkeypatch.setattr("benchmark.commands.compare_authors.require_freia", lambda: None)
-    preset = str(tiny_preset(tmp_path))
+    monkeypatch.chdir(tmp_path)  # the preset's runs_dir is relative, as in the shipped presets
+    preset = tiny_preset(tmp_path)
+    preset.write_text(yaml.safe_dump({**yaml.safe_load(preset.read_text()), "runs_dir": "runs"}))
+    preset = str(preset)
     checkout = write_standin(tmp_path / "authors")
     out = tmp_path / "out" / "authors_vs_suite"
     assert compare_authors.main(["--authors-code", str(checkout), "--config", preset, "--seeds", "0", "1",
@@ -303,3 +329,44 @@ def test_compare_runs_end_to_end_on_a_standin(tmp_path, monkeypatch):
     from benchmark.config import load_config
     assert paths.feature_weights(load_config(preset), "fashion").exists()  # the classifier it trained
     assert "not a git checkout" in report and "| authors' train_glf.py |" in report
+    classifier = paths.feature_weights(load_config(preset), "fashion")
+    assert f"({classifier}, sha256 {sha256_file(classifier)})" in report and "**Verdict (" in report
+    assert f"- runs: {tmp_path / 'runs' / 'compare-authors' / 'fashion'}" in report
+
+
+def test_their_script_saves_into_a_relative_run_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the folders below are relative to it, as the preset's runs_dir is
+    config = comparison_config(tiny_preset(tmp_path), "fashion")
+    code = prepare_checkout(write_standin(tmp_path / "authors"), tmp_path / "scratch")
+    generator = torch.Generator().manual_seed(0)
+    images = torch.randint(0, 256, (32, 1, 28, 28), dtype=torch.uint8, generator=generator)
+    labels = torch.randint(0, 10, (32,), generator=generator)
+    write_torchvision_layout(Path("data") / AUTHORS_DATASETS["fashion"][1],
+                             {"train": (images, labels), "test": (images[:8], labels[:8])})
+    their_run = authors_run(config, "glf", resolve_run(config, "glf", "fashion", 0), torch.device("cpu"),
+                            Path("data"), Path("runs/authors/seed0"))
+    epochs = []
+    record = train_authors(code, their_run, tmp_path / "train.log", on_epoch=epochs.append)
+    saved = tmp_path / "runs" / "authors" / "seed0"
+    assert {"AEModel_epo1", "flowModel_epo1", "done.json"} <= {p.name for p in saved.iterdir()}
+    assert [row["epoch"] for row in epochs] == [0, 1] and record["epochs"] == epochs
+    assert not (code / "runs").exists()
+    relative = AuthorsRun({**their_run.arguments, "savedir": "runs/x"}, Path("runs/x"), 1)
+    with pytest.raises(ValueError, match=r"--savedir 'runs/x' is a relative path: .* hand it an absolute path"):
+        train_authors(code, relative, tmp_path / "x.log")
+
+
+def test_a_folder_that_cannot_be_written_is_named_before_any_training(tmp_path):
+    (tmp_path / "file").write_text("")
+    with pytest.raises(NotWritable, match=r"the runs folder .*file/runs cannot be written"):
+        require_writable(tmp_path / "file" / "runs", "the runs folder")
+    require_writable(tmp_path / "new" / "runs", "the runs folder")
+    assert list((tmp_path / "new" / "runs").iterdir()) == []  # the probe is gone
+
+
+def test_freia_that_does_not_import_is_named(monkeypatch):
+    monkeypatch.setattr("benchmark.authors_comparison.freia_version", lambda: "0.2")
+    monkeypatch.setattr("benchmark.authors_comparison.FREIA_IMPORT", "import no_such_module_here")
+    with pytest.raises(MissingFreia, match=r"FrEIA 0.2 is installed but `import no_such_module_here` fails "
+                                           r"\(ModuleNotFoundError: No module named 'no_such_module_here'\)"):
+        require_freia()

@@ -1,6 +1,8 @@
 """Classifier features on real Fashion-MNIST: FID small between real splits, large for damaged images."""
 from __future__ import annotations
 
+import re
+
 import pytest
 import torch
 import torchvision.transforms.functional as TF
@@ -70,3 +72,18 @@ def test_training_repeats_with_the_seed():
     recipe = make_recipe("synthetic28", data.images, data.labels, epochs=1, width=4, batch_size=32, seed=3)
     first, second = (train_classifier(data.images, data.labels, recipe, "cpu") for _ in range(2))
     torch.testing.assert_close(first.head.weight, second.head.weight)
+
+
+def test_training_reports_each_epoch_as_a_line_when_progress_is_off(capsys):
+    data = make_synthetic(dataset_info("synthetic28"), "train", n=64)
+    recipe = make_recipe("synthetic28", data.images, data.labels, epochs=3, width=4, batch_size=32)
+    train_classifier(data.images, data.labels, recipe, "cpu", progress=False)
+    captured = capsys.readouterr()
+    lines = captured.out.splitlines()
+    assert [line.split(" (loss ")[0] for line in lines] == [
+        f"classifier (synthetic28, 64 images): epoch {i}/3" for i in (1, 2, 3)]
+    assert all(re.fullmatch(r".* \(loss \d+\.\d{3}, \d+ s\)", line) for line in lines), lines
+    assert captured.err == ""  # no bar
+    train_classifier(data.images, data.labels, recipe, "cpu", progress=True)
+    captured = capsys.readouterr()
+    assert captured.out == "" and "3/3" in captured.err  # a bar instead of lines

@@ -379,6 +379,28 @@ def test_figure_labels_colours_and_captions(config, tmp_path):
     assert (tmp_path / "figure3_column.txt").read_text().startswith("Pipeline check, numbers meaningless")
 
 
+def test_figures_draw_a_seed_band_where_several_seeds_logged(config, tmp_path):
+    config = validate_config({**config, "seeds": [0, 1, 2]})
+    for seed, shift in enumerate((-1.0, 0.0, 1.0)):  # FID sd 1 over the three seeds at every epoch
+        _log(config, "fashion", "glf", seed, [{"epoch": e, "fid": 50.0 - e + shift, "nll": 1.0 / e} for e in (1, 2, 3)])
+    _log(config, "fashion", "glf_b10", 0, [{"epoch": e, "fid": 60.0 - e, "nll": 2.0 / e} for e in (1, 2, 3)])
+    found = results.load(config)
+    spreads = {m: found.curve_spread(m, "fashion") for m in ("glf", "glf_b10")}
+    assert spreads["glf"]["seeds"].tolist() == [3, 3, 3] and spreads["glf"]["fid"].tolist() == pytest.approx([1, 1, 1])
+    assert spreads["glf_b10"]["seeds"].tolist() == [1, 1, 1] and spreads["glf_b10"]["fid"].isna().all()
+    fig = figures._draw_curves(config, "figure3", {m: found.curves(m, "fashion") for m in spreads}, 7.0, spreads)
+    bands = fig.axes[0].collections
+    assert len(bands) == 1  # GLF's three seeds; none for the one seed of GLF b10
+    assert matplotlib.colors.same_color(bands[0].get_facecolor()[0][:3], figures.model_colours(["glf"])["glf"])
+    heights = bands[0].get_paths()[0].vertices[:, 1]
+    assert (heights.min(), heights.max()) == pytest.approx((46.0, 50.0))  # mean 49..47, ± 1
+    assert "shaded: ± 1 sd over seeds" in _figure_texts(fig)
+    figures.training_curves(found, "figure3", tmp_path)
+    caption = (tmp_path / "figure3.txt").read_text()
+    assert "(seeds per model: GLF 3, GLF b10 1)" in caption
+    assert "The paper's figure is on cifar10 over 200 GLF epochs; this budget gives fashion over 4" in caption
+
+
 def test_the_montage_leaves_the_grids_caption_out_and_its_caption_matches_the_picture(config, tmp_path):
     from PIL import Image
     from benchmark.sample_png import save_png

@@ -144,3 +144,9 @@ def test_ctrl_c_says_where_it_stopped_and_the_rerun_says_where_it_resumed(tmp_pa
     resumed = Trainer(_glf(0), _images(), SETTINGS, tmp_path, batch_transform=to_float, progress=False)
     assert resumed.run().epochs_done == 3
     assert "train: resumed from epoch 1\n" in capsys.readouterr().out
+
+
+def test_each_epoch_is_a_line_in_a_log_when_progress_is_off(tmp_path, capsys):
+    Trainer(_glf(0), _images(), TrainSettings(2, 32, 1e-3), tmp_path, batch_transform=to_float, progress=False).run()
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(" (loss ")[0] for line in lines] == ["train: epoch 1/2", "train: epoch 2/2"], lines

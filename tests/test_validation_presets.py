@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from benchmark.config import load_config, merge_presets, resolve_run
+from benchmark.config import load_config, merge_presets, model_seeds, resolve_run
 from models import MODELS
 
 REPO = Path(__file__).resolve().parent.parent
@@ -56,7 +56,8 @@ def test_validation_runs_every_weight_free_table1_method_and_the_figure_models()
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name,target,runs", [("validation", "results/validation/claims.md", 17 * 3),
-                                              ("validation-quick", "results/validation-quick/claims.md", 6)])
+                                              ("validation-quick", "results/validation-quick/claims.md", 6),
+                                              ("validation-figures", "results/validation-figures/claims.md", 5 * 3)])
 def test_validation_claims_plan_on_cpu(name, target, runs):
     result = subprocess.run([sys.executable, "-m", "snakemake", "-n", target, "--configfile",
                              f"workflow/config/{name}.yaml"], cwd=REPO, capture_output=True, text=True, timeout=300)
@@ -167,3 +168,27 @@ def test_the_departure_check_sees_a_change_a_drop_and_a_restatement():
     assert _departures(paper, changed) == {"seeds", "-models.glann", "evaluation.prd_runs"}
     restating = {"evaluation": {"prd_runs": paper["evaluation"]["prd_runs"]}}
     assert _difference(paper, merge_presets(paper, restating)) == {}  # so the file's own keys differ from it
+
+
+def test_validation_figures_draws_figures_3_and_4_under_validation_cpus_protocol():
+    paper, cpu = load_config(CONFIGS / "paper.yaml"), load_config(CONFIGS / "validation-cpu.yaml")
+    preset = load_config(CONFIGS / "validation-figures.yaml")
+    assert all(model_seeds(preset, model) == [0, 1, 2] for model in preset["models"])
+    assert (preset["evaluation"], preset["datasets"], preset["data_root"]) == (cpu["evaluation"], cpu["datasets"],
+                                                                               cpu["data_root"])
+    assert preset["cache_dir"] == cpu["cache_dir"]  # one classifier file scores both presets
+    assert preset["evaluation"]["eval_every"] == 1 and preset["evaluation"]["sampling"] == "eval"
+    assert preset["figures"]["figure3"]["models"] == ["glf", "vae_flow_prior", "vae_flow_prior_beta400",
+                                                      "vae_flow_prior_learned"]
+    assert set(preset["figures"]["figure3"]["models"]) <= set(paper["figures"]["figure3"]["models"])
+    assert preset["figures"]["figure4"]["models"] == ["glf", "regularized_glf_beta1"]
+    assert set(preset["figures"]["figure4"]["models"]) - {"glf"} <= set(paper["figures"]["figure4"]["models"])
+    assert set(preset["table1"]["models"]) <= set(preset["models"]) and set(preset["table1"]["models"]) <= set(
+        paper["table1"]["models"])
+    for model in preset["models"]:
+        run, paper_run = (resolve_run(c, model, "fashion", 0) for c in (preset, paper))
+        assert run.spec == paper_run.spec, model  # the paper's betas, learned variance, latent size and flow
+        assert (run.train.batch_size, run.train.lr, run.train.lr_factors) == (
+            paper_run.train.batch_size, paper_run.train.lr, paper_run.train.lr_factors), model
+        assert run.train.epochs == paper_run.train.epochs // 25 == (8 if model.startswith("vae") else 4), model
+        assert run.train.lr_milestones == [m // 25 for m in paper_run.train.lr_milestones], model

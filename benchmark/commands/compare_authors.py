@@ -10,7 +10,10 @@ the authors' way, scores them with the preset's features and writes ``<out>.csv`
 their code and the provenance.  PATH is a checkout of github.com/nalzok/flow-comparison; it is
 copied and patched in a scratch folder, never changed.  Needs FrEIA 0.2 (``pip install -e
 '.[authors]'``) and the preset's classifier (``python -m benchmark.commands.train_classifier``).
-Runs go to ``<runs_dir>/compare-authors/<dataset>`` (reused when the command is repeated).
+Runs go to ``<runs_dir>/compare-authors/<dataset>`` (reused when the command is repeated; a
+relative folder is taken from the current one).  FrEIA, their checkout, the settings their script
+takes, the runs and report folders and the data are checked before the first long step (the
+classifier's training); each long step reports its epochs (a bar on a terminal, lines in a log).
 ``--max-images`` and ``--num-samples`` shrink a trial run; the report names them.
 """
 from __future__ import annotations
@@ -19,7 +22,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from benchmark.authors_comparison import Comparison, compare, comparison_config, report_context, require_freia
+from benchmark.authors_comparison import (Comparison, compare, comparison_config, report_context, require_freia,
+                                         require_writable)
 from benchmark.authors_report import write_report
 from benchmark.cli import reports_errors
 from benchmark.joblog import announce
@@ -45,10 +49,13 @@ def main(argv: list[str] | None = None) -> int:
     announce("benchmark.commands.compare_authors")
     require_freia()
     config = comparison_config(args.config, args.dataset, device=args.device, data_root=args.data_root,
-                               max_images=args.max_images, num_samples=args.num_samples)
+                               max_images=args.max_images, num_samples=args.num_samples,
+                               progress=sys.stderr.isatty())
     suffix = f"-max{args.max_images}" if args.max_images else ""
     work_dir = args.work_dir or Path(config["runs_dir"]) / "compare-authors" / f"{args.dataset}{suffix}"
-    comparison = Comparison(config, args.model, args.dataset, args.seeds, args.authors_code, work_dir)
+    require_writable(args.out.resolve().parent, "the report's folder (--out)")
+    comparison = Comparison(config, args.model, args.dataset, args.seeds, args.authors_code.resolve(),
+                            work_dir.resolve())
     rows = compare(comparison, report=lambda line: print(line, flush=True))
     context = report_context(comparison)
     for path in write_report(rows, context, args.out, FEATURES[config["evaluation"]["features"]].label):

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import torch
 from torch import nn
-from tqdm import tqdm
 
 from benchmark.atomic import atomic_torch_save
 from benchmark.data import to_float
@@ -25,6 +24,7 @@ from benchmark.device import pick_device
 from benchmark.errors import FileMismatchError
 from benchmark.metrics.features import FeatureExtractor
 from benchmark.metrics.fid import content_sha256, sha256_file, verify_sha256
+from benchmark.progress import EpochProgress
 from benchmark.torch_files import UnreadableFileError, load_torch_file, set_aside
 
 NUM_ROTATIONS = 4
@@ -103,7 +103,8 @@ def make_recipe(dataset: str, images: torch.Tensor, labels: torch.Tensor | None,
 def train_classifier(images: torch.Tensor, labels: torch.Tensor | None, recipe: ClassifierRecipe,
                      device: str | torch.device = "auto", progress: bool = True) -> SmallClassifier:
     """Train a :class:`SmallClassifier` on uint8 ``images`` ``(N, C, S, S)`` with ``labels``
-    ``(N,)`` (``None``: rotation prediction) as ``recipe`` says; return it in eval mode."""
+    ``(N,)`` (``None``: rotation prediction) as ``recipe`` says; return it in eval mode.  Each
+    epoch is reported with its last batch's loss: a bar with ``progress``, else a line."""
     device = pick_device(device)
     torch.manual_seed(recipe.seed)
     generator = torch.Generator().manual_seed(recipe.seed)
@@ -112,8 +113,8 @@ def train_classifier(images: torch.Tensor, labels: torch.Tensor | None, recipe: 
     images = images.to(device)
     labels = labels.to(device) if labels is not None else None
     model.train()
-    epochs = tqdm(range(recipe.epochs), desc="classifier", unit="epoch", disable=not progress)
-    for _ in epochs:
+    epochs = EpochProgress(f"classifier ({recipe.dataset}, {images.shape[0]} images)", recipe.epochs, progress)
+    for _ in range(recipe.epochs):
         order = torch.randperm(images.shape[0], generator=generator).to(device)
         for start in range(0, images.shape[0], recipe.batch_size):
             index = order[start:start + recipe.batch_size]
@@ -126,7 +127,8 @@ def train_classifier(images: torch.Tensor, labels: torch.Tensor | None, recipe: 
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-        epochs.set_postfix(loss=f"{loss.item():.3f}")
+        epochs.epoch_done(loss=f"{loss.item():.3f}")
+    epochs.close()
     return model.eval()
 
 
