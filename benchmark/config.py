@@ -28,6 +28,7 @@ from models.base import ModelSpec
 from models.params import ParamError, check_params
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "workflow" / "schema" / "config.schema.yaml"
+CONFIGS_DIR = SCHEMA_PATH.parent.parent / "config"  # the presets
 
 
 def _key_path(parts) -> str:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from benchmark.config import model_settings, table1_datasets
+from benchmark.config import CURVE_FIGURES, model_settings, table1_datasets
 from benchmark.metrics.registry import FEATURES
 from models import MODELS
 
@@ -21,7 +21,7 @@ def planned_runs(config: dict) -> list[tuple[str, str]]:
     """Every (model, dataset) the preset trains: Table 1's grid plus each figure's models on its
     dataset (each once, in that order)."""
     runs = [(m, d) for m in config["table1"]["models"] for d in table1_datasets(config)]
-    for name in ("figure3", "figure4"):
+    for name in CURVE_FIGURES:
         if name in config["figures"]:
             runs += [(m, config["figures"][name]["dataset"]) for m in config["figures"][name]["models"]]
     return list(dict.fromkeys(runs))

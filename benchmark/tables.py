@@ -20,6 +20,7 @@ from benchmark.config import (evaluated_datasets, model_settings, resolve_run, s
 from benchmark.data import dataset_info
 from benchmark.floors import FLOORS
 from benchmark.metrics.registry import FEATURES
+from benchmark.fid_curve import fid_curve_tables
 from benchmark.provenance import provenance_note
 from benchmark.results import NOT_RUN, Results, read_measurements, read_reference
 from benchmark.sensitivity_table import sensitivity
@@ -483,4 +484,5 @@ def perf(results: Results, out: Path) -> list[Path]:
 
 
 TABLES = {"table1": table1, "table2": table2, "table3": table3, "table4": table4, "table5": table5,
-          "table6": table6, "paper_vs_ours": paper_vs_ours, "perf": perf, "sensitivity": sensitivity}
+          "table6": table6, "paper_vs_ours": paper_vs_ours, "perf": perf, "sensitivity": sensitivity,
+          "fid_curve_table": fid_curve_tables}

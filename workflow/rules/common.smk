@@ -150,8 +150,12 @@ TABLE_INPUTS = {
     "paper_vs_ours": metrics_of(TABLE_MODELS, TABLE1_DATASETS),
     "sensitivity": SENSITIVITY_METRICS + metrics_of(TABLE_MODELS, TABLE1_DATASETS),
 }
-EXTRA_TABLES = ["paper_vs_ours"] + (["sensitivity"] if config["sensitivity"] else [])
-FIGURE_NAMES = [n for n in ("figure3", "figure4") if n in FIGURES]
+CURVE = FIGURES.get("fid_curve")
+if CURVE:
+    TABLE_INPUTS["fid_curve_table"] = (logs_of(CURVE["models"], [CURVE["dataset"]])
+                                       + metrics_of(CURVE["models"], [CURVE["dataset"]]) + FLOOR_METRICS)
+EXTRA_TABLES = ["paper_vs_ours"] + (["sensitivity"] if config["sensitivity"] else []) + (["fid_curve_table"] if CURVE else [])
+FIGURE_NAMES = [n for n in CURVE_FIGURES if n in FIGURES]
 FIGURE_NAMES += [f"samples_{d}" for d in TABLE1_DATASETS] if FIGURES["grids"] else []
 
 
@@ -176,7 +180,7 @@ def sample_figure_inputs(name):
 
 def table_files(name):
     formats = ("csv",) if name == "paper_vs_ours" else paths.TABLE_FORMATS
-    stems = (name, "table1_long") if name == "table1" else (name,)
+    stems = {"table1": (name, "table1_long"), "fid_curve_table": (name, "fid_curve_claims")}.get(name, (name,))
     return [str(paths.results(config, f"{stem}.{fmt}")) for stem in stems for fmt in formats]
 
 
@@ -195,7 +199,7 @@ def figure_inputs(name):
         dataset = name.removeprefix("samples_")
         return [str(paths.grid(config, dataset, m, kind)) for m in FIGURES["grids"]
                 for kind in ("grid", "interpolation")]
-    return logs_of(FIGURES[name]["models"], [FIGURES[name]["dataset"]])
+    return logs_of(FIGURES[name]["models"], [FIGURES[name]["dataset"]]) + (TABLE_INPUTS["fid_curve_table"] if name == "fid_curve" else [])
 
 
 PERF_CSVS = sorted(str(p) for p in Path("results").glob("perf*.csv"))
