@@ -150,6 +150,10 @@ TABLE_INPUTS = {
     "paper_vs_ours": metrics_of(TABLE_MODELS, TABLE1_DATASETS),
     "sensitivity": SENSITIVITY_METRICS + metrics_of(TABLE_MODELS, TABLE1_DATASETS),
 }
+PLANNED_METRICS = [str(paths.metrics(config, d, m, s)) for m, d in paths.planned_runs(config)
+                   for s in model_seeds(config, m)]
+RUNS_FILE = str(paths.results(config, "runs.csv"))
+RESULTS_README = str(paths.results(config, "README.md"))
 EXTRA_TABLES = ["paper_vs_ours"] + (["sensitivity"] if config["sensitivity"] else [])
 FIGURE_NAMES = [n for n in ("figure3", "figure4") if n in FIGURES]
 FIGURE_NAMES += [f"samples_{d}" for d in TABLE1_DATASETS] if FIGURES["grids"] else []
@@ -222,7 +226,7 @@ def all_results():
              for k in ("grid", "interpolation")]
     perf = [str(paths.results(config, "perf.html"))] if PERF_CSVS else []
     figures = [f for name in FIGURE_NAMES for f in figure_files(name) + figure_captions(name)]
-    return tables + figures + grids + perf
+    return tables + figures + grids + perf + [RUNS_FILE, RESULTS_README]
 
 
 wildcard_constraints:
