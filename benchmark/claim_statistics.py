@@ -1,12 +1,15 @@
 """The noise rule of the claims: when a difference between two models' seeds counts.
 
 A comparison of a metric between two models (each a :class:`benchmark.results.Summary` over its
-finished seeds) is Welch's t-test: ``t = gap / sqrt(s_a^2/n_a + s_b^2/n_b)`` with ``s`` the seeds'
-standard deviation (ddof 1) and the Welch–Satterthwaite degrees of freedom.  A model with a single
-seed borrows the other's spread (and its degrees of freedom).  When neither has two seeds the
-spread is unknown: only a gap larger than ``SINGLE_SEED_MARGIN`` (10 %) of the larger mean counts
-(the paper's seed-to-seed FID spread is 1-8 % of the mean).  A gap never counts below
-``MIN_MARGIN`` (1 %) of the larger mean.
+finished seeds) is a t test of the gap between their means, chosen by their seed counts
+(:func:`test_name`): with two or more seeds on each side, Welch's t-test (``t = gap /
+sqrt(s_a^2/n_a + s_b^2/n_b)``, ``s`` the seeds' standard deviation with ddof 1, Welch–Satterthwaite
+degrees of freedom); with one seed against n >= 2, the test of one new observation against a
+sample (``t = (x - mean) / (s sqrt(1 + 1/n))``, n - 1 degrees of freedom: the spread is the
+sample's own, estimated once).  No side ever borrows the other's spread.  With one seed each
+there is no spread and no test: only a gap larger than ``SINGLE_SEED_MARGIN`` (10 %) of the
+larger mean counts (the margin rule; the paper's seed-to-seed FID spread is 1-8 % of the mean).
+A gap never counts below ``MIN_MARGIN`` (1 %) of the larger mean.
 
 The comparisons of one claim are one family: :func:`holm` adjusts their p-values by
 Holm–Bonferroni so that the claim's family-wise error stays at ``1 - CONFIDENCE``, the parts of
@@ -14,7 +17,7 @@ composite findings (:func:`all_of`, :func:`not_better`) included, and each findi
 prints the threshold its p-value met or missed.
 
 "No better" (a learnable variance that is not effective) is shown by an equivalence test,
-:func:`tost` (two one-sided Welch tests at a margin of ``EQUIVALENCE_MARGIN`` of the reference's
+:func:`tost` (two one-sided tests, each the comparison's t test, at a margin of ``EQUIVALENCE_MARGIN`` of the reference's
 mean), or by a difference the wrong way beyond the noise; without either the evidence is too
 weak (low power) and the verdict is ``not enough evidence``.
 
@@ -45,7 +48,7 @@ EQUIVALENCE_MARGIN = 0.10  # TOST: "no better" within 10 % of the reference's me
 
 @dataclass(frozen=True)
 class Finding:
-    """One checked statement: a verdict and the numbers behind it.  A Welch comparison keeps
+    """One checked statement: a verdict and the numbers behind it.  A tested comparison keeps
     its two-sided ``p_value`` and ``right_way`` (the gap's sign favours the statement), so that
     :func:`holm` can decide it within its claim's family; ``within_noise`` marks a gap that did
     not count."""
@@ -55,42 +58,59 @@ class Finding:
     within_noise: bool = False
     p_value: float | None = None
     right_way: bool = True
-    basis: str = ""  # the evidence before its threshold note (Welch comparisons)
+    basis: str = ""  # the evidence before its threshold note (tested comparisons)
     parts: tuple[Finding, ...] = ()  # a composite's parts, combined by its ``rule`` (see COMBINE)
     rule: str = ""
     measured: bool = True  # False: no data under this sampling protocol (see across_protocols)
 
 
-def welch_se(a: Summary, b: Summary) -> tuple[float, float]:
-    """``(standard error, Welch–Satterthwaite dof)`` of ``a.mean - b.mean``; a side with one seed
-    borrows the other's spread and degrees of freedom.  Needs two seeds on one side at least."""
-    spread = {id(s): s.std for s in (a, b) if s.n > 1}
-    if not spread:
-        raise ValueError("Welch's test needs a side with two or more seeds")
-    donor = a if a.n > 1 else b
-    terms = []
-    for side in (a, b):
-        source = side if side.n > 1 else donor
-        terms.append((spread[id(source)] ** 2 / side.n, source.n - 1))
+WELCH = "Welch's t-test"
+ONE_SEED = "one-seed prediction t-test"
+MARGIN_RULE = "one-seed margin rule"
+TESTS = (WELCH, ONE_SEED, MARGIN_RULE)
+
+
+def test_name(a: Summary, b: Summary) -> str:
+    """The test that compares ``a`` and ``b`` (each with a value): :data:`WELCH` with two or more
+    seeds on each side, :data:`ONE_SEED` with one seed against two or more, else
+    :data:`MARGIN_RULE` (one seed each: no spread, no test)."""
+    if a.n > 1 and b.n > 1:
+        return WELCH
+    return ONE_SEED if max(a.n, b.n) > 1 else MARGIN_RULE
+
+
+def difference_se(a: Summary, b: Summary) -> tuple[float, float]:
+    """``(standard error, degrees of freedom)`` of ``a.mean - b.mean`` under :func:`test_name`'s
+    test: Welch's (Welch–Satterthwaite dof) or, one seed ``x`` against a sample of n, the
+    prediction error ``s sqrt(1 + 1/n)`` with n - 1 dof.  Raises ``ValueError`` with one seed each."""
+    name = test_name(a, b)
+    if name == MARGIN_RULE:
+        raise ValueError("no t test with one seed on each side: the margin rule decides")
+    if name == ONE_SEED:
+        sample = a if a.n > 1 else b
+        return sample.std * math.sqrt(1 + 1 / sample.n), float(sample.n - 1)
+    terms = [(side.std ** 2 / side.n, side.n - 1) for side in (a, b)]
     variance = sum(v for v, _ in terms)
     if variance == 0:
         return 0.0, math.inf
     return math.sqrt(variance), variance ** 2 / sum(v ** 2 / d for v, d in terms if v > 0)
 
 
-def welch(a: Summary, b: Summary) -> tuple[float, float, float]:
-    """``(t, dof, p)`` of Welch's test of ``a.mean - b.mean`` (two-sided ``p``); see :func:`welch_se`."""
-    se, dof = welch_se(a, b)
+def t_test(a: Summary, b: Summary) -> tuple[float, float, float]:
+    """``(t, dof, p)`` of :func:`test_name`'s test of ``a.mean - b.mean`` (two-sided ``p``); see
+    :func:`difference_se`."""
+    se, dof = difference_se(a, b)
     gap = a.mean - b.mean
     if se == 0:
-        return (math.inf if gap else 0.0) * (1 if gap >= 0 else -1), math.inf, 0.0 if gap else 1.0
+        return (math.inf if gap else 0.0) * (1 if gap >= 0 else -1), dof, 0.0 if gap else 1.0
     t = gap / se
     return t, dof, float(2 * student_t.sf(abs(t), dof))
 
 
 def tost(a: Summary, b: Summary, digits: int = 2) -> Finding:
     """Whether ``a`` and ``b`` are equivalent within ± ``EQUIVALENCE_MARGIN`` x ``b.mean`` by two
-    one-sided Welch tests (TOST; p = the larger one-sided p), at the single-comparison level
+    one-sided tests (TOST; each :func:`t_test`'s test, one-sided; p = the larger one-sided p), at
+    the single-comparison level
     (:func:`holm` re-decides it).  ``not enough evidence`` without a spread (one seed each) or
     a value."""
     text = f"{a.describe(digits)} vs {b.describe(digits)}"
@@ -98,15 +118,16 @@ def tost(a: Summary, b: Summary, digits: int = 2) -> Finding:
         return Finding(UNKNOWN, f"{text}; no equivalence test without values on both sides")
     margin = EQUIVALENCE_MARGIN * abs(b.mean)
     how = f"equivalence (TOST) within ±{margin:.{digits}f} ({EQUIVALENCE_MARGIN:.0%} of {b.name}'s mean)"
-    if a.n < 2 and b.n < 2:
+    name = test_name(a, b)
+    if name == MARGIN_RULE:
         return Finding(UNKNOWN, f"{text}; one seed each: no spread for an {how}", within_noise=True)
-    se, dof = welch_se(a, b)
+    se, dof = difference_se(a, b)
     gap = a.mean - b.mean
     if se == 0:
         p = 0.0 if abs(gap) < margin else 1.0
     else:
         p = float(max(student_t.sf((gap + margin) / se, dof), student_t.cdf((gap - margin) / se, dof)))
-    evidence = f"{text}; {how}: gap {gap:+.{digits}f}, p {p:.3g}"
+    evidence = f"{text}; {how} by {name} ({dof:.1f} dof): gap {gap:+.{digits}f}, p {p:.3g}"
     return _decide(Finding(UNKNOWN, evidence, p_value=p, basis=evidence), ALPHA, "one comparison", True)
 
 
@@ -125,16 +146,17 @@ def compare_lower(a: Summary, b: Summary, higher_is_better: bool = False, digits
     right_way = gap < 0
     if a.n < 2 and b.n < 2:
         band = SINGLE_SEED_MARGIN * scale
-        how = f"one seed each: margin {SINGLE_SEED_MARGIN:.0%} of the larger mean ({band:.{digits}f})"
+        how = (f"{MARGIN_RULE} (one seed each, no test): margin {SINGLE_SEED_MARGIN:.0%} of the larger mean "
+               f"({band:.{digits}f})")
         if abs(gap) > band:
             return Finding(HOLDS if right_way else FAILS,
                            f"{text}; gap {abs(gap):.{digits}f}{'' if right_way else ' the wrong way'} > {how}",
                            right_way=right_way)
         return Finding(UNKNOWN, f"{text}; gap {abs(gap):.{digits}f} within {how}", within_noise=True)
-    t, dof, p = welch(a, b)
+    t, dof, p = t_test(a, b)
     floor = MIN_MARGIN * scale
     evidence = (f"{text}; gap {abs(gap):.{digits}f}{'' if right_way else ' the wrong way'}, "
-                f"Welch t {abs(t):.2f} ({dof:.1f} dof), p {p:.3g}")
+                f"{test_name(a, b)} t {abs(t):.2f} ({dof:.1f} dof), p {p:.3g}")
     if abs(gap) <= floor:
         return Finding(UNKNOWN, f"{evidence}; within the {MIN_MARGIN:.0%} floor ({floor:.{digits}f})", within_noise=True)
     return _decide(Finding(UNKNOWN, evidence, p_value=p, right_way=right_way, basis=evidence), ALPHA, "one comparison", True)

@@ -18,8 +18,10 @@ the protocol its run samples with only: it is evidence under that protocol, and 
 tracked FIDs drawn under different protocols is no comparison.
 
 When a difference between two models counts is the noise rule of
-:mod:`benchmark.claim_statistics` (Welch's t-test, Holm–Bonferroni over each claim's
-comparisons, a margin when neither model has two seeds).  Trajectory claims (a curve that falls,
+:mod:`benchmark.claim_statistics` (Welch's t-test with two or more seeds on each side, the one-seed
+prediction test with one against two or more, Holm–Bonferroni over each claim's comparisons, a
+margin when neither model has two seeds; no side borrows the other's spread, claim 6's timings
+included).  Trajectory claims (a curve that falls,
 rises, over-fits or fluctuates) need ``MIN_CURVE_POINTS`` (4) logged points per run and are judged
 per seed; the verdict is the seeds' common verdict, ``not enough evidence`` when they disagree.
 The thresholds of those trajectories are the module constants below.

@@ -5,6 +5,7 @@ in the colour of its name in every figure of every preset, and named by its labe
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from benchmark.atomic import atomic_path, atomic_write_text  # noqa: E402
 from benchmark.config import model_param  # noqa: E402
 from benchmark.provenance import PIPELINE_CHECK_NOTE  # noqa: E402
 from benchmark.results import Results  # noqa: E402
-from benchmark.sampling import GRID_HEIGHT_KEY, INTERPOLATION_STEPS  # noqa: E402
+from benchmark.sampling import GRID_COLUMNS, GRID_HEIGHT_KEY, INTERPOLATION_STEPS  # noqa: E402
 
 PANELS = {
     "figure3": [("fid", "FID"), ("entropy_loss", "entropy loss −Σ log σ"), ("nll", "NLL of the latents")],
@@ -210,6 +211,7 @@ def curves_caption(config: dict, name: str, curves: dict, spreads: dict | None =
 
 
 def _draw_montage(config: dict, dataset: str, width: float) -> plt.Figure:
+    """Text width: per model (one column each), its sample grid above its interpolations."""
     models = config["figures"]["grids"]
     fig, axes = plt.subplots(2, len(models), figsize=(width, width * 2.3 / len(models)), squeeze=False,
                              layout="constrained")
@@ -225,6 +227,38 @@ def _draw_montage(config: dict, dataset: str, width: float) -> plt.Figure:
     return fig
 
 
+COLUMN_TILES = 4  # the one-column montage shows each model's first 4 x 4 samples
+COLUMN_MODELS_PER_ROW = 3
+
+
+def corner(image: Image.Image, tiles: int = COLUMN_TILES) -> Image.Image:
+    """The top-left ``tiles`` x ``tiles`` samples of a sample grid (:data:`benchmark.sampling.GRID_COLUMNS`
+    samples per row, 2-pixel padding), its caption left out; a grid narrower than that as it is."""
+    grid = without_caption(image)
+    tile = (grid.width - 2) // GRID_COLUMNS
+    side = 2 + tiles * tile
+    return grid.crop((0, 0, side, side)) if side <= min(grid.width, grid.height) else grid
+
+
+def _draw_column_montage(config: dict, dataset: str, width: float) -> plt.Figure:
+    """One column: each model's first samples (:func:`corner`) under its label alone, in rows of
+    :data:`COLUMN_MODELS_PER_ROW` models (no interpolations: at 3.3 in they would print too small)."""
+    models = config["figures"]["grids"]
+    rows = math.ceil(len(models) / COLUMN_MODELS_PER_ROW)
+    tile = width / COLUMN_MODELS_PER_ROW
+    fig, axes = plt.subplots(rows, COLUMN_MODELS_PER_ROW, figsize=(width, rows * (tile + 0.2)), squeeze=False,
+                             layout="constrained")
+    for index, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if index >= len(models):
+            continue
+        image = paths.grid(config, dataset, models[index], "grid")
+        if image.exists():
+            ax.imshow(corner(Image.open(image)), cmap="gray", interpolation="nearest")
+        ax.set_title(model_label(config, models[index]), fontsize=8)
+    return fig
+
+
 def without_caption(image: Image.Image) -> Image.Image:
     """A sample grid without the caption written below its images (the montage names them in
     vector text): cropped to the height its PNG records, else as it is."""
@@ -233,16 +267,23 @@ def without_caption(image: Image.Image) -> Image.Image:
 
 
 def sample_montage(results: Results, dataset: str, out: Path) -> list[Path]:
-    """The sample grid and interpolations of every model in ``figures.grids`` on ``dataset``, at
-    text width (``samples_<dataset>``) and column width (``samples_<dataset>_column``), with
-    their caption."""
+    """The sample grid and interpolations of every model in ``figures.grids`` on ``dataset`` at
+    text width (``samples_<dataset>``), and each model's first samples alone at column width
+    (``samples_<dataset>_column``, :func:`_draw_column_montage`), each with its caption naming
+    the sampler the grids were drawn under (``evaluation.sampling``)."""
     config = results.config
-    stems = [out / f"samples_{dataset}{variant}" for variant in WIDTHS_IN]
-    figures = [path for (variant, width), stem in zip(WIDTHS_IN.items(), stems)
-               for path in save_figure(_draw_montage(config, dataset, width), stem)]
-    caption = (f"{caption_start(config)}Samples on {dataset} (preset {config['preset']}, seed "
-               f"{config['seeds'][0]}), one column per model ({', '.join(model_label(config, m) for m in config['figures']['grids'])}). "
-               f"Top: the first 100 samples, under each model's sampling protocol. Bottom: interpolations, each row "
-               f"{INTERPOLATION_STEPS} images decoded along a straight line between two noise draws, the two ends "
-               f"included. Files ending _column are drawn for one column of a two-column paper.")
-    return figures + write_caption(caption, stems)
+    draw = {"": _draw_montage, "_column": _draw_column_montage}
+    stems = {variant: out / f"samples_{dataset}{variant}" for variant in WIDTHS_IN}
+    figures = [path for variant, width in WIDTHS_IN.items()
+               for path in save_figure(draw[variant](config, dataset, width), stems[variant])]
+    labels = ", ".join(model_label(config, m) for m in config["figures"]["grids"])
+    start = (f"{caption_start(config)}Samples on {dataset} (preset {config['preset']}, seed {config['seeds'][0]}), "
+             f"every model drawn under the {config['evaluation']['sampling']} sampler (evaluation.sampling, the "
+             f"one its FIDs in Table 1 use) ({labels}). ")
+    text = (f"{start}One column per model. Top: the first 100 samples. Bottom: interpolations, each row "
+            f"{INTERPOLATION_STEPS} images decoded along a straight line between two noise draws, the two ends "
+            f"included.")
+    column = (f"{start}The first {COLUMN_TILES * COLUMN_TILES} samples of each model ({COLUMN_TILES} x "
+              f"{COLUMN_TILES}), for one column of a two-column paper; {stems[''].name}.png has 100 samples and "
+              f"the interpolations.")
+    return figures + write_caption(text, [stems[""]]) + write_caption(column, [stems["_column"]])

@@ -35,7 +35,9 @@ from benchmark.floors import FLOORS
 from benchmark.metrics_check import metrics_problem
 from benchmark.paths import SELECTION_FILE
 from benchmark.sensitivity import Point, evaluation_config, metrics_file, points
+from benchmark.torch_files import load_torch_file
 from benchmark.variants import variant_models
+from benchmark.weights import sha256_file
 from models.sampling import SAMPLING_PROTOCOLS
 
 COMPLETED, DIVERGED, NOT_RUN = "completed", "diverged", "not run"
@@ -186,6 +188,29 @@ class Run:
         return self.status == COMPLETED and self.metrics is not None
 
 
+@dataclass(frozen=True)
+class ModelFile:
+    """A run's final model file as a reviewer checks it: its ``meta`` record (run_sha256,
+    code_sha256, epochs, ``trained`` provenance when recorded; :mod:`benchmark.model_io`) and the
+    file's ``sha256``."""
+
+    path: Path
+    meta: dict
+    sha256: str
+
+
+def read_model_file(path: Path) -> ModelFile | None:
+    """The model file at ``path`` (its ``meta`` and sha256), ``None`` when it does not exist.  Raises
+    :class:`benchmark.torch_files.UnreadableFileError` naming the file when it is corrupt."""
+    if not path.exists():
+        return None
+    payload = load_torch_file(path, "model file", paths.redo_hint(path))
+    meta = payload.get("meta") if isinstance(payload, dict) else None
+    if not isinstance(meta, dict):
+        raise _unreadable(path, "no 'meta' record")
+    return ModelFile(path, meta, sha256_file(path))
+
+
 def read_run(config: dict, dataset: str, model: str, seed: int) -> Run | None:
     """The run's files read once; ``None`` when it left nothing on disk."""
     run_dir = paths.run_dir(config, dataset, model, seed)
@@ -225,8 +250,9 @@ class Summary:
 
     @property
     def status(self) -> str:
-        """``ok`` with a finished seed, else ``diverged`` when a seed diverged, else ``not run``."""
-        return "ok" if self.values else DIVERGED if self.diverged else NOT_RUN
+        """``ok`` with a finished seed, else ``diverged`` when a seed diverged, else why there is
+        no value (``missing``: ``not run`` only when no run left a file)."""
+        return "ok" if self.values else DIVERGED if self.diverged else self.missing
 
     def describe(self, digits: int = 2) -> str:
         """``name: mean ± std unit (n seeds, k diverged)``; the spread only with two or more seeds;
@@ -251,6 +277,25 @@ class Results:
     def of(self, model: str, dataset: str) -> list[Run]:
         """The runs found of ``model`` on ``dataset`` (one per seed on disk, possibly none)."""
         return self.runs.get((model, dataset), [])
+
+    def model_file(self, run: Run) -> ModelFile | None:
+        """The final model file of ``run`` (after its second stage when its method has one;
+        :func:`read_model_file`), ``None`` when absent."""
+        return read_model_file(paths.final_model(self.config, run.dataset, run.model, run.seed))
+
+    def seed_counts(self, models: list[str], datasets: list[str], key: str = "fid") -> str:
+        """How many finished seeds hold ``key`` in each (model, dataset), from the files found:
+        ``"GLF 3, VAE 1 (1 diverged), RAE not run"`` (the dataset after each label when there are
+        several)."""
+        parts = []
+        for model in models:
+            for dataset in datasets:
+                summary = self.summary(model, dataset, key)
+                where = f" on {dataset}" if len(datasets) > 1 else ""
+                count = str(summary.n) if summary.values else summary.status
+                extra = f" ({summary.diverged} diverged)" if summary.diverged and summary.values else ""
+                parts.append(f"{self.label(model)}{where} {count}{extra}")
+        return ", ".join(parts)
 
     def label(self, model: str) -> str:
         """The model's (or variant run's) label in the preset (its name when it has none)."""

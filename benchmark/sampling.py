@@ -9,6 +9,7 @@ from models.base import GenerativeModel
 from models.sampling import AUTHORS_BATCH_SIZE, finish, protocol_mode
 
 INTERPOLATION_PAIRS, INTERPOLATION_STEPS = 8, 10  # rows of an interpolation image, images per row (ends included)
+GRID_COLUMNS = 10  # samples per row of a run's sample grid (grid.png)
 GRID_HEIGHT_KEY = "grid_height"  # PNG text chunk of a sample grid: the height of its images, above the caption
 
 

@@ -168,21 +168,18 @@ def wide(long: pd.DataFrame, render) -> pd.DataFrame:
     return table.loc[order, list(dict.fromkeys(long["dataset"]))].reset_index().rename(columns={"label": "model"})
 
 
-KID_SCALE, KID_COLUMN = 1000, "kid ×10³"  # KIDs of ~0.01 read as 10.0 (the CSV keeps kid_mean as is)
-
-
 def long_display(long: pd.DataFrame, same_as_fid: str) -> pd.DataFrame:
     """The long table to show: model, dataset, seeds (an integer, empty for a reference row), a
-    cell per metric (:func:`_cell`; KID times 1000, in the column ``kid ×10³``) except
-    ``same_as_fid`` (the preset's sampler's FID, a copy of ``fid``), and the training warnings
-    without their figures (the caption gives them whole, :func:`warnings_note`)."""
+    cell per metric (:func:`_cell`; KID in its own units, with the decimals its values need:
+    :func:`benchmark.table_format.decimals`, e.g. ``0.012`` for Inception KIDs, ``77.4`` for the
+    classifier's) except ``same_as_fid`` (the preset's sampler's FID, a copy of ``fid``), and the
+    training warnings without their figures (the caption gives them whole, :func:`warnings_note`)."""
     metrics = [c.removesuffix("_mean") for c in long.columns if c.endswith("_mean")]
     keys = [key for key in metrics if key != same_as_fid]
     shown = long[["label", "dataset"]].rename(columns={"label": "model"})
     shown.insert(2, "seeds", long["n_seeds"].map(lambda n: "" if pd.isna(n) else str(int(n))))
-    scaled = long.assign(**{f"kid_{part}": long[f"kid_{part}"] * KID_SCALE for part in ("mean", "std")
-                            if f"kid_{part}" in long})
-    shown = shown.assign(**{KID_COLUMN if key == "kid" else key: scaled.apply(_cell, axis=1, key=key) for key in keys})
+    digits = {key: decimals(long[f"{key}_mean"]) if key == "kid" else 1 for key in keys}
+    shown = shown.assign(**{key: long.apply(_cell, axis=1, key=key, digits=digits[key]) for key in keys})
     if "warning" in long.columns and long["warning"].fillna("").ne("").any():
         shown["warning"] = long["warning"].fillna("").str.replace(r" \([^)]*\)", "", regex=True)
     return shown
@@ -238,9 +235,10 @@ def _features_note(results: Results, long: pd.DataFrame, spread: str = "mean ± 
     evaluation = config["evaluation"]
     name = FEATURES[evaluation["features"]].description
     models = list(dict.fromkeys(long["model"]))
+    counted = results.seed_counts(models, list(dict.fromkeys(long["dataset"])))
     return (f"Features: {name} ({paths.feature_space(config)}); {evaluation['num_samples']} generated samples "
             f"vs the test split, every row sampled under one protocol ({sampling_note(results, models)}; "
-            f"README, Protocol); preset {config['preset']}, seeds {config['seeds']}; "
+            f"README, Protocol); preset {config['preset']}; finished seeds per row: {counted}; "
             f"{seeds_note(long, spread)}; {provenance_note(config)}.")
 
 

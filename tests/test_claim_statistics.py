@@ -1,7 +1,10 @@
-"""The noise rule: Welch's test with Welch–Satterthwaite degrees of freedom, Holm–Bonferroni over a
-claim's comparisons, and how diverged seeds count."""
+"""The noise rule: Welch's test with Welch–Satterthwaite degrees of freedom, the one-seed prediction
+test, the margin rule for one seed each, Holm–Bonferroni over a claim's comparisons, and how
+diverged seeds count; p values checked against scipy."""
 import json
+import math
 
+import numpy as np
 import pytest
 from scipy import stats
 
@@ -18,8 +21,11 @@ from benchmark.claim_statistics import (
     holm,
     not_better,
     tost,
-    welch,
-    welch_se,
+    MARGIN_RULE,
+    ONE_SEED,
+    WELCH,
+    difference_se,
+    t_test,
 )
 from benchmark.config import validate_config
 from benchmark.results import Summary
@@ -29,7 +35,7 @@ from scipy.stats import t as scipy_t
 
 def test_welch_matches_scipy_and_uses_satterthwaite_dof():
     a, b = Summary("a", [20.0, 20.2, 19.9, 20.1]), Summary("b", [22.0, 25.0, 19.0])
-    t, dof, p = welch(a, b)
+    t, dof, p = t_test(a, b)
     reference = stats.ttest_ind(a.values, b.values, equal_var=False)
     assert t == pytest.approx(reference.statistic) and p == pytest.approx(reference.pvalue)
     va, vb = a.std ** 2 / a.n, b.std ** 2 / b.n
@@ -37,11 +43,40 @@ def test_welch_matches_scipy_and_uses_satterthwaite_dof():
     assert dof < 3 + 2  # the pooled sum would overstate the certainty of the noisy side
 
 
-def test_a_single_seed_borrows_the_other_sides_spread_and_dof():
-    a, b = Summary("a", [20.0]), Summary("b", [22.0, 22.5, 23.0])
-    t, dof, _ = welch(a, b)
-    assert t == pytest.approx(-2.5 / (0.5 * (1 + 1 / 3) ** 0.5))
-    assert dof == pytest.approx((0.25 + 0.25 / 3) ** 2 / (0.25 ** 2 / 2 + (0.25 / 3) ** 2 / 2))
+def test_three_seeds_against_three_is_welchs_test_as_scipy_computes_it():
+    a, b = Summary("a", [67.9, 70.1, 66.2]), Summary("b", [74.0, 76.5, 71.9])
+    t, dof, p = t_test(a, b)
+    reference = stats.ttest_ind(a.values, b.values, equal_var=False)
+    assert (t, p) == (pytest.approx(reference.statistic), pytest.approx(reference.pvalue))
+    finding = compare_lower(a, b)
+    assert f"{WELCH} t {abs(t):.2f} ({dof:.1f} dof), p {p:.3g}" in finding.evidence
+
+
+def test_one_seed_against_three_is_the_prediction_test_with_the_samples_own_dof():
+    """One new observation x against a sample of n: t = (x - mean) / (s sqrt(1 + 1/n)), n - 1 dof,
+    which is scipy's pooled two-sample test of [x] against the sample (its pooled variance is the
+    sample's own, and its dof n + 1 - 2 = n - 1); never Welch with a borrowed spread."""
+    one, three = Summary("a", [20.0]), Summary("b", [22.0, 22.5, 23.0])
+    t, dof, p = t_test(one, three)
+    reference = stats.ttest_ind(one.values, three.values, equal_var=True)
+    assert t == pytest.approx(reference.statistic) and p == pytest.approx(reference.pvalue)
+    assert t == pytest.approx(-2.5 / (0.5 * (1 + 1 / 3) ** 0.5)) and dof == 2
+    assert p == pytest.approx(2 * scipy_t.sf(2.5 / (0.5 * (4 / 3) ** 0.5), 2))
+    assert t_test(three, one) == (pytest.approx(-t), 2, pytest.approx(p))  # either side may hold the seed
+    finding = compare_lower(one, three)
+    assert f"{ONE_SEED} t {abs(t):.2f} (2.0 dof), p {p:.3g}" in finding.evidence
+
+
+def test_one_seed_each_has_no_test_only_the_margin_rule():
+    one, other = Summary("a", [20.0]), Summary("b", [21.0])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        assert math.isnan(stats.ttest_ind(one.values, other.values).pvalue)  # scipy has no test either
+    with pytest.raises(ValueError, match="margin rule"):
+        difference_se(one, other)
+    within = compare_lower(one, other)
+    assert within.verdict == UNKNOWN and within.p_value is None and MARGIN_RULE in within.evidence
+    beyond = compare_lower(one, Summary("b", [30.0]))
+    assert beyond.verdict == HOLDS and beyond.p_value is None and "gap 10.00 > " + MARGIN_RULE in beyond.evidence
 
 
 def test_holm_adjusts_each_claims_family_and_names_the_threshold():
@@ -107,9 +142,13 @@ def test_tost_shows_equivalence_only_with_enough_seeds_and_a_small_gap():
     assert tost(Sample("a", [40.0, 40.5, 41.0]), best).verdict == UNKNOWN  # a gap beyond the margin
     one_seed = tost(Sample("a", [30.2]), Sample("best", [30.5]))
     assert one_seed.verdict == UNKNOWN and "one seed each" in one_seed.evidence
-    se, dof = welch_se(Sample("a", [30.2, 30.7, 31.2]), best)
+    se, dof = difference_se(Sample("a", [30.2, 30.7, 31.2]), best)
     p = max(scipy_t.sf((0.2 + 3.05) / se, dof), scipy_t.cdf((0.2 - 3.05) / se, dof))
     assert f"p {p:.3g}" in tost(Sample("a", [30.2, 30.7, 31.2]), best).evidence
+    one = tost(Sample("a", [30.2]), best)  # one seed against three: the prediction test's spread and dof
+    se, dof = best.std * (1 + 1 / 3) ** 0.5, 2
+    p = max(scipy_t.sf((30.2 - 30.5 + 3.05) / se, dof), scipy_t.cdf((30.2 - 30.5 - 3.05) / se, dof))
+    assert f"by {ONE_SEED} (2.0 dof)" in one.evidence and one.p_value == pytest.approx(p)
 
 
 def test_across_protocols_agrees_or_names_each_answer():

@@ -230,13 +230,16 @@ def test_the_paper_preset_plans_its_sensitivity_runs():
     assert counts["evaluate_clean"] == table1 * seeds and counts["reference_stats_clean"] == 4
 
 
-def test_the_sensitivity_table_sets_each_change_beside_the_claim_gap(tmp_path):
+def test_the_sensitivity_table_says_whether_each_value_reorders_the_claims_rows(tmp_path):
+    """The gap under each value, not only the change's size: GLF's change under the authors'
+    sampler (-11) is larger than its lead (5) but widens it (RAE+GMM moves too: 26 - 14 = 12), so
+    nothing reorders; GLF at beta 10 (+7, GLF alone retrained) loses its lead: 30 - 32 = -2."""
     from benchmark import results
     from benchmark.sensitivity_table import sensitivity
     config = validate_config({**tiny({"switch": "sampling", "values": ["authors", "eval"]},
                                      {"model": "glf", "switch": "beta", "values": [10]}),
                               "runs_dir": str(tmp_path / "runs"), "results_dir": str(tmp_path / "results")})
-    written = {("glf", 14.0, 25.0), ("rae", 26.0, 30.0), ("glf@beta=10", 22.0, 27.0)}
+    written = {("glf", 14.0, 25.0), ("rae", 26.0, 30.0), ("glf@beta=10", 22.0, 32.0)}
     for model, authors, evaluated in written:
         path = paths.metrics(config, "synthetic28", model, 0)
         path.parent.mkdir(parents=True)
@@ -248,11 +251,11 @@ def test_the_sensitivity_table_sets_each_change_beside_the_claim_gap(tmp_path):
     rows = {(r.model, r.switch, r.value): r for r in table.itertuples()}
     glf_authors = rows[("glf", "sampling", "authors")]
     assert (glf_authors.fid_mean, glf_authors.change, glf_authors.claim_gap) == (14.0, -11.0, 5.0)  # lead: 30 - 25
-    assert glf_authors.exceeds_gap and "GLF's lead over rae" in glf_authors.claim
+    assert (glf_authors.gap_at_value, glf_authors.reorders) == (12.0, False) and "GLF's lead over rae" in glf_authors.claim
     rae_authors = rows[("rae", "sampling", "authors")]
-    assert (rae_authors.change, rae_authors.claim_gap, rae_authors.exceeds_gap) == (-4.0, 5.0, False)
+    assert (rae_authors.change, rae_authors.claim_gap, rae_authors.gap_at_value, rae_authors.reorders) == (-4.0, 5.0, 12.0, False)
     beta = rows[("glf", "beta", "10")]
-    assert (beta.run, beta.change, beta.exceeds_gap) == ("glf@beta=10", 2.0, False)
-    assert rows[("glf", "beta", "1")].preset_value and pd.isna(rows[("glf", "beta", "1")].exceeds_gap)
+    assert (beta.run, beta.change, beta.gap_at_value, beta.reorders) == ("glf@beta=10", 7.0, -2.0, True)
+    assert rows[("glf", "beta", "1")].preset_value and pd.isna(rows[("glf", "beta", "1")].reorders)
     shown = (out / "sensitivity.md").read_text()
-    assert "exceeds the gap" in shown and "within the gap" in shown and "1 (preset)" in shown
+    assert "same order (gap +5.0 → +12.0)" in shown and "reorders (gap +5.0 → -2.0)" in shown and "1 (preset)" in shown

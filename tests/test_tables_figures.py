@@ -2,6 +2,7 @@ import json
 import shutil
 
 import matplotlib
+import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 import torch
@@ -9,7 +10,7 @@ import torch
 from benchmark import paths, table_format
 from benchmark import figures, results, tables
 from benchmark.commands import check_outputs
-from benchmark.config import validate_config
+from benchmark.config import load_config, validate_config
 from benchmark.provenance import preset_hash
 
 
@@ -288,9 +289,9 @@ def test_a_long_table_with_warnings_wraps_and_fits_the_page(tmp_path):
     columns, a 38-character label, KIDs of 18 characters and a 101-character warning."""
     warning = ("seed 0: gamma_x not settled; seed 1: gamma_x not settled; seed 2: stage 2 collapsed; "
                "seed 3: diverged")
-    row = ["GLO + IMLE (re-trained, squared error)", "fashion", "2", "411.2 ± 22.1", "289777.5 ± 15214.2",
+    row = ["GLO + IMLE (re-trained, squared error)", "fashion", "2", "411.2 ± 22.1", "289.8 ± 15.2",
            "305.4 ± 14.5", "411.2 ± 22.1", warning]
-    display = pd.DataFrame([row] * 9, columns=["model", "dataset", "seeds", "fid", "kid ×10³", "fid_authors",
+    display = pd.DataFrame([row] * 9, columns=["model", "dataset", "seeds", "fid", "kid", "fid_authors",
                                                 "fid_own", "warning"])
     tex = tmp_path / "long.tex"
     tex.write_text(table_format.to_latex(table_format.Table(display, "A caption.", "long")))
@@ -314,6 +315,16 @@ def test_long_table1_shows_each_fid_once_and_warnings_without_their_figures(conf
     assert list(tables.long_display(long, "fid_authors").columns)[3:5] == ["fid", "fid_eval"]
 
 
+def test_long_table1_prints_kid_in_the_units_of_its_csv():
+    """The classifier's KIDs are ~77 (not ~0.01): printed as the CSV holds them, never times 1000."""
+    nan = float("nan")
+    long = pd.DataFrame({"label": ["VAE", "GLF"], "dataset": ["fashion"] * 2, "status": ["ok"] * 2, "n_seeds": [1, 3],
+                         "fid_mean": [213.3, 88.0], "fid_std": [nan, 7.9],
+                         "kid_mean": [77.41362762451172, 34.45], "kid_std": [nan, 2.5]})
+    shown = tables.long_display(long, "fid_eval")
+    assert list(shown["kid"]) == ["77.4", "34.5 ± 2.5"]
+
+
 def _floor(config, dataset, kind, fid, kid=0.02):
     path = paths.floor_metrics(config, dataset, kind)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -335,7 +346,7 @@ def test_a_model_is_bold_only_when_it_beats_the_per_pixel_gaussian(config, tmp_p
     assert _md_table(out / "table4.md").loc["GLF (ours)", "fashion"] == "300.0"
     long = _md_table(out / "table1_long.md").reset_index()
     glf = long[(long.model == "GLF (ours)") & (long.dataset == "fashion")].iloc[0]
-    assert glf["kid ×10³"] == "12.3" and glf["seeds"] == "1"  # KID with its scale, an integer seed count
+    assert glf["kid"] == "0.012" and glf["seeds"] == "1"  # KID in its own units, an integer seed count
     gaussian = long[long.model == "Per-pixel Gaussian (scale)"].iloc[0]
     assert gaussian["seeds"] == ""
     csv_text = (out / "table1.csv").read_text()
@@ -413,6 +424,37 @@ def test_the_montage_leaves_the_grids_caption_out_and_its_caption_matches_the_pi
     figures.sample_montage(results.load(config), "fashion", tmp_path)
     caption = (tmp_path / "samples_fashion.txt").read_text()
     assert f"each row {figures.INTERPOLATION_STEPS} images" in caption and "ends included" in caption
+    sampler = config["evaluation"]["sampling"]
+    assert f"under the {sampler} sampler" in caption and "each model's sampling protocol" not in caption
+    assert f"under the {sampler} sampler" in (tmp_path / "samples_fashion_column.txt").read_text()
+
+
+def test_the_one_column_montage_shows_large_tiles_under_short_titles(config, tmp_path):
+    """At 3.3 in, three models per row and each model's first 4 x 4 samples: a 28-pixel sample
+    prints about 3.3 / 3 / 4 in = 7 mm wide (the old montage: 1.2 mm), titles the label alone."""
+    from PIL import Image
+    from benchmark.sample_png import save_png
+    models = list(config["models"])[:4]
+    config = validate_config({**config, "figures": {**config["figures"], "grids": models}})
+    for model in models:
+        path = paths.grid(config, "fashion", model)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        save_png(torch.rand(100, 1, 28, 28), path, nrow=10, caption="seed 0")
+    assert figures.corner(Image.open(path)).size == (2 + 4 * 30, 2 + 4 * 30)
+    fig = figures._draw_column_montage(config, "fashion", figures.WIDTHS_IN["_column"])
+    shown = [ax for ax in fig.axes if ax.images]
+    assert len(shown) == len(models) and fig.get_size_inches()[0] == pytest.approx(3.3)
+    assert [ax.get_title() for ax in shown] == [figures.model_label(config, m) for m in models]
+    fig.canvas.draw()  # lays the figure out
+    tile_in = shown[0].get_window_extent().width / fig.dpi
+    assert tile_in / 4 * 25.4 > 5  # each sample over 5 mm wide
+    plt.close(fig)
+
+
+@pytest.mark.parametrize("preset", ["validation-cpu", "validation-gpu", "paper"])
+def test_the_samples_figure_shows_every_table1_row(preset):
+    config = load_config(f"workflow/config/{preset}.yaml")
+    assert config["figures"]["grids"] == config["table1"]["models"]
 
 
 def test_check_outputs_finds_misleading_outputs(config, tmp_path):

@@ -28,7 +28,7 @@ from benchmark.joblog import announce
 from benchmark.model_io import load_model
 from benchmark.runs import load_run, run_arguments
 from benchmark.sample_png import save_png
-from benchmark.sampling import INTERPOLATION_PAIRS, INTERPOLATION_STEPS, generate, interpolation
+from benchmark.sampling import GRID_COLUMNS, INTERPOLATION_PAIRS, INTERPOLATION_STEPS, generate, interpolation
 from models.sampling import SAMPLING_PROTOCOLS
 
 
@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         save_png(blank, run_dir / "interpolation.png", nrow=1, caption=f"{status}: no samples")
     else:
         shown = min(100, images.shape[0])
-        save_png(to_float(images[:shown]), run_dir / "grid.png", nrow=10,
+        save_png(to_float(images[:shown]), run_dir / "grid.png", nrow=GRID_COLUMNS,
                  caption=f"seed {run.seed}, {sampling} sampling: {shown} of {images.shape[0]} samples")
         walks = interpolation(model, pairs=INTERPOLATION_PAIRS, steps=INTERPOLATION_STEPS, seed=run.seed,
                               protocol=sampling)

@@ -1,10 +1,11 @@
-"""The paper's claims checked on this preset's runs (results/claims.{csv,md}) and the provenance
-of the results (results/provenance.json)."""
+"""The paper's claims checked on this preset's runs (results/claims.{csv,md}), the provenance
+of the results (results/provenance.json) and the results README written from them."""
 
 
 localrules:
     claims,
     provenance,
+    results_readme,
 
 
 # Table 1's metrics and logs, and each figure model's log and final metrics on its dataset.
@@ -41,3 +42,18 @@ rule provenance:
         log_file("provenance"),
     shell:
         f"{PYTHON} -m benchmark.commands.write_provenance --config {PRESET} --out {{output:q}} > {{log:q}} 2>&1"
+
+
+rule results_readme:
+    input:
+        RUNS_FILE,
+        table_files("table1"),
+        CLAIM_FILES,
+        PROVENANCE_FILE,
+        [f for name in EXTRA_TABLES if name == "sensitivity" for f in table_files(name)],
+    output:
+        report(RESULTS_README, category="Claims", caption="../report/results_readme.rst"),
+    log:
+        log_file("results_readme"),
+    shell:
+        f"{PYTHON} -m benchmark.commands.write_results_readme --config {PRESET} > {{log:q}} 2>&1"

@@ -154,6 +154,10 @@ CURVE = FIGURES.get("fid_curve")
 if CURVE:
     TABLE_INPUTS["fid_curve_table"] = (logs_of(CURVE["models"], [CURVE["dataset"]])
                                        + metrics_of(CURVE["models"], [CURVE["dataset"]]) + FLOOR_METRICS)
+PLANNED_METRICS = [str(paths.metrics(config, d, m, s)) for m, d in paths.planned_runs(config)
+                   for s in model_seeds(config, m)]
+RUNS_FILE = str(paths.results(config, "runs.csv"))
+RESULTS_README = str(paths.results(config, "README.md"))
 EXTRA_TABLES = ["paper_vs_ours"] + (["sensitivity"] if config["sensitivity"] else []) + (["fid_curve_table"] if CURVE else [])
 FIGURE_NAMES = [n for n in CURVE_FIGURES if n in FIGURES]
 FIGURE_NAMES += [f"samples_{d}" for d in TABLE1_DATASETS] if FIGURES["grids"] else []
@@ -226,7 +230,7 @@ def all_results():
              for k in ("grid", "interpolation")]
     perf = [str(paths.results(config, "perf.html"))] if PERF_CSVS else []
     figures = [f for name in FIGURE_NAMES for f in figure_files(name) + figure_captions(name)]
-    return tables + figures + grids + perf
+    return tables + figures + grids + perf + [RUNS_FILE, RESULTS_README]
 
 
 wildcard_constraints:

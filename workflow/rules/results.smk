@@ -1,11 +1,24 @@
-"""Tables 1-6, paper_vs_ours, Figures 3-4, the sample figures (2e, 6), the sample montages and
-the perf table under results/, each registered in the snakemake report with its caption
-(workflow/report/)."""
+"""Tables 1-6, paper_vs_ours, Figures 3-4, the sample figures (2e, 6), the sample montages, the
+perf table and every run's values (runs.csv) under results/, each registered
+in the snakemake report with its caption (workflow/report/)."""
 
 
 localrules:
     copy_grid,
     perf,
+    runs_csv,
+
+
+rule runs_csv:
+    input:
+        PLANNED_METRICS + SENSITIVITY_METRICS,
+    output:
+        report(RUNS_FILE, category="Tables", subcategory="runs", caption="../report/runs.rst",
+               labels={"table": "runs", "format": "csv"}),
+    log:
+        log_file("tables/runs"),
+    shell:
+        f"{PYTHON} -m benchmark.commands.write_runs --config {PRESET} > {{log:q}} 2>&1"
 
 
 for _name in (*TABLE_NAMES, *EXTRA_TABLES):

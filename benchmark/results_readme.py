@@ -1,0 +1,135 @@
+"""``results/<preset>/README.md``: a preset's results in words, written from the files the workflow
+leaves in its results folder (``runs.csv``, ``table1.csv``, ``claims.csv``, ``provenance.json``),
+never typed by hand.
+
+:func:`results_readme` gives Table 1's mean ± sd with each row's seed count under each sampler,
+the reference rows, each claim's verdict and what may and may not be concluded (the features,
+the datasets, the fraction of the paper's epochs, the seed counts), with the commit the numbers
+were evaluated at and the date the text was written.  Without ``runs.csv`` (a folder rendered
+before it existed) it says that per-run values are not available.
+"""
+from __future__ import annotations
+
+import datetime
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from benchmark.claim_statistics import TESTS
+from benchmark.config import resolve_run
+from benchmark.provenance import git_state
+from benchmark.table_format import markdown_text
+
+SAMPLERS = ("eval", "authors")
+
+
+def _cell(row: pd.Series, key: str) -> str:
+    """``mean ± sd (n)`` of a Table 1 row's ``key``; the value alone with one seed."""
+    mean, sd = row.get(f"{key}_mean"), row.get(f"{key}_std")
+    if pd.isna(mean):
+        return row["status"] if row["status"] != "ok" else "--"
+    spread = "" if pd.isna(sd) else f" ± {sd:.1f}"
+    return f"{mean:.1f}{spread}"
+
+
+def table1_lines(table1: pd.DataFrame) -> list[str]:
+    """Markdown lines: per model and dataset its seeds and FID under the preset's sampler and each
+    uniform sampler, then the reference rows (one value each)."""
+    models = table1[~table1["model"].str.startswith("@floor/") & table1["status"].ne("cited")
+                    & table1["status"].ne("not transcribed")]
+    lines = ["| model | dataset | seeds | FID | " + " | ".join(f"FID ({s} sampler)" for s in SAMPLERS) + " |",
+             "|---|---|---|---|" + "---|" * len(SAMPLERS)]
+    for _, row in models.iterrows():
+        seeds = "0" if pd.isna(row["n_seeds"]) else str(int(row["n_seeds"]))
+        lines.append(f"| {markdown_text(row['label'])} | {row['dataset']} | {seeds} | {_cell(row, 'fid')} | "
+                     + " | ".join(_cell(row, f"fid_{s}") for s in SAMPLERS) + " |")
+    floors = table1[table1["model"].str.startswith("@floor/")]
+    if len(floors):
+        lines += ["", "Reference rows (the same evaluation, one value each): " + "; ".join(
+            f"{row['label']} on {row['dataset']}: {row['fid_mean']:.1f}" for _, row in floors.iterrows()
+            if pd.notna(row["fid_mean"])) + "."]
+    return lines
+
+
+def claim_lines(claims: pd.DataFrame) -> list[str]:
+    """Markdown lines: each claim's overall verdict per dataset, after a warning when the claims
+    were decided before the one-seed test was corrected (their evidence names no test of
+    :data:`benchmark.claim_statistics.TESTS`: a one-seed side then borrowed the other's spread)."""
+    overall = claims[claims["part"] == "overall"].fillna({"dataset": ""})
+    evidence = " ".join(claims["evidence"].fillna(""))
+    lines = []
+    if "Welch t" in evidence and not any(name in evidence for name in TESTS):
+        lines += ["These verdicts were decided by the earlier test, in which a side with one seed borrowed the other "
+                  "side's spread and degrees of freedom (it overstates the confidence of those comparisons); the "
+                  "runs are not on disk to re-decide them, so they are re-decided at the next validation run.", ""]
+    lines += ["| claim | dataset | verdict | statement |", "|---|---|---|---|"]
+    lines += [f"| {row['claim']} | {row['dataset']} | {row['verdict']} | {markdown_text(row['subject'])} |"
+              for _, row in overall.iterrows()]
+    return lines
+
+
+def epochs_fraction(config: dict, paper: dict, table1: pd.DataFrame) -> list[str]:
+    """Per Table 1 model and dataset with a paper epoch count: this preset's stage-1 epochs as a
+    fraction of the paper preset's."""
+    found = []
+    for model, dataset in dict.fromkeys(zip(table1["model"], table1["dataset"])):
+        if model not in config["models"] or model not in paper["models"] or dataset not in paper["datasets"]:
+            continue
+        ours = resolve_run(config, model, dataset, config["seeds"][0]).train.epochs
+        theirs = resolve_run(paper, model, dataset, paper["seeds"][0]).train.epochs
+        found.append(f"{config['models'][model].get('label', model)} {ours}/{theirs}")
+    return found
+
+
+def conclusions(config: dict, paper: dict, table1: pd.DataFrame, has_runs: bool) -> list[str]:
+    """Bullet lines on what may and may not be concluded, from the data: features, datasets,
+    epochs against the paper's, seed counts, per-run values."""
+    models = table1[~table1["model"].str.startswith("@floor/") & table1["n_seeds"].notna()]
+    datasets = sorted(set(models["dataset"]))
+    counts = sorted({int(n) for n in models["n_seeds"]})
+    features = ", ".join(sorted(set(models["features"].dropna()))) or config["evaluation"]["features"]
+    epochs = epochs_fraction(config, paper, models)
+    lines = [
+        f"- Features: {features}. FIDs on these features are on their own scale: they may be compared with each "
+        f"other within this folder, not with the paper's Inception FIDs.",
+        f"- Datasets: {', '.join(datasets)} ({'one dataset' if len(datasets) == 1 else f'{len(datasets)} datasets'}); "
+        f"nothing here speaks for the paper's other datasets.",
+        f"- Seeds per row: {', '.join(map(str, counts))} (the `seeds` column above). A row of one seed has no "
+        f"spread: the claims test it against a sample by the one-seed prediction test, or by the margin rule "
+        f"when both rows have one seed (claims.md names each row's test).",
+    ]
+    if epochs:
+        lines.append(f"- Stage-1 epochs, this preset / the paper preset: {', '.join(epochs)}. A ranking at this "
+                     f"budget need not be the ranking at the paper's.")
+    lines.append("- Per-run values (each seed's FID, KID, PRD, timing and hashes) are in runs.csv; every mean above "
+                 "can be recomputed from it." if has_runs else
+                 "- Per-run values are not available for this older run (no runs.csv was written, and its runs are "
+                 "not on disk); they come with the next validation run of this preset.")
+    return lines
+
+
+def results_readme(config: dict, paper: dict, folder: Path) -> str:
+    """The README text of the results ``folder`` of preset ``config`` (``paper``: the paper preset,
+    for the epochs it sets): written from ``table1.csv``, ``claims.csv``, ``provenance.json`` and,
+    when present, ``runs.csv``."""
+    table1 = pd.read_csv(folder / "table1.csv")
+    claims = pd.read_csv(folder / "claims.csv", dtype={"claim": str})
+    provenance = json.loads((folder / "provenance.json").read_text())
+    git = provenance.get("git", {})
+    has_runs = (folder / "runs.csv").exists()
+    written = git_state()
+    lines = [f"# Results of preset `{config['preset']}`", "",
+             f"Written by `python -m benchmark.commands.write_results_readme` on {datetime.date.today().isoformat()} "
+             f"at commit {written['commit'][:12]}{' (dirty)' if written['dirty'] else ''} from the files of this "
+             f"folder; the folder's provenance.json records commit {str(git.get('commit', 'unknown'))[:12]}"
+             f"{' (dirty)' if git.get('dirty') else ''}, device {provenance.get('device', 'unknown')}.", "",
+             "## Table 1 (table1.csv)", "",
+             f"FID, mean ± sd over each row's finished seeds; `FID` is under the preset's sampler "
+             f"({config['evaluation']['sampling']}).", "", *table1_lines(table1), "",
+             "## Claims (claims.csv, claims.md)", "", *claim_lines(claims), "",
+             "## What may and may not be concluded", "", *conclusions(config, paper, table1, has_runs), ""]
+    if (folder / "sensitivity.md").exists():
+        lines[-1:-1] = ["- How far each protocol switch moves FID, and whether it reorders a claim's two rows: "
+                        "sensitivity.md."]
+    return "\n".join(lines)
