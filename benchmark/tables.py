@@ -329,7 +329,9 @@ def table4(results: Results, out: Path) -> list[Path]:
                        features=REFERENCE_FEATURES)
     both = pd.concat([long.assign(source="this run"), gans], ignore_index=True)
     ours = wide(long, lambda r: _cell(r, "fid"))
-    table = wide(both, lambda r: _cell(r, "fid")).fillna(NOT_RUN)
+    digits = {dataset: decimals(rows["fid_mean"]) for dataset, rows in long.groupby("dataset")}
+    # our FIDs with the decimals their scale needs (as in Table 1), the GANs' as published
+    table = wide(both, lambda r: _cell(r, "fid", digits[r["dataset"]] if r["source"] == "this run" else 1)).fillna(NOT_RUN)
     caption = (f"Table 1 with the GAN FIDs of Lucic et al. 2018 (Inception-v3 features); the best in bold when it "
                f"beats Table 1's {FLOORS['pixel_gaussian']} row. Ours: {_features_note(results, long)}")
     gaussian = pixel_gaussian_fid(floor_rows(results, datasets, ("fid",)))

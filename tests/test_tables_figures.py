@@ -125,6 +125,17 @@ def test_table4_appends_gan_rows_and_paper_vs_ours_differences(config, tmp_path)
     assert versus[(versus.model == "GLF") & (versus.dataset == "mnist")].iloc[0].our_status == "not run"
 
 
+def test_table4_shows_tiny_fids_with_the_decimals_their_scale_needs(config, tmp_path):
+    """A tiny classifier's FIDs (about 0.04) print as 0.042, not 0.0, as in Table 1; the GAN rows
+    keep the one decimal they were published with."""
+    _metrics(config, "fashion", "glf", 0, fid=0.041)
+    _metrics(config, "fashion", "glf", 1, fid=0.043)
+    tables.table4(results.load(config), tmp_path / "results")
+    shown = _md_table(tmp_path / "results" / "table4.md")
+    assert shown.loc["GLF (ours)", "fashion"].strip("*") == "0.042 ± 0.001"
+    assert shown.loc["WGAN GP (Lucic et al. 2018)", "fashion"] == "24.5 ± 2.1"
+
+
 def test_paper_vs_ours_never_subtracts_across_feature_kinds(config, tmp_path):
     for seed, fid in ((0, 25.3), (1, 26.3)):
         _metrics(config, "fashion", "glf", seed, fid=fid)
