@@ -1,9 +1,11 @@
 """glf-bench: every model of the GLF paper, its FID/PRD, Tables 1-6 and Figures 3-4.
 
     snakemake --cores 8 results/table1.csv                                      # paper preset
-    snakemake --cores 8 results/smoke/table1.csv --configfile workflow/config/smoke.yaml
+    snakemake --cores 8 --configfile=workflow/config/smoke.yaml results/smoke/table1.csv
 
-Targets go before --configfile (which takes every word after it as a file).  Without
+--configfile=FILE takes one word; ``--configfile FILE`` with a space takes every word after it as
+a file (targets go before it then: Snakemake reads those files before this Snakefile, so its
+FileNotFoundError cannot be caught here).  Without
 --configfile the paper preset is used.  A preset with a ``base`` key is laid over that preset
 (benchmark/config.py, with_base), then validated against workflow/schema/config.schema.yaml before
 any job is planned; the first line names the preset, its results folder and its device.  Before
