@@ -10,7 +10,7 @@ FileNotFoundError cannot be caught here).  Without
 (benchmark/config.py, with_base), then validated against workflow/schema/config.schema.yaml before
 any job is planned; the first line names the preset, its results folder and its device.  Before
 the first job runs (onstart): a run folder that another process trains in stops the workflow (its
-files untouched), a GPU-sized preset on a machine without a GPU stops with one message,
+files untouched), so does a folder the jobs must write that is not writable, a GPU-sized preset on a machine without a GPU stops with one message,
 the weights files it needs (Inception, VGG16) are checked against their SHA-256, and the files of
 the datasets that jobs will prepare are found (benchmark/preset_data.py).  A dry run only warns
 about missing data and weights.
@@ -32,7 +32,8 @@ from benchmark.preset_data import find_data_roots
 from benchmark.preset_weights import check_needed_weights
 from benchmark.run_lock import busy_runs
 from benchmark.weights import WeightsError
-from benchmark.workflow_start import banner, foreign_target_message, no_gpu_message, requires_gpu, visible_gpus
+from benchmark.workflow_start import (banner, foreign_target_message, no_gpu_message, requires_gpu, unwritable_message,
+                                     visible_gpus)
 
 min_version("9.0")
 
@@ -126,6 +127,9 @@ onstart:
         raise WorkflowError(f"{', '.join(busy)}: in use by another process, which this workflow's jobs would "
                             "disturb (Snakemake deletes a job's outputs and log before it runs); nothing was "
                             "changed. Wait for it to end or stop it, then rerun")
+    unwritable = unwritable_message(f for job in jobs for f in [*job.output, *job.log])
+    if unwritable:
+        raise WorkflowError(unwritable)
     if requires_gpu(config) and not GPUS_HERE and any(job.resources.get("gpu_slots", 0) for job in jobs):
         raise WorkflowError(no_gpu_message(config))
     check_weights()
