@@ -23,7 +23,7 @@ from benchmark.metrics.registry import FEATURES
 from benchmark.provenance import provenance_note
 from benchmark.results import NOT_RUN, Results, read_measurements, read_reference
 from benchmark.sensitivity_table import sensitivity
-from benchmark.table_format import Table, decimals, to_html, write_table
+from benchmark.table_format import Table, decimals, to_html, with_pipeline_check_mark, write_table
 from models import MODELS
 from models.architecture import architecture_rows
 from models.glann import PUBLISHED_EPOCHS
@@ -467,7 +467,7 @@ def paper_vs_ours(results: Results, out: Path) -> list[Path]:
                      "our_status": NOT_RUN if ours is None else ours["status"],
                      "features": paths.feature_space(config), "paper_features": REFERENCE_FEATURES,
                      "note": "" if same else _not_comparable_note(config), "source": ref["source"]})
-    df = pd.DataFrame(rows)
+    df = with_pipeline_check_mark(pd.DataFrame(rows), config["pipeline_check"])
     stem = out / "paper_vs_ours"
     atomic_write_text(stem.with_suffix(".csv"), df.to_csv(index=False))
     return [stem.with_suffix(".csv")]

@@ -290,6 +290,13 @@ def test_claims_files_list_every_claim_with_its_evidence(config):
     assert "the suite's own comparison, not a claim of the paper" in text.split("## Claim 7")[1].splitlines()[0]
 
 
+def test_a_pipeline_check_presets_claims_csv_says_so_in_every_row(config):
+    csv_path, _ = write_claims(validate_config({**config, "pipeline_check": True}))
+    table = pd.read_csv(csv_path)
+    assert list(table.columns) == [*claims.COLUMNS, "pipeline_check"]
+    assert (table["pipeline_check"] == "pipeline check, numbers meaningless").all()
+
+
 # ------------------------------------------------------------------------------ both sampling protocols
 
 def _claim1_baselines(config):

@@ -361,6 +361,30 @@ def test_a_pipeline_check_preset_says_so_in_every_caption(config, tmp_path):
             tables.TABLES[name](found, out)
             caption = (out / f"{name}.md").read_text().splitlines()[0]
             assert ("pipeline check, numbers meaningless" in caption) == marked, name
+            data = pd.read_csv(out / f"{name}.csv")
+            assert ("pipeline_check" in data.columns) == marked, name
+            assert not marked or (data["pipeline_check"] == "pipeline check, numbers meaningless").all(), name
+    tables.paper_vs_ours(results.load(check), out)
+    assert (pd.read_csv(out / "paper_vs_ours.csv")["pipeline_check"] == "pipeline check, numbers meaningless").all()
+    tables.paper_vs_ours(results.load(config), out)
+    assert "pipeline_check" not in pd.read_csv(out / "paper_vs_ours.csv").columns
+
+
+def test_a_pipeline_check_preset_marks_its_figures_on_the_image(config, tmp_path):
+    """The mark is drawn on the figure itself: red pixels that an unmarked figure has none of."""
+    import numpy as np
+    from PIL import Image
+
+    for model in ("glf", "glf_b10"):
+        _log(config, "fashion", model, 0, [{"epoch": e, "fid": 50.0 - e, "nll": 1.0 / e} for e in (1, 2, 3)])
+    red = {}
+    for marked in (False, True):
+        out = tmp_path / str(marked)
+        figures.training_curves(results.load(validate_config({**config, "pipeline_check": marked})), "figure3", out)
+        pixels = np.asarray(Image.open(out / "figure3_column.png").convert("RGB")).astype(int)
+        red[marked] = int(((pixels[..., 0] > 200) & (pixels[..., 1] < 200) & (pixels[..., 1] - pixels[..., 2] < 30)
+                           & (pixels[..., 0] - pixels[..., 1] > 60)).sum())
+    assert red[True] > 20 * max(red[False], 1000), red
 
 
 def test_figure_labels_colours_and_captions(config, tmp_path):
