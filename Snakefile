@@ -1,13 +1,16 @@
 """glf-bench: every model of the GLF paper, its FID/PRD, Tables 1-6 and Figures 3-4.
 
     snakemake --cores 8 results/table1.csv                                      # paper preset
-    snakemake --cores 8 results/smoke/table1.csv --configfile workflow/config/smoke.yaml
+    snakemake --cores 8 --configfile=workflow/config/smoke.yaml results/smoke/table1.csv
 
-Targets go before --configfile (which takes every word after it as a file).  Without
+--configfile=FILE takes one word; ``--configfile FILE`` with a space takes every word after it as
+a file (targets go before it then: Snakemake reads those files before this Snakefile, so its
+FileNotFoundError cannot be caught here).  Without
 --configfile the paper preset is used.  A preset with a ``base`` key is laid over that preset
 (benchmark/config.py, with_base), then validated against workflow/schema/config.schema.yaml before
 any job is planned; the first line names the preset, its results folder and its device.  Before
-the first job runs (onstart): a GPU-sized preset on a machine without a GPU stops with one message,
+the first job runs (onstart): a run folder that another process trains in stops the workflow (its
+files untouched), so does a folder the jobs must write that is not writable, a GPU-sized preset on a machine without a GPU stops with one message,
 the weights files it needs (Inception, VGG16) are checked against their SHA-256, and the files of
 the datasets that jobs will prepare are found (benchmark/preset_data.py).  A dry run only warns
 about missing data and weights.
@@ -24,10 +27,13 @@ from benchmark import paths
 from benchmark.config import (ConfigError, command_line_booleans, command_line_numbers, read_preset, validate_config,
                               with_base)
 from benchmark.data import DataError
+from benchmark.joblog import set_aside
 from benchmark.preset_data import find_data_roots
 from benchmark.preset_weights import check_needed_weights
+from benchmark.run_lock import busy_runs
 from benchmark.weights import WeightsError
-from benchmark.workflow_start import banner, foreign_target_message, no_gpu_message, requires_gpu, visible_gpus
+from benchmark.workflow_start import (banner, foreign_target_message, no_gpu_message, requires_gpu, unwritable_message,
+                                     visible_gpus)
 
 min_version("9.0")
 
@@ -114,6 +120,16 @@ rule all:
 
 onstart:
     jobs = list(workflow.dag.needrun_jobs())
+    # Snakemake deletes a job's outputs and log before it runs (and a failed job's outputs after):
+    # a run another process trains now must stop this workflow before it touches that run's files.
+    busy = busy_runs(f for job in jobs for f in job.output)
+    if busy:
+        raise WorkflowError(f"{', '.join(busy)}: in use by another process, which this workflow's jobs would "
+                            "disturb (Snakemake deletes a job's outputs and log before it runs); nothing was "
+                            "changed. Wait for it to end or stop it, then rerun")
+    unwritable = unwritable_message(f for job in jobs for f in [*job.output, *job.log])
+    if unwritable:
+        raise WorkflowError(unwritable)
     if requires_gpu(config) and not GPUS_HERE and any(job.resources.get("gpu_slots", 0) for job in jobs):
         raise WorkflowError(no_gpu_message(config))
     check_weights()
@@ -123,6 +139,8 @@ onstart:
     except DataError as err:
         raise WorkflowError(str(err)) from None
     write_resolved_preset(config, PRESET_FILE)
+    # each old log to <log>.previous: a job whose submission fails shows no log, never an earlier run's
+    set_aside(f for job in jobs for f in job.log)
 
 
 if workflow.is_main_process:

@@ -48,7 +48,8 @@ from benchmark.claim_statistics import (
     tost,
 )
 from benchmark.config import model_param, resolve_run, sampling_protocol, table1_datasets, uses_perceptual
-from benchmark.results import DIVERGED, Results, Run, Summary
+from benchmark.results import DIVERGED, NOT_RUN, Results, Run, Summary
+from benchmark.table_format import decimals
 from models.sampling import SAMPLING_PROTOCOLS
 
 MIN_CURVE_POINTS = 4
@@ -70,6 +71,23 @@ CLAIMS = {
     "7": "GLF has the best (F_8, F_1/8) among the non-perceptual models (Table 6); the suite's own "
          "comparison, not a claim of the paper",
 }
+
+
+def _digits(*summaries: Summary, minimum: int = 2) -> int:
+    """Decimals that show every value of ``summaries`` with two significant digits (at least
+    ``minimum``): 2 for FIDs around 20, 3 for FIDs around 0.04."""
+    return decimals([v for s in summaries for v in s.values], minimum=minimum)
+
+
+def _compare(a: Summary, b: Summary, higher_is_better: bool = False, digits: int = 2) -> Finding:
+    """:func:`benchmark.claim_statistics.compare_lower` with at least ``digits`` decimals, more
+    where the values are small (:func:`_digits`)."""
+    return compare_lower(a, b, higher_is_better=higher_is_better, digits=_digits(a, b, minimum=digits))
+
+
+def _equivalent(a: Summary, b: Summary) -> Finding:
+    """:func:`benchmark.claim_statistics.tost` with the values' decimals (:func:`_digits`)."""
+    return tost(a, b, digits=_digits(a, b))
 
 
 def per_seed(results: Results, model: str, dataset: str, check, what: str) -> Finding:
@@ -217,7 +235,7 @@ def claim1(results: Results, dataset: str, protocol: str) -> list[tuple[str, str
     if glf is None:
         return [("", "GLF", Finding(UNKNOWN, "GLF is not a Table 1 model of this preset"))]
     ours = results.summary(glf, dataset, fid_key(protocol))
-    return [("", f"GLF vs {results.label(b)}", compare_lower(ours, results.summary(b, dataset, fid_key(protocol))))
+    return [("", f"GLF vs {results.label(b)}", _compare(ours, results.summary(b, dataset, fid_key(protocol))))
             for b in baselines(config)]
 
 
@@ -235,8 +253,8 @@ def claim2(results: Results, dataset: str, protocol: str) -> list[tuple[str, str
     if glf is None or perceptual is None:
         return [("", "GLF+perceptual vs GLF", Finding(UNKNOWN, "GLF+perceptual or GLF is not a Table 1 model of "
                                                              f"this preset ({_glann_note(config)})"))]
-    finding = compare_lower(results.summary(perceptual, dataset, fid_key(protocol)),
-                            results.summary(glf, dataset, fid_key(protocol)))
+    finding = _compare(results.summary(perceptual, dataset, fid_key(protocol)),
+                       results.summary(glf, dataset, fid_key(protocol)))
     return [("", "GLF+perceptual vs GLF", replace(finding, evidence=f"{finding.evidence} ({_glann_note(config)})",
                                                   basis=f"{finding.basis} ({_glann_note(config)})"))]
 
@@ -298,10 +316,10 @@ def claim3(results: Results, dataset: str, protocol: str) -> list[tuple[str, str
             continue
         subject = f"beta={beta:g}"
         glf_fid, prior_fid = (results.summary(m, dataset, key) for m in (glfs[beta], prior))
-        rows.append(("lower final FID", subject, compare_lower(glf_fid, prior_fid)))
+        rows.append(("lower final FID", subject, _compare(glf_fid, prior_fid)))
         pair = [glfs[beta], prior]
         rows.append(("faster convergence (lower mean FID over the epochs both tracked)", subject,
-                     tracked_under(results, pair, protocol) or compare_lower(*mean_tracked_fids(results, pair, dataset))))
+                     tracked_under(results, pair, protocol) or _compare(*mean_tracked_fids(results, pair, dataset))))
         gap = _paired_gap(results, glfs[beta], prior, dataset, key)
         if gap.values:
             gaps.append((beta, gap))
@@ -309,7 +327,7 @@ def claim3(results: Results, dataset: str, protocol: str) -> list[tuple[str, str
         rows.append(("lower final FID", "every beta", Finding(UNKNOWN, "no beta has both a GLF and a VAE+flow prior model in figure3")))
     if len(gaps) >= 2:
         (small_beta, small), (large_beta, large) = gaps[0], gaps[-1]
-        finding = compare_lower(large, small)
+        finding = _compare(large, small)
         rows.append(("gap closes as beta grows", f"beta {small_beta:g} -> {large_beta:g}", finding))
     else:
         rows.append(("gap closes as beta grows", "", Finding(UNKNOWN, "fewer than two betas with both models finished")))
@@ -319,7 +337,7 @@ def claim3(results: Results, dataset: str, protocol: str) -> list[tuple[str, str
                    if results.summary(m, dataset, key).values else math.inf)
         ours, theirs = results.summary(learned[0], dataset, key), results.summary(best, dataset, key)
         rows.append(("learnable variance not effective (no better than the best fixed beta)",
-                     results.label(learned[0]), not_better(compare_lower(theirs, ours), tost(ours, theirs))))
+                     results.label(learned[0]), not_better(_compare(theirs, ours), _equivalent(ours, theirs))))
     else:
         rows.append(("learnable variance not effective", "", Finding(UNKNOWN, "no learned-variance VAE+flow prior in figure3")))
     return rows
@@ -335,18 +353,26 @@ def _paired_gap(results: Results, glf: str, prior: str, dataset: str, key: str) 
                    [theirs[s] - ours[s] for s in sorted(ours.keys() & theirs.keys())])
 
 
-def entropy_loss(run: Run, latent_dim: int) -> np.ndarray | None:
-    """Per-epoch entropy loss -sum(log sigma) of a VAE+flow prior run: its ``entropy_loss`` column,
-    else derived from the posterior entropy column ``entropy`` = D/2 (1 + log 2 pi) + sum(log sigma)."""
-    values = _column(run, "entropy_loss")
+def entropy_loss(run: Run, latent_dim: int) -> tuple[np.ndarray | None, str]:
+    """Per-epoch entropy loss -sum(log sigma) of a VAE+flow prior run and ``""``: its
+    ``entropy_loss`` column, else derived from the posterior entropy column ``entropy`` =
+    D/2 (1 + log 2 pi) + sum(log sigma); or ``None`` and why not (the ``entropy_loss`` column's
+    reason, e.g. ``too few epochs (2 < 4)``)."""
+    values, missing = curve(run, "entropy_loss")
     if values is None and (entropy := _column(run, "entropy")) is not None:
         values = 0.5 * latent_dim * (1 + math.log(2 * math.pi)) - entropy
-    return values
+    return values, "" if values is not None else missing
 
 
 def _final_entropy_loss(results: Results, model: str, dataset: str, latent_dim: int) -> Summary:
-    curves = [entropy_loss(r, latent_dim) for r in results.of(model, dataset)]
-    return Summary(f"{results.label(model)} final entropy loss", [float(v[-1]) for v in curves if v is not None])
+    """The final entropy loss of each of ``model``'s runs with a curve; without one, why not:
+    ``not run``, or the runs' reasons (seed by seed)."""
+    runs = results.of(model, dataset)
+    curves = [(run, *entropy_loss(run, latent_dim)) for run in runs]
+    reasons = "; ".join(f"seed {run.seed}: {why}" for run, values, why in curves if values is None)
+    return Summary(f"{results.label(model)} final entropy loss",
+                   [float(values[-1]) for _, values, _ in curves if values is not None],
+                   missing=reasons if runs else NOT_RUN)
 
 
 def claim4(results: Results, dataset: str, protocol: str) -> list[tuple[str, str, Finding]]:
@@ -359,8 +385,8 @@ def claim4(results: Results, dataset: str, protocol: str) -> list[tuple[str, str
     latent_dim = config["datasets"][dataset]["latent_dim"]
     rows = []
     betas = list(fixed)
-    steps = [compare_lower(_final_entropy_loss(results, fixed[hi], dataset, latent_dim),
-                           _final_entropy_loss(results, fixed[lo], dataset, latent_dim), higher_is_better=True)
+    steps = [_compare(_final_entropy_loss(results, fixed[hi], dataset, latent_dim),
+                      _final_entropy_loss(results, fixed[lo], dataset, latent_dim), higher_is_better=True)
              for lo, hi in zip(betas, betas[1:])]
     subject = " < ".join(f"{b:g}" for b in betas) if betas else ""
     rows.append(("larger beta, higher entropy loss", f"beta {subject}", all_of(steps) if len(betas) >= 2 else
@@ -392,8 +418,8 @@ def claim5(results: Results, dataset: str, protocol: str) -> list[tuple[str, str
         if glf is None:
             rows.append(("final FID above GLF's", label, Finding(UNKNOWN, "no GLF model in this preset")))
             continue
-        rows.append(("final FID above GLF's", label, compare_lower(results.summary(glf, dataset, fid_key(protocol)),
-                                                                    results.summary(model, dataset, fid_key(protocol)))))
+        rows.append(("final FID above GLF's", label, _compare(results.summary(glf, dataset, fid_key(protocol)),
+                                                               results.summary(model, dataset, fid_key(protocol)))))
     return rows or [("", "", Finding(UNKNOWN, "no regularized GLF model in figure4"))]
 
 
@@ -432,8 +458,8 @@ def claim6(results: Results, dataset: str, protocol: str) -> list[tuple[str, str
         rows.append(("fewer epochs to reach its FID plateau", subject,
                      Finding(UNKNOWN, f"cannot be decided: {untracked_reason(results, other)}")))
         rows.append(("less time per epoch", subject,
-                     compare_lower(results.seconds_per_epoch(glf, dataset), results.seconds_per_epoch(other, dataset),
-                                   digits=1)))
+                     _compare(results.seconds_per_epoch(glf, dataset), results.seconds_per_epoch(other, dataset),
+                              digits=1)))
     return rows
 
 
@@ -448,8 +474,8 @@ def claim7(results: Results, dataset: str, protocol: str) -> list[tuple[str, str
     for other in baselines(config):
         for key in ("prd_f8", "prd_f1_8"):
             rows.append((key, f"GLF vs {results.label(other)}",
-                         compare_lower(results.summary(glf, dataset, key),
-                                       results.summary(other, dataset, key), higher_is_better=True, digits=3)))
+                         _compare(results.summary(glf, dataset, key),
+                                  results.summary(other, dataset, key), higher_is_better=True, digits=3)))
     return rows
 
 

@@ -2,6 +2,7 @@
 any other exception is a bug and ends with its traceback."""
 from __future__ import annotations
 
+import errno
 import functools
 import sys
 from typing import Callable
@@ -16,11 +17,17 @@ USER_ERRORS = (UserError, FileNotFoundError)
 
 
 def file_problem(err: OSError) -> str:
-    """One line for an operating-system error on a file: which file, what went wrong, the fix."""
-    where = err.filename if err.filename is not None else "a file"
-    fix = ("make its folder writable, or set the preset's results_dir, runs_dir or cache_dir to a "
-           "folder you can write" if isinstance(err, PermissionError) else "check the disk and the path")
-    return f"cannot use {where}: {err.strerror or err}; {fix}"
+    """One line for an operating-system error on a file: which file (both of a rename), what went
+    wrong, the fix."""
+    where = " -> ".join(str(name) for name in (err.filename, err.filename2) if name is not None)
+    if isinstance(err, PermissionError):
+        fix = ("make its folder writable, or set the preset's results_dir, runs_dir or cache_dir to a "
+               "folder you can write")
+    elif err.errno == errno.ENOSPC:
+        fix = "free space on its disk, or set the preset's results_dir, runs_dir or cache_dir to another disk"
+    else:
+        fix = "check the disk and the path"
+    return f"cannot use {where or 'a file the operating system did not name'}: {err.strerror or err}; {fix}"
 
 
 def reports_errors(main: Callable[[list[str] | None], int | None]) -> Callable[[list[str] | None], int]:

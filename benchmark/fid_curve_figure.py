@@ -92,5 +92,5 @@ def fid_curve_figure(results: Results, out: Path) -> list[Path]:
     """Draw ``fid_curve`` at text and column width (PNG, PDF) with its caption; return the paths."""
     stems = [out / f"fid_curve{variant}" for variant in WIDTHS_IN]
     figures = [path for (_, width), stem in zip(WIDTHS_IN.items(), stems)
-               for path in save_figure(_draw(results, width), stem)]
+               for path in save_figure(_draw(results, width), stem, results.config)]
     return figures + write_caption(fid_curve_caption(results), stems)

@@ -68,9 +68,20 @@ def write_caption(text: str, stems: list[Path]) -> list[Path]:
     return [stem.with_suffix(".txt") for stem in stems]
 
 
-def save_figure(fig: plt.Figure, stem: Path) -> list[Path]:
+def mark_pipeline_check(fig: plt.Figure) -> None:
+    """Draw "pipeline check, numbers meaningless" across ``fig`` (large, red, half transparent,
+    over every panel), so that the image itself cannot be taken for a result."""
+    fig.text(0.5, 0.5, PIPELINE_CHECK_NOTE.upper().replace(", ", "\n"), transform=fig.transFigure, ha="center",
+             va="center", rotation=15, fontsize=fig.get_size_inches()[0] * 4.5, fontweight="bold", color="red",
+             alpha=0.35, zorder=1000)
+
+
+def save_figure(fig: plt.Figure, stem: Path, config: dict) -> list[Path]:
     """Save ``fig`` as ``stem.png`` and ``stem.pdf`` (TrueType fonts, page = figure size)
-    atomically and close it."""
+    atomically, marked as a pipeline check for a ``pipeline_check`` preset
+    (:func:`mark_pipeline_check`), and close it."""
+    if config["pipeline_check"]:
+        mark_pipeline_check(fig)
     outputs = []
     for fmt in paths.FIGURE_FORMATS:
         target = stem.with_suffix(f".{fmt}")
@@ -173,7 +184,7 @@ def training_curves(results: Results, name: str, out: Path) -> list[Path]:
     spreads = {model: results.curve_spread(model, spec["dataset"]) for model in spec["models"]}
     stems = [out / f"{name}{variant}" for variant in WIDTHS_IN]
     figures = [path for (variant, width), stem in zip(WIDTHS_IN.items(), stems)
-               for path in save_figure(_draw_curves(config, name, curves, width, spreads), stem)]
+               for path in save_figure(_draw_curves(config, name, curves, width, spreads), stem, config)]
     return figures + write_caption(curves_caption(config, name, curves, spreads), stems)
 
 
@@ -275,7 +286,7 @@ def sample_montage(results: Results, dataset: str, out: Path) -> list[Path]:
     draw = {"": _draw_montage, "_column": _draw_column_montage}
     stems = {variant: out / f"samples_{dataset}{variant}" for variant in WIDTHS_IN}
     figures = [path for variant, width in WIDTHS_IN.items()
-               for path in save_figure(draw[variant](config, dataset, width), stems[variant])]
+               for path in save_figure(draw[variant](config, dataset, width), stems[variant], config)]
     labels = ", ".join(model_label(config, m) for m in config["figures"]["grids"])
     start = (f"{caption_start(config)}Samples on {dataset} (preset {config['preset']}, seed {config['seeds'][0]}), "
              f"every model drawn under the {config['evaluation']['sampling']} sampler (evaluation.sampling, the "

@@ -5,7 +5,7 @@ import fcntl
 import os
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from benchmark.errors import UserError
 
@@ -44,3 +44,27 @@ def run_lock(run_dir: str | os.PathLike) -> Iterator[Path]:
         handle.truncate(0)
         fcntl.flock(handle, fcntl.LOCK_UN)
         handle.close()
+
+
+def lock_holder(run_dir: str | os.PathLike) -> str | None:
+    """The pid (as written in the lock file, ``unknown`` when empty) of the live process that holds
+    ``<run_dir>/.lock``; ``None`` when no process holds it or there is no lock file (none is made)."""
+    path = Path(run_dir) / LOCK_NAME
+    try:
+        handle = open(path, "r")
+    except FileNotFoundError:
+        return None
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return handle.read().strip() or "unknown"
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return None
+
+
+def busy_runs(files: Iterable[str | os.PathLike]) -> list[str]:
+    """One line per folder holding one of ``files`` whose run lock a live process holds (each
+    folder once, sorted): ``<folder> (pid <pid>)``; empty when none is busy."""
+    folders = sorted({Path(f).parent for f in files})
+    return [f"{folder} (pid {pid})" for folder in folders if (pid := lock_holder(folder)) is not None]

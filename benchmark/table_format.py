@@ -16,6 +16,7 @@ import pandas as pd
 
 from benchmark.atomic import atomic_write_text
 from benchmark.paths import TABLE_FORMATS
+from benchmark.provenance import PIPELINE_CHECK_NOTE
 
 _LATEX_SPECIALS = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
                    "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
@@ -207,11 +208,21 @@ def integer_counts(data: pd.DataFrame) -> pd.DataFrame:
     return data.astype({c: "Int64" for c in counts})
 
 
+PIPELINE_CHECK_COLUMN = "pipeline_check"
+
+
+def with_pipeline_check_mark(data: pd.DataFrame, marked: bool) -> pd.DataFrame:
+    """``data`` with a last column ``pipeline_check`` reading "pipeline check, numbers meaningless"
+    in every row when ``marked`` (a ``pipeline_check`` preset's CSV), else ``data`` itself."""
+    return data.assign(**{PIPELINE_CHECK_COLUMN: PIPELINE_CHECK_NOTE}) if marked else data
+
+
 def write_table(table: Table, stem: Path) -> list[Path]:
-    """Write ``stem.csv`` (numbers, counts as integers), ``.tex``, ``.md`` and ``.html``; return the
-    four paths."""
+    """Write ``stem.csv`` (numbers, counts as integers; a ``pipeline_check`` column when the
+    caption says it is a pipeline check), ``.tex``, ``.md`` and ``.html``; return the four paths."""
     outputs = [stem.with_suffix(f".{fmt}") for fmt in TABLE_FORMATS]
-    data = integer_counts(table.display if table.data is None else table.data)
+    data = with_pipeline_check_mark(integer_counts(table.display if table.data is None else table.data),
+                                    PIPELINE_CHECK_NOTE in table.caption.lower())
     texts = (data.to_csv(index=False), to_latex(table), to_markdown(table), to_html(table))
     for path, text in zip(outputs, texts):
         atomic_write_text(path, text)

@@ -24,7 +24,7 @@ from benchmark.fid_curve import fid_curve_tables
 from benchmark.provenance import provenance_note
 from benchmark.results import NOT_RUN, Results, read_measurements, read_reference
 from benchmark.sensitivity_table import sensitivity
-from benchmark.table_format import Table, decimals, to_html, write_table
+from benchmark.table_format import Table, decimals, to_html, with_pipeline_check_mark, write_table
 from models import MODELS
 from models.architecture import architecture_rows
 from models.glann import PUBLISHED_EPOCHS
@@ -328,7 +328,9 @@ def table4(results: Results, out: Path) -> list[Path]:
                        features=REFERENCE_FEATURES)
     both = pd.concat([long.assign(source="this run"), gans], ignore_index=True)
     ours = wide(long, lambda r: _cell(r, "fid"))
-    table = wide(both, lambda r: _cell(r, "fid")).fillna(NOT_RUN)
+    digits = {dataset: decimals(rows["fid_mean"]) for dataset, rows in long.groupby("dataset")}
+    # our FIDs with the decimals their scale needs (as in Table 1), the GANs' as published
+    table = wide(both, lambda r: _cell(r, "fid", digits[r["dataset"]] if r["source"] == "this run" else 1)).fillna(NOT_RUN)
     caption = (f"Table 1 with the GAN FIDs of Lucic et al. 2018 (Inception-v3 features); the best in bold when it "
                f"beats Table 1's {FLOORS['pixel_gaussian']} row. Ours: {_features_note(results, long)}")
     gaussian = pixel_gaussian_fid(floor_rows(results, datasets, ("fid",)))
@@ -464,7 +466,7 @@ def paper_vs_ours(results: Results, out: Path) -> list[Path]:
                      "our_status": NOT_RUN if ours is None else ours["status"],
                      "features": paths.feature_space(config), "paper_features": REFERENCE_FEATURES,
                      "note": "" if same else _not_comparable_note(config), "source": ref["source"]})
-    df = pd.DataFrame(rows)
+    df = with_pipeline_check_mark(pd.DataFrame(rows), config["pipeline_check"])
     stem = out / "paper_vs_ours"
     atomic_write_text(stem.with_suffix(".csv"), df.to_csv(index=False))
     return [stem.with_suffix(".csv")]

@@ -1,10 +1,12 @@
 """What the workflow says and checks before its first job: the line naming the preset, its results
 folder and its device; whether the preset needs a GPU this machine lacks; requested targets that lie
-outside the preset's results folder."""
+outside the preset's results folder; folders the jobs must write that this process cannot."""
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
+from typing import Iterable
 
 import torch
 
@@ -73,3 +75,20 @@ def foreign_target_message(config: dict, targets: list[str], made: list[str]) ->
     return (f"{', '.join(foreign)}: not made by preset {config['preset']}, whose results go to {results_dir}/ "
             f"(it makes all, {shown}). Name a file there, or choose the preset that writes there with "
             f"`--configfile workflow/config/<preset>.yaml` after the targets.")
+
+
+def unwritable_message(files: Iterable[str | os.PathLike]) -> str | None:
+    """One line naming the folders that hold (or, not there yet, would hold) ``files`` (the outputs
+    and logs of the jobs to run) where this process may not create, replace or delete a file: the
+    nearest existing folder of each, with the fix; ``None`` when every one is writable.  Snakemake
+    deletes and writes those files itself and would fail there with a PermissionError traceback."""
+    refused = set()
+    for folder in {Path(f).parent for f in files}:
+        existing = next(p for p in (folder, *folder.parents) if p.exists())
+        if not os.access(existing, os.W_OK | os.X_OK):
+            refused.add(str(existing))
+    if not refused:
+        return None
+    return (f"cannot write in {', '.join(sorted(refused))}: permission denied (the jobs to run write or replace "
+            f"files there); make {'it' if len(refused) == 1 else 'them'} writable (chmod u+w), or set the preset's "
+            f"results_dir or runs_dir to a folder you can write")

@@ -193,7 +193,7 @@ def test_entropy_loss_is_derived_from_the_posterior_entropy_when_not_logged(conf
     logs(config, "vfp_b1", {"entropy": [30.0, 28.0, 27.0, 26.0]}, seeds=[0])
     run = results.load(config).of("vfp_b1", "fashion")[0]
     constant = 0.5 * 20 * (1 + 1.8378770664093453)
-    assert claims.entropy_loss(run, 20) == pytest.approx([constant - v for v in (30.0, 28.0, 27.0, 26.0)])
+    assert claims.entropy_loss(run, 20)[0] == pytest.approx([constant - v for v in (30.0, 28.0, 27.0, 26.0)])
 
 
 def test_curves_shorter_than_four_points_are_not_evidence(config):
@@ -290,6 +290,13 @@ def test_claims_files_list_every_claim_with_its_evidence(config):
     assert "the suite's own comparison, not a claim of the paper" in text.split("## Claim 7")[1].splitlines()[0]
 
 
+def test_a_pipeline_check_presets_claims_csv_says_so_in_every_row(config):
+    csv_path, _ = write_claims(validate_config({**config, "pipeline_check": True}))
+    table = pd.read_csv(csv_path)
+    assert list(table.columns) == [*claims.COLUMNS, "pipeline_check"]
+    assert (table["pipeline_check"] == "pipeline check, numbers meaningless").all()
+
+
 # ------------------------------------------------------------------------------ both sampling protocols
 
 def _claim1_baselines(config):
@@ -362,3 +369,26 @@ def test_learned_variance_not_effective_needs_equivalence_or_a_worse_fid(config)
     assert verdicts(config, "3")[1][LEARNED] == HOLDS
     _figure3(config, learned=10.0)  # better beyond the noise
     assert verdicts(config, "3")[1][LEARNED] == FAILS
+
+
+def test_claim4_names_why_a_trained_model_has_no_entropy_loss(config):
+    """Two logged epochs are too few for a curve: the evidence says so, never "not run"."""
+    for model in ("vfp_b1", "vfp_b10"):
+        logs(config, model, {"entropy_loss": [0.0, 1.0], "nll": [5.0, 4.0], "fid": [50.0, 40.0]})
+    table = claims.check_claims(results.load(config))
+    evidence = table[(table.claim == "4") & (table.part == "larger beta, higher entropy loss")].evidence.item()
+    assert "VFP b10 final entropy loss: seed 0: 'entropy_loss': too few epochs (2 < 4)" in evidence
+    assert "not run" not in evidence
+
+
+def test_claim_evidence_shows_small_values_with_their_own_decimals(config):
+    """FIDs around 0.04 (a tiny classifier) print as 0.040, not 0.04 / 0.00; FIDs around 20 keep two decimals."""
+    fids(config, "glf", [0.041, 0.042, 0.043])
+    fids(config, "glf_p", [0.031, 0.032, 0.033])
+    table = claims.check_claims(results.load(config))
+    evidence = " ".join(table[table.claim == "2"].evidence)
+    assert "GLF+perceptual: 0.032 ± 0.001" in evidence and "GLF: 0.042 ± 0.001" in evidence
+    fids(config, "glf", [20.0, 20.5, 21.0])
+    fids(config, "glf_p", [18.0, 18.5, 19.0])
+    evidence = " ".join(claims.check_claims(results.load(config)).query("claim == '2'").evidence)
+    assert "GLF+perceptual: 18.50 ± 0.50" in evidence

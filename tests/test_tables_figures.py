@@ -126,6 +126,17 @@ def test_table4_appends_gan_rows_and_paper_vs_ours_differences(config, tmp_path)
     assert versus[(versus.model == "GLF") & (versus.dataset == "mnist")].iloc[0].our_status == "not run"
 
 
+def test_table4_shows_tiny_fids_with_the_decimals_their_scale_needs(config, tmp_path):
+    """A tiny classifier's FIDs (about 0.04) print as 0.042, not 0.0, as in Table 1; the GAN rows
+    keep the one decimal they were published with."""
+    _metrics(config, "fashion", "glf", 0, fid=0.041)
+    _metrics(config, "fashion", "glf", 1, fid=0.043)
+    tables.table4(results.load(config), tmp_path / "results")
+    shown = _md_table(tmp_path / "results" / "table4.md")
+    assert shown.loc["GLF (ours)", "fashion"].strip("*") == "0.042 ± 0.001"
+    assert shown.loc["WGAN GP (Lucic et al. 2018)", "fashion"] == "24.5 ± 2.1"
+
+
 def test_paper_vs_ours_never_subtracts_across_feature_kinds(config, tmp_path):
     for seed, fid in ((0, 25.3), (1, 26.3)):
         _metrics(config, "fashion", "glf", seed, fid=fid)
@@ -361,6 +372,30 @@ def test_a_pipeline_check_preset_says_so_in_every_caption(config, tmp_path):
             tables.TABLES[name](found, out)
             caption = (out / f"{name}.md").read_text().splitlines()[0]
             assert ("pipeline check, numbers meaningless" in caption) == marked, name
+            data = pd.read_csv(out / f"{name}.csv")
+            assert ("pipeline_check" in data.columns) == marked, name
+            assert not marked or (data["pipeline_check"] == "pipeline check, numbers meaningless").all(), name
+    tables.paper_vs_ours(results.load(check), out)
+    assert (pd.read_csv(out / "paper_vs_ours.csv")["pipeline_check"] == "pipeline check, numbers meaningless").all()
+    tables.paper_vs_ours(results.load(config), out)
+    assert "pipeline_check" not in pd.read_csv(out / "paper_vs_ours.csv").columns
+
+
+def test_a_pipeline_check_preset_marks_its_figures_on_the_image(config, tmp_path):
+    """The mark is drawn on the figure itself: red pixels that an unmarked figure has none of."""
+    import numpy as np
+    from PIL import Image
+
+    for model in ("glf", "glf_b10"):
+        _log(config, "fashion", model, 0, [{"epoch": e, "fid": 50.0 - e, "nll": 1.0 / e} for e in (1, 2, 3)])
+    red = {}
+    for marked in (False, True):
+        out = tmp_path / str(marked)
+        figures.training_curves(results.load(validate_config({**config, "pipeline_check": marked})), "figure3", out)
+        pixels = np.asarray(Image.open(out / "figure3_column.png").convert("RGB")).astype(int)
+        red[marked] = int(((pixels[..., 0] > 200) & (pixels[..., 1] < 200) & (pixels[..., 1] - pixels[..., 2] < 30)
+                           & (pixels[..., 0] - pixels[..., 1] > 60)).sum())
+    assert red[True] > 20 * max(red[False], 1000), red
 
 
 def test_figure_labels_colours_and_captions(config, tmp_path):

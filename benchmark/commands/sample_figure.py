@@ -18,6 +18,7 @@ from benchmark.data import to_float
 from benchmark.device import pick_device
 from benchmark.joblog import announce
 from benchmark.model_io import load_model
+from benchmark.provenance import pipeline_check_note
 from benchmark.sampling import generate
 
 ROW = 8
@@ -41,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     protocol = sampling_protocol(config, figure["model"])
     out = paths.results(config, f"{args.figure}.png")
     label = config["models"][figure["model"]].get("label", figure["model"])
-    where = f"{label} on {figure['dataset']}, seed {seed}, preset {config['preset']}"
+    where = f"{pipeline_check_note(config)}{label} on {figure['dataset']}, seed {seed}, preset {config['preset']}"
     if status != "completed":
         save_png(torch.zeros(1, *model.image_shape), out, nrow=1, caption=f"{where}: {status}, no samples")
     else:

@@ -15,7 +15,7 @@ from benchmark.cli import reports_errors
 from benchmark.config import load_config, table1_datasets
 from benchmark.joblog import announce
 from benchmark.provenance import provenance_note
-from benchmark.table_format import markdown_frame, markdown_text
+from benchmark.table_format import markdown_frame, markdown_text, with_pipeline_check_mark
 
 NOISE_RULE = (f"Verdicts: `{stats.HOLDS}`, `{stats.FAILS}`, `{stats.UNKNOWN}`, `{stats.BY_PROTOCOL}` (true by the "
               f"preset's settings, not judged). A difference between two models counts when a t test rejects "
@@ -70,7 +70,7 @@ def write_claims(config: dict) -> list[Path]:
     table = claims.check_claims(found)
     seeds = found.seed_counts(config["table1"]["models"], table1_datasets(config))
     csv_path, md_path = paths.results(config, "claims.csv"), paths.results(config, "claims.md")
-    atomic_write_text(csv_path, table.to_csv(index=False))
+    atomic_write_text(csv_path, with_pipeline_check_mark(table, config["pipeline_check"]).to_csv(index=False))
     atomic_write_text(md_path, claims_markdown(config, table, seeds))
     return [csv_path, md_path]
 
