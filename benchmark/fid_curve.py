@@ -67,9 +67,9 @@ class EarlierBudget:
     why: str = ""
 
 
-def earlier_budget(config: dict, features_sha256: str | None) -> EarlierBudget | None:
+def earlier_budget(config: dict, ours_sha256: str | None) -> EarlierBudget | None:
     """The preset named by ``figures.fid_curve.earlier`` read from its results folder (``None``
-    when the figure names none); ``features_sha256`` is this preset's feature weights' SHA-256
+    when the figure names none); ``ours_sha256`` is this preset's feature weights' SHA-256
     (from its metrics), compared with the one the earlier preset's provenance records."""
     spec = config["figures"]["fid_curve"]
     name = spec.get("earlier")
@@ -85,9 +85,9 @@ def earlier_budget(config: dict, features_sha256: str | None) -> EarlierBudget |
     long["epochs"] = [resolve_run(earlier, m, spec["dataset"], 0).train.epochs for m in long["model"]]
     theirs = json.loads(provenance.read_text())["feature_weights_sha256"].get(spec["dataset"]) \
         if provenance.exists() else None
-    if theirs is None or theirs != features_sha256:
+    if theirs is None or theirs != ours_sha256:
         why = (f"its features' weights (sha256 {str(theirs)[:12]}) are not this preset's "
-               f"({str(features_sha256)[:12]}): another FID scale")
+               f"({str(ours_sha256)[:12]}): another FID scale")
         return EarlierBudget(name, long, False, why)
     return EarlierBudget(name, long, True)
 
@@ -99,6 +99,12 @@ def features_sha256(results: Results) -> str | None:
     found = {run.metrics.get("features_sha256") for m in spec["models"] for run in results.of(m, spec["dataset"])
              if run.metrics}
     return next(iter(found)) if len(found) == 1 else None
+
+
+def earlier_of(results: Results) -> EarlierBudget | None:
+    """The earlier budget of the preset's fid_curve (:func:`earlier_budget`), judged against the
+    features its own runs were scored with."""
+    return earlier_budget(results.config, features_sha256(results))
 
 
 def curve_frame(results: Results) -> pd.DataFrame:
@@ -118,7 +124,7 @@ def curve_frame(results: Results) -> pd.DataFrame:
             for protocol, summary in summaries.items():
                 row.update({f"{protocol}_mean": summary.mean, f"{protocol}_std": summary.std})
             rows.append(row)
-    earlier = earlier_budget(config, features_sha256(results))
+    earlier = earlier_of(results)
     if earlier is not None and earlier.comparable:
         for _, line in earlier.rows.iterrows():
             row = {"model": line["model"], "label": line["label"], "budget": earlier.preset,
@@ -176,7 +182,7 @@ def curve_table(results: Results) -> Table:
         "Seeds": data["n_seeds"].astype(str),
         **{f"FID ({p})": [_cell(m, s, digits) for m, s in zip(data[f"{p}_mean"], data[f"{p}_std"])]
            for p in SAMPLING_PROTOCOLS}})
-    earlier = earlier_budget(config, features_sha256(results))
+    earlier = earlier_of(results)
     earlier_note = ("" if earlier is None else
                     f" Rows of budget {earlier.preset}: that preset's final FIDs (its table1_long.csv), the same "
                     f"protocol trained for fewer epochs (its own LR schedule)." if earlier.comparable else

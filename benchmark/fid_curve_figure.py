@@ -1,7 +1,7 @@
 """The FID-curve figure (``figures.fid_curve``): FID against training epochs, one panel per uniform
 sampler, one line per model (mean over seeds, shaded ± one sd), the reference rows (training
 images: the floor; per-pixel Gaussian: for scale) as horizontal lines, and the earlier budget of
-the same protocol (:func:`benchmark.fid_curve.earlier_budget`) as hollow points with ± sd bars."""
+the same protocol (:func:`benchmark.fid_curve.earlier_of`) as hollow points with ± sd bars."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -11,7 +11,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
-from benchmark.fid_curve import curve_frame, earlier_budget, features_sha256
+from benchmark.fid_curve import curve_frame, earlier_of
 from benchmark.figures import (BAND_ALPHA, FEATURE_NAMES, WIDTHS_IN, caption_start, model_colours, model_label,
                                save_figure, write_caption)
 from benchmark.floors import FLOORS
@@ -74,7 +74,7 @@ def fid_curve_caption(results: Results) -> str:
     ours = data[data["budget"] == config["preset"]]
     seeds = ", ".join(f"{model_label(config, m)} {int(ours.loc[ours['model'] == m, 'n_seeds'].max())}"
                       for m in spec["models"] if (ours["model"] == m).any())
-    earlier = earlier_budget(config, features_sha256(results))
+    earlier = earlier_of(results)
     earlier_text = ("" if earlier is None else
                     f" Hollow points with ± 1 sd bars: preset {earlier.preset}'s final FIDs of the same models (the "
                     f"same protocol, fewer epochs, its own LR schedule), from its table1_long.csv." if earlier.comparable

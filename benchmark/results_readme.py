@@ -69,6 +69,33 @@ def claim_lines(claims: pd.DataFrame) -> list[str]:
     return lines
 
 
+def curve_lines(folder: Path) -> list[str]:
+    """Markdown lines of the FID curve (``fid_curve_table.csv``, ``fid_curve_claims.csv``): each
+    model's FID at each tracked epoch under each sampler (and the earlier budget's rows), then
+    claim 1's verdict per part at each epoch, and whether it changes with the budget."""
+    table = pd.read_csv(folder / "fid_curve_table.csv")
+    claims = pd.read_csv(folder / "fid_curve_claims.csv")
+
+    def cell(row, sampler):
+        mean, sd = row[f"{sampler}_mean"], row[f"{sampler}_std"]
+        return "--" if pd.isna(mean) else f"{mean:.1f}" + ("" if pd.isna(sd) else f" ± {sd:.1f}")
+
+    lines = ["| model | budget | epoch | seeds | " + " | ".join(f"FID ({s} sampler)" for s in SAMPLERS) + " |",
+             "|---|---|---|---|" + "---|" * len(SAMPLERS)]
+    lines += [f"| {markdown_text(row['label'])} | {row['budget']} | {int(row['epoch'])} | {int(row['n_seeds'])} | "
+              + " | ".join(cell(row, s) for s in SAMPLERS) + " |" for _, row in table.iterrows()]
+    lines += ["", "Claim 1 at each tracked epoch (fid_curve_claims.csv; the claims' statistics, Holm over the parts "
+              "of one epoch and sampler):", "", "| epoch | part | " + " | ".join(f"under {s}" for s in SAMPLERS)
+              + " | verdict |", "|---|---|" + "---|" * len(SAMPLERS) + "---|"]
+    lines += [f"| {int(row['epoch'])} | {markdown_text(row['part'])} | " + " | ".join(row[s] for s in SAMPLERS)
+              + f" | {row['verdict']} |" for _, row in claims.iterrows()]
+    changes = [f"{part}: " + " → ".join(f"{v} (epoch {int(e)})" for e, v in zip(group["epoch"], group["verdict"]))
+               for part, group in claims.groupby("part", sort=False) if group["verdict"].nunique() > 1]
+    lines += ["", f"The verdict changes with the budget for {'; '.join(changes)}." if changes
+              else "The verdict of each part is the same at every tracked epoch."]
+    return lines
+
+
 def epochs_fraction(config: dict, paper: dict, table1: pd.DataFrame) -> list[str]:
     """Per Table 1 model and dataset with a paper epoch count: this preset's stage-1 epochs as a
     fraction of the paper preset's."""
@@ -129,6 +156,9 @@ def results_readme(config: dict, paper: dict, folder: Path) -> str:
              f"({config['evaluation']['sampling']}).", "", *table1_lines(table1), "",
              "## Claims (claims.csv, claims.md)", "", *claim_lines(claims), "",
              "## What may and may not be concluded", "", *conclusions(config, paper, table1, has_runs), ""]
+    if (folder / "fid_curve_table.csv").exists():
+        at = lines.index("## What may and may not be concluded")
+        lines[at:at] = ["## FID against epochs (fid_curve.png, fid_curve_table.csv)", "", *curve_lines(folder), ""]
     if (folder / "sensitivity.md").exists():
         lines[-1:-1] = ["- How far each protocol switch moves FID, and whether it reorders a claim's two rows: "
                         "sensitivity.md."]

@@ -50,7 +50,7 @@ rule results_readme:
         table_files("table1"),
         CLAIM_FILES,
         PROVENANCE_FILE,
-        [f for name in EXTRA_TABLES if name == "sensitivity" for f in table_files(name)],
+        [f for name in EXTRA_TABLES if name in ("sensitivity", "fid_curve_table") for f in table_files(name)],
     output:
         report(RESULTS_README, category="Claims", caption="../report/results_readme.rst"),
     log:
