@@ -15,6 +15,9 @@ rule inception_weights:
         f"{PYTHON} -m benchmark.commands.evaluate --config {SHARED_PRESET} fetch-inception > {{log:q}} 2>&1"
 
 
+# Trains a classifier only for settings with no pinned one: a pinned classifier
+# (workflow/weights/classifiers.json) is what paths.feature_weights names, a committed input
+# file outside this rule's output pattern, so the workflow plans with it and never retrains it.
 rule classifier:
     input:
         data_ready,
