@@ -63,7 +63,7 @@ def ensure_classifier(config: dict, dataset: str) -> tuple[Path, bool]:
     if read_recipe(out) == recipe:
         return out, False
     print(f"training the offline classifier of {dataset} for {out}: {recipe.epochs} epochs on "
-          f"{len(data.images)} images (CPU, {TRAINING_THREADS} thread, the same on any machine; "
+          f"{len(data.images)} images (CPU, {TRAINING_THREADS} thread, whatever the job's threads and device; "
           f"not the pinned one: its FIDs are on another scale)", flush=True)
     model = train_classifier(data.images, data.labels, recipe, progress=config["progress"])
     save_classifier(model, recipe, out)

@@ -5,8 +5,10 @@ Training target: the class labels when the dataset has them; for unlabelled data
 self-supervised one, 4-way rotation prediction (each image rotated by 0, 90, 180 or 270 degrees,
 the network predicts which), so the features still describe image content.  Training is seeded
 and runs on the CPU with one intra-op thread whatever the job's device and thread count, so one
-recipe gives the same file, byte for byte, on any machine (several threads, or a GPU, sum in
-another order and end in another network: FIDs on another scale).  The saved file records how it
+recipe gives the same file, byte for byte, under any thread count or device (several threads, or
+a GPU, sum in another order and end in another network: FIDs on another scale); a CPU of another
+instruction set may still round differently, which is why the classifiers the results use are
+pinned files rather than trainings.  The saved file records how it
 was made (its "recipe", including a content hash of the training images), and its SHA-256
 identifies the features in every metrics file.  The command that trains it for a preset is
 ``python -m benchmark.commands.train_classifier``; the classifiers pinned in the repository
@@ -123,8 +125,9 @@ def train_classifier(images: torch.Tensor, labels: torch.Tensor | None, recipe: 
     """Train a :class:`SmallClassifier` on uint8 ``images`` ``(N, C, S, S)`` with ``labels``
     ``(N,)`` (``None``: rotation prediction) as ``recipe`` says; return it in eval mode, on the
     CPU.  Training runs on the CPU with :data:`TRAINING_THREADS` intra-op thread (the caller's
-    thread count is restored after), so the same recipe gives the same weights on any machine.
-    Each epoch is reported with its last batch's loss: a bar with ``progress``, else a line."""
+    thread count is restored after), so the same recipe gives the same weights under any thread
+    count or device.  Each epoch is reported with its last batch's loss: a bar with ``progress``,
+    else a line."""
     with _intra_op_threads(TRAINING_THREADS):
         torch.manual_seed(recipe.seed)
         generator = torch.Generator().manual_seed(recipe.seed)

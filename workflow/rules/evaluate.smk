@@ -28,9 +28,7 @@ rule classifier:
         max_images=EVAL["classifier_max_images"],
     log:
         log_file("features/classifier-{dataset}-{key}"),
-    resources:
-        gpu=GPUS,
-        gpu_slots=GPU_SLOT,
+    resources:  # no GPU: it trains on the CPU with one thread (benchmark.metrics.classifier)
         mem_mb=EVAL_MEM_MB,
         runtime=EVAL_RUNTIME,
     shell:
