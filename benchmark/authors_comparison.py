@@ -22,9 +22,9 @@ from benchmark.authors_code import (AUTHORS_DATASETS, FREIA_VERSION, AuthorsRun,
 from benchmark import paths
 from benchmark.authors_report import METRICS, SIDES
 from benchmark.config import ConfigError, RunConfig, load_config, model_param, resolve_run, validate_config
-from benchmark.metrics.registry import FEATURES
+from benchmark.metrics.registry import FEATURES, features_pinned
 from benchmark.progress import EpochProgress
-from benchmark.provenance import device_name, git_state
+from benchmark.provenance import UNPINNED_FEATURES_NOTE, device_name, git_state
 from benchmark.device import pick_device
 from benchmark.errors import UserError
 from benchmark.evaluation import extractor_for, prepare_classifier, real_images
@@ -194,13 +194,15 @@ def require_writable(folder: Path, what: str) -> None:
 
 def report_context(comparison: Comparison) -> dict[str, str]:
     """The settings and provenance the report lists: preset, training settings, images, samples,
-    features (the offline classifier's file and SHA-256 when it scores), the authors' checkout and
+    features (the offline classifier's file and SHA-256 when it scores, marked when it is not the
+    pinned one), the authors' checkout and
     FrEIA, the suite's commit, device and torch, runs folder."""
     config = comparison.config
     weights = paths.feature_weights(config, comparison.dataset)
     features = FEATURES[config["evaluation"]["features"]].label
     if config["evaluation"]["features"] == "classifier":
         features += f" ({weights}, sha256 {sha256_file(weights) if weights.exists() else 'missing'})"
+        features += "" if features_pinned(config, comparison.dataset) else f"; {UNPINNED_FEATURES_NOTE}"
     run = resolve_run(config, comparison.model, comparison.dataset, comparison.seeds[0])
     state = git_state()
     max_images = config["datasets"][comparison.dataset]["max_train_images"]

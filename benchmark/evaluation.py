@@ -3,6 +3,7 @@ feature extractor, the real test images, their statistics and the FID tracker of
 from __future__ import annotations
 
 import copy
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -10,10 +11,14 @@ import torch
 
 from benchmark import paths
 from benchmark.config import ConfigError, sampling_protocol, untrackable_reason
-from benchmark.metrics.classifier import make_recipe, read_recipe, save_classifier, sha256_file, train_classifier
+from benchmark.errors import FileMismatchError
+from benchmark.metrics.classifier import (TRAINING_THREADS, ClassifierRecipe, make_recipe, read_recipe,
+                                          save_classifier, sha256_file, train_classifier)
 from benchmark.metrics.evaluate import first_n
 from benchmark.metrics.features import FeatureExtractor
 from benchmark.metrics.fid import fid_from_features, real_features_and_statistics
+from benchmark.metrics import pinned_classifiers
+from benchmark.metrics.pinned_classifiers import PinnedClassifier, pinned_at, repo_path, verify_pinned
 from benchmark.metrics.registry import FEATURES, build_extractor
 from benchmark.runs import load_split, load_training_images
 from benchmark.sampling import generate
@@ -23,21 +28,44 @@ from models.base import GenerativeModel
 from models.sampling import SAMPLING_PROTOCOLS
 
 
+def _check_pinned(pinned: PinnedClassifier, recipe: ClassifierRecipe, config: dict) -> None:
+    """Check the pinned classifier's file (its SHA-256: :class:`WeightsError` otherwise) and that
+    ``recipe``, the one the preset's training images give, is the pinned one (else
+    :class:`FileMismatchError` naming the fields that differ and the fix)."""
+    verify_pinned(pinned)
+    differing = [f"{k}: pinned {pinned.recipe.get(k)}, here {v}"
+                 for k, v in asdict(recipe).items() if pinned.recipe.get(k) != v]
+    if differing:
+        raise FileMismatchError(
+            f"the pinned classifier {repo_path(pinned.path)} was made by another recipe than the preset's "
+            f"{pinned.dataset} training split gives ({'; '.join(differing)}): the training images under data_root "
+            f"{config['data_root']} are not the pinned ones', or the recipe's code changed; prepare the dataset "
+            f"again from its checksummed download, or pin a classifier of this recipe in "
+            f"{repo_path(pinned_classifiers.REGISTRY_FILE)}.")
+
+
 def ensure_classifier(config: dict, dataset: str) -> tuple[Path, bool]:
     """Train the preset's offline classifier of ``dataset`` unless its file already holds the same
     recipe (an unreadable file is moved aside and trained again); return its path and whether it
     was trained (a line says so first, then each epoch is reported as :func:`train_classifier`
     does).  The training split is read as every command reads it (the preset's ``crop``),
-    ``evaluation.classifier_epochs`` and ``classifier_max_images`` come from the preset."""
+    ``evaluation.classifier_epochs`` and ``classifier_max_images`` come from the preset.  A
+    classifier pinned for these settings is never trained: its committed file is checked
+    (:func:`_check_pinned`) and returned."""
     evaluation = config["evaluation"]
     data = load_split(config, dataset, "train").take(evaluation["classifier_max_images"])
     recipe = make_recipe(dataset, data.images, data.labels, evaluation["classifier_epochs"])
     out = FEATURES["classifier"].weights(config, dataset)
+    pinned = pinned_at(out)
+    if pinned:
+        _check_pinned(pinned, recipe, config)
+        return out, False
     if read_recipe(out) == recipe:
         return out, False
     print(f"training the offline classifier of {dataset} for {out}: {recipe.epochs} epochs on "
-          f"{len(data.images)} images ({config['device']})", flush=True)
-    model = train_classifier(data.images, data.labels, recipe, config["device"], progress=config["progress"])
+          f"{len(data.images)} images (CPU, {TRAINING_THREADS} thread, whatever the job's threads and device; "
+          f"not the pinned one: its FIDs are on another scale)", flush=True)
+    model = train_classifier(data.images, data.labels, recipe, progress=config["progress"])
     save_classifier(model, recipe, out)
     return out, True
 
@@ -65,7 +93,8 @@ def extractor_for(config: dict, dataset: str, progress: bool | None = None) -> F
 def prepare_classifier(config: dict, dataset: str) -> str:
     """:func:`ensure_classifier` as a line saying which happened, with the file's SHA-256."""
     out, trained = ensure_classifier(config, dataset)
-    said = f"saved {out}" if trained else f"{out} already holds this classifier"
+    said = (f"{out} is the pinned classifier" if pinned_at(out) else
+            f"saved {out}" if trained else f"{out} already holds this classifier")
     return f"{said} (sha256 {sha256_file(out)})"
 
 

@@ -1,6 +1,7 @@
 """The pinned weights files a preset needs, checked when the workflow is planned, before any job:
-pytorch-fid's Inception-v3 under ``evaluation.features: inception`` and torchvision's VGG16 for
-the perceptual-loss models it trains.  A wrong file would otherwise be found only when a job first
+pytorch-fid's Inception-v3 under ``evaluation.features: inception``, the committed offline
+classifier pinned for its settings under ``evaluation.features: classifier`` and torchvision's
+VGG16 for the perceptual-loss models it trains.  A wrong file would otherwise be found only when a job first
 loads it: the Inception weights after every training job has run."""
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchmark import paths
-from benchmark.config import resolve_run, uses_perceptual
+from benchmark.config import evaluated_datasets, resolve_run, uses_perceptual
 from benchmark.metrics.fid import INCEPTION_WEIGHTS_SHA256, INCEPTION_WEIGHTS_URL
+from benchmark.metrics.pinned_classifiers import pinned_at, repo_path
 from benchmark.weights import WeightsError, sha256_file
 from models import MODELS
 from models.perceptual import VGG16_URL, WEIGHTS_ENV, default_weights_path
@@ -19,7 +21,8 @@ from models.perceptual import VGG16_URL, WEIGHTS_ENV, default_weights_path
 class NeededWeights:
     """One weights file of a preset: ``path`` with its pinned ``sha256``, ``needed_by`` (who reads
     it), ``fetched`` (a job downloads it when it is missing), ``how_to_get`` it otherwise, and
-    ``read_after_training`` (a missing file would stop the workflow only after training)."""
+    ``read_after_training`` (a missing file would stop the workflow only after training) and how to
+    ``restore`` a file with another checksum."""
 
     path: Path
     sha256: str
@@ -27,12 +30,23 @@ class NeededWeights:
     fetched: bool
     how_to_get: str
     read_after_training: bool
+    restore: str = "Delete it and put the original file there."
 
 
 def needed_weights(config: dict) -> list[NeededWeights]:
     """Every weights file the validated preset ``config`` reads: the Inception weights under
-    Inception features, one VGG16 file per (path, checksum) its perceptual-loss models use."""
+    Inception features, the pinned classifier of each evaluated dataset that has one under
+    classifier features, one VGG16 file per (path, checksum) its perceptual-loss models use."""
     needed = []
+    if config["evaluation"]["features"] == "classifier":
+        for dataset in evaluated_datasets(config):
+            pinned = pinned_at(paths.feature_weights(config, dataset))
+            if pinned:
+                name = repo_path(pinned.path)
+                needed.append(NeededWeights(
+                    pinned.path, pinned.sha256, f"the pinned classifier features of {dataset}", False,
+                    f"restore it with `git checkout -- {name}`", read_after_training=True,
+                    restore=f"Restore it with `git checkout -- {name}`."))
     if config["evaluation"]["features"] == "inception":
         needed.append(NeededWeights(
             paths.feature_weights(config, "", "inception"), INCEPTION_WEIGHTS_SHA256,
@@ -67,8 +81,7 @@ def check_needed_weights(config: dict) -> list[str]:
             actual = sha256_file(weights.path)
             if actual != weights.sha256:
                 problems.append(f"checksum mismatch for {weights.path} (needed by {weights.needed_by}): expected "
-                                f"sha256 {weights.sha256}, but the file has sha256 {actual}. Delete it and put the "
-                                f"original file there.")
+                                f"sha256 {weights.sha256}, but the file has sha256 {actual}. {weights.restore}")
         elif not weights.fetched:
             message = (f"weights not found at {weights.path} (needed by {weights.needed_by}); "
                        f"{weights.how_to_get}.")

@@ -16,6 +16,7 @@ import torch
 import yaml
 
 from benchmark import paths
+from benchmark.config import evaluated_datasets
 from benchmark.data import (
     CELEBA_PARTITION,
     CELEBA_ZIP,
@@ -27,6 +28,7 @@ from benchmark.data import (
     IDX_SOURCES,
     md5_file,
 )
+from benchmark.metrics.registry import features_pinned
 from benchmark.weights import sha256_file
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -126,8 +128,10 @@ def feature_weights_sha256(config: dict, dataset: str) -> str:
 
 def provenance(config: dict, datasets: list[str] | None = None) -> dict:
     """Everything that identifies a result: ``git`` (commit, dirty), ``versions``, ``device``,
-    ``threads``, ``preset`` (name, sha256), and per dataset its ``data`` md5s and ``feature_weights`` SHA-256
-    (``datasets`` defaults to every dataset of the preset)."""
+    ``threads``, ``preset`` (name, sha256), and per dataset its ``data`` md5s, ``feature_weights`` SHA-256
+    and whether those are the pinned features (``features_pinned``: false for a classifier trained
+    here for settings with no pinned file, whose FIDs are on another scale; ``datasets`` defaults
+    to every dataset of the preset)."""
     datasets = list(config["datasets"]) if datasets is None else datasets
     return {
         "git": git_state(),
@@ -139,6 +143,7 @@ def provenance(config: dict, datasets: list[str] | None = None) -> dict:
         "deterministic": config["deterministic"],
         "data": {d: data_checksums(config, d) for d in datasets},
         "feature_weights_sha256": {d: feature_weights_sha256(config, d) for d in datasets},
+        "features_pinned": {d: features_pinned(config, d) for d in datasets},
     }
 
 
@@ -150,11 +155,22 @@ def pipeline_check_note(config: dict) -> str:
     return f"{PIPELINE_CHECK_NOTE}; " if config["pipeline_check"] else ""
 
 
+UNPINNED_FEATURES_NOTE = "classifier not the pinned one: FIDs on another scale"
+
+
+def unpinned_features_note(config: dict) -> str:
+    """``"classifier not the pinned one: FIDs on another scale (<datasets>); "`` when the preset's
+    features of a dataset it evaluates are not the pinned ones
+    (:func:`benchmark.metrics.registry.features_pinned`), else ``""``."""
+    unpinned = [d for d in evaluated_datasets(config) if not features_pinned(config, d)]
+    return f"{UNPINNED_FEATURES_NOTE} ({', '.join(unpinned)}); " if unpinned else ""
+
+
 def provenance_note(config: dict) -> str:
-    """``[pipeline check, numbers meaningless; ]commit <12 hex>[ (dirty)], preset sha256 <12 hex>[,
-    deterministic GPU algorithms]``: the provenance line of every caption."""
+    """``[pipeline check, numbers meaningless; ][classifier not the pinned one: ...; ]commit <12 hex>[
+    (dirty)], preset sha256 <12 hex>[, deterministic GPU algorithms]``: the provenance line of every caption."""
     state = git_state()
     dirty = " (dirty)" if state["dirty"] else ""
     mode = ", deterministic GPU algorithms" if config["deterministic"] else ""
-    return (f"{pipeline_check_note(config)}commit {state['commit'][:12]}{dirty}, "
+    return (f"{pipeline_check_note(config)}{unpinned_features_note(config)}commit {state['commit'][:12]}{dirty}, "
             f"preset sha256 {preset_hash(config)[:12]}{mode}")

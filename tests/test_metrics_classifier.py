@@ -26,7 +26,7 @@ def fashion_classifier(tmp_path_factory):
     train = load_dataset("fashion", "train", DATA_ROOT).take(5000)
     recipe = make_recipe("fashion", train.images, train.labels, epochs=1, width=8, seed=0)
     path = tmp_path_factory.mktemp("clf") / "fashion.pt"
-    save_classifier(train_classifier(train.images, train.labels, recipe, "cpu"), recipe, path)
+    save_classifier(train_classifier(train.images, train.labels, recipe), recipe, path)
     return path
 
 
@@ -62,7 +62,7 @@ def test_rotation_task_for_unlabelled_data(tmp_path):
     rotated, turns = rotation_batch(images[:8].float(), torch.Generator().manual_seed(0))
     for image, rot, k in zip(images[:8].float(), rotated, turns):
         torch.testing.assert_close(rot, torch.rot90(image, int(k), dims=(1, 2)))
-    save_classifier(train_classifier(images, None, recipe, "cpu"), recipe, tmp_path / "rot.pt")
+    save_classifier(train_classifier(images, None, recipe), recipe, tmp_path / "rot.pt")
     features = load_classifier(tmp_path / "rot.pt", device="cpu").features(images[:5], batch_size=2)
     assert features.shape == (5, 128) and torch.isfinite(features).all()
 
@@ -70,20 +70,20 @@ def test_rotation_task_for_unlabelled_data(tmp_path):
 def test_training_repeats_with_the_seed():
     data = make_synthetic(dataset_info("synthetic28"), "train", n=64)
     recipe = make_recipe("synthetic28", data.images, data.labels, epochs=1, width=4, batch_size=32, seed=3)
-    first, second = (train_classifier(data.images, data.labels, recipe, "cpu") for _ in range(2))
+    first, second = (train_classifier(data.images, data.labels, recipe) for _ in range(2))
     torch.testing.assert_close(first.head.weight, second.head.weight)
 
 
 def test_training_reports_each_epoch_as_a_line_when_progress_is_off(capsys):
     data = make_synthetic(dataset_info("synthetic28"), "train", n=64)
     recipe = make_recipe("synthetic28", data.images, data.labels, epochs=3, width=4, batch_size=32)
-    train_classifier(data.images, data.labels, recipe, "cpu", progress=False)
+    train_classifier(data.images, data.labels, recipe, progress=False)
     captured = capsys.readouterr()
     lines = captured.out.splitlines()
     assert [line.split(" (loss ")[0] for line in lines] == [
         f"classifier (synthetic28, 64 images): epoch {i}/3" for i in (1, 2, 3)]
     assert all(re.fullmatch(r".* \(loss \d+\.\d{3}, \d+ s\)", line) for line in lines), lines
     assert captured.err == ""  # no bar
-    train_classifier(data.images, data.labels, recipe, "cpu", progress=True)
+    train_classifier(data.images, data.labels, recipe, progress=True)
     captured = capsys.readouterr()
     assert captured.out == "" and "3/3" in captured.err  # a bar instead of lines

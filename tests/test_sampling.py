@@ -84,7 +84,7 @@ def test_metrics_hold_one_fid_per_protocol_and_fid_follows_the_presets_one_proto
             "evaluation": {"features": "classifier", "num_samples": 200, "prd_runs": 2}}
     config = validate_config(base)
     assert config["evaluation"]["sampling"] == "eval"  # the schema's default: one sampler for every row
-    save_classifier(train_classifier(train.images, train.labels, recipe, "cpu"), recipe,
+    save_classifier(train_classifier(train.images, train.labels, recipe), recipe,
                     paths.feature_weights(config, "synthetic28"))
     noise = torch.randint(0, 256, (200, 1, 28, 28), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
     by_sampling = {"authors": real[:200].flip(0).clone(), "eval": noise}

@@ -28,7 +28,7 @@ def preset(tmp_path_factory):
         "evaluation": {"features": "classifier", "num_samples": 50, "holdout_images": 60, "prd_runs": 2}})
     train = data.load_dataset("synthetic28", "train", root).take(240)
     recipe = make_recipe("synthetic28", train.images, train.labels, epochs=1, width=4, batch_size=64)
-    save_classifier(train_classifier(train.images, train.labels, recipe, "cpu"), recipe,
+    save_classifier(train_classifier(train.images, train.labels, recipe), recipe,
                     paths.feature_weights(config, "synthetic28"))
     return config, train.images
 

@@ -3,15 +3,22 @@ features for "FID (classifier)" and PRD where the Inception weights cannot be ha
 
 Training target: the class labels when the dataset has them; for unlabelled data (CelebA) a
 self-supervised one, 4-way rotation prediction (each image rotated by 0, 90, 180 or 270 degrees,
-the network predicts which), so the features still describe image content.  Training is seeded;
-the saved file records how it was made (its "recipe", including a content hash of the training
-images), and its SHA-256 identifies the features in every metrics file.  The command that trains
-it for a preset is ``python -m benchmark.commands.train_classifier``.
+the network predicts which), so the features still describe image content.  Training is seeded
+and runs on the CPU with one intra-op thread whatever the job's device and thread count, so one
+recipe gives the same file, byte for byte, under any thread count or device (several threads, or
+a GPU, sum in another order and end in another network: FIDs on another scale); a CPU of another
+instruction set may still round differently, which is why the classifiers the results use are
+pinned files rather than trainings.  The saved file records how it
+was made (its "recipe", including a content hash of the training images), and its SHA-256
+identifies the features in every metrics file.  The command that trains it for a preset is
+``python -m benchmark.commands.train_classifier``; the classifiers pinned in the repository
+(:mod:`benchmark.metrics.pinned_classifiers`) are loaded instead of trained.
 """
 from __future__ import annotations
 
 import hashlib
 import os
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -20,7 +27,6 @@ from torch import nn
 
 from benchmark.atomic import atomic_torch_save
 from benchmark.data import to_float
-from benchmark.device import pick_device
 from benchmark.errors import FileMismatchError
 from benchmark.metrics.features import FeatureExtractor
 from benchmark.metrics.fid import content_sha256, sha256_file, verify_sha256
@@ -28,11 +34,14 @@ from benchmark.progress import EpochProgress
 from benchmark.torch_files import UnreadableFileError, load_torch_file, set_aside
 
 NUM_ROTATIONS = 4
+TRAINING_THREADS = 1  # torch's intra-op threads while training: the same sums in the same order anywhere
 
 
 @dataclass(frozen=True)
 class ClassifierRecipe:
-    """Everything that determines a trained classifier: architecture, task, data and training."""
+    """Everything that determines a trained classifier: architecture, task, data and training.
+    Device and threads are no fields: :func:`train_classifier` always trains on the CPU with
+    :data:`TRAINING_THREADS` intra-op thread, so files made before that rule keep their recipe."""
 
     dataset: str
     channels: int
@@ -100,35 +109,47 @@ def make_recipe(dataset: str, images: torch.Tensor, labels: torch.Tensor | None,
                             epochs, **training)
 
 
+@contextmanager
+def _intra_op_threads(count: int):
+    """Run the block with ``count`` intra-op threads, then restore the caller's count."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def train_classifier(images: torch.Tensor, labels: torch.Tensor | None, recipe: ClassifierRecipe,
-                     device: str | torch.device = "auto", progress: bool = True) -> SmallClassifier:
+                     progress: bool = True) -> SmallClassifier:
     """Train a :class:`SmallClassifier` on uint8 ``images`` ``(N, C, S, S)`` with ``labels``
-    ``(N,)`` (``None``: rotation prediction) as ``recipe`` says; return it in eval mode.  Each
-    epoch is reported with its last batch's loss: a bar with ``progress``, else a line."""
-    device = pick_device(device)
-    torch.manual_seed(recipe.seed)
-    generator = torch.Generator().manual_seed(recipe.seed)
-    model = SmallClassifier(recipe.channels, recipe.num_classes, recipe.width, recipe.feature_dim).to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=recipe.lr)
-    images = images.to(device)
-    labels = labels.to(device) if labels is not None else None
-    model.train()
-    epochs = EpochProgress(f"classifier ({recipe.dataset}, {images.shape[0]} images)", recipe.epochs, progress)
-    for _ in range(recipe.epochs):
-        order = torch.randperm(images.shape[0], generator=generator).to(device)
-        for start in range(0, images.shape[0], recipe.batch_size):
-            index = order[start:start + recipe.batch_size]
-            batch = to_float(images[index])
-            if labels is None:
-                batch, targets = rotation_batch(batch, generator)
-            else:
-                targets = labels[index]
-            loss = nn.functional.cross_entropy(model(batch), targets)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-        epochs.epoch_done(loss=f"{loss.item():.3f}")
-    epochs.close()
+    ``(N,)`` (``None``: rotation prediction) as ``recipe`` says; return it in eval mode, on the
+    CPU.  Training runs on the CPU with :data:`TRAINING_THREADS` intra-op thread (the caller's
+    thread count is restored after), so the same recipe gives the same weights under any thread
+    count or device.  Each epoch is reported with its last batch's loss: a bar with ``progress``,
+    else a line."""
+    with _intra_op_threads(TRAINING_THREADS):
+        torch.manual_seed(recipe.seed)
+        generator = torch.Generator().manual_seed(recipe.seed)
+        model = SmallClassifier(recipe.channels, recipe.num_classes, recipe.width, recipe.feature_dim)
+        optimizer = torch.optim.Adam(model.parameters(), lr=recipe.lr)
+        model.train()
+        epochs = EpochProgress(f"classifier ({recipe.dataset}, {images.shape[0]} images)", recipe.epochs, progress)
+        for _ in range(recipe.epochs):
+            order = torch.randperm(images.shape[0], generator=generator)
+            for start in range(0, images.shape[0], recipe.batch_size):
+                index = order[start:start + recipe.batch_size]
+                batch = to_float(images[index])
+                if labels is None:
+                    batch, targets = rotation_batch(batch, generator)
+                else:
+                    targets = labels[index]
+                loss = nn.functional.cross_entropy(model(batch), targets)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+            epochs.epoch_done(loss=f"{loss.item():.3f}")
+        epochs.close()
     return model.eval()
 
 

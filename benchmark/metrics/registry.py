@@ -15,6 +15,7 @@ import torch
 from benchmark.metrics.classifier import load_classifier
 from benchmark.metrics.features import FeatureExtractor
 from benchmark.metrics.fid import INCEPTION_WEIGHTS_ENV, INCEPTION_WEIGHTS_FILENAME, load_inception
+from benchmark.metrics.pinned_classifiers import pinned_at, pinned_classifier, verify_pinned
 
 
 @dataclass(frozen=True)
@@ -46,15 +47,39 @@ def classifier_weights_pattern(config: dict) -> str:
     return str(Path(config["cache_dir"]) / "classifier" / CLASSIFIER_FILE)
 
 
-def _classifier_weights(config: dict, dataset: str) -> Path:
-    """``<cache_dir>/classifier/<dataset>-<key>.pt``, ``key`` a hash of every preset setting the
-    classifier is trained by (the dataset's crop, ``evaluation.classifier_epochs`` and
-    ``classifier_max_images``): presets sharing a cache_dir with other settings keep their own."""
+def classifier_key(config: dict, dataset: str) -> str:
+    """12 hex digits of a hash of every preset setting the classifier of ``dataset`` is trained by
+    (the dataset's crop, ``evaluation.classifier_epochs`` and ``classifier_max_images``)."""
     evaluation = config["evaluation"]
     settings = {"dataset": dataset, "crop": config["datasets"][dataset]["crop"],
                 "epochs": evaluation["classifier_epochs"], "max_images": evaluation["classifier_max_images"]}
-    key = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
-    return Path(classifier_weights_pattern(config).format(dataset=dataset, key=key))
+    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def _classifier_weights(config: dict, dataset: str) -> Path:
+    """The pinned classifier's committed file when one is pinned for these settings
+    (:mod:`benchmark.metrics.pinned_classifiers`), else ``<cache_dir>/classifier/<dataset>-<key>.pt``
+    (:func:`classifier_key`): presets sharing a cache_dir with other settings keep their own."""
+    key = classifier_key(config, dataset)
+    pinned = pinned_classifier(dataset, key)
+    return pinned.path if pinned else Path(classifier_weights_pattern(config).format(dataset=dataset, key=key))
+
+
+def features_pinned(config: dict, dataset: str) -> bool:
+    """Whether the preset's features for ``dataset`` are pinned ones, the same on every machine:
+    always for Inception (its pinned download), for the classifier only when its settings have a
+    pinned file; FIDs from other features are on another scale."""
+    if config["evaluation"]["features"] != "classifier":
+        return True
+    return pinned_classifier(dataset, classifier_key(config, dataset)) is not None
+
+
+def _load_classifier(path: str | os.PathLike, device: str | torch.device) -> FeatureExtractor:
+    """The classifier at ``path``, a pinned file checked against its pinned SHA-256 first."""
+    pinned = pinned_at(path)
+    if pinned:
+        verify_pinned(pinned)
+    return load_classifier(path, device)
 
 
 FEATURES = {entry.name: entry for entry in (
@@ -62,7 +87,7 @@ FEATURES = {entry.name: entry for entry in (
                  lambda path, device, resize: load_inception(path, device, resize=resize),
                  resizes=("legacy", "clean")),
     FeatureEntry("classifier", "FID (classifier)", "offline classifier", _classifier_weights,
-                 lambda path, device, resize: load_classifier(path, device)),
+                 lambda path, device, resize: _load_classifier(path, device)),
 )}
 
 

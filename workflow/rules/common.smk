@@ -87,7 +87,8 @@ def data_ready(wildcards):
 
 
 def feature_inputs(dataset):
-    """The feature extractor's weights and the real test-split statistics of ``dataset``."""
+    """The feature extractor's weights (a pinned classifier's committed file is a plain input) and
+    the real test-split statistics of ``dataset``."""
     return [str(paths.feature_weights(config, dataset)), str(paths.reference_stats(config, dataset))]
 
 

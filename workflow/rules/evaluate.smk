@@ -15,6 +15,9 @@ rule inception_weights:
         f"{PYTHON} -m benchmark.commands.evaluate --config {SHARED_PRESET} fetch-inception > {{log:q}} 2>&1"
 
 
+# Trains a classifier only for settings with no pinned one: a pinned classifier
+# (workflow/weights/classifiers.json) is what paths.feature_weights names, a committed input
+# file outside this rule's output pattern, so the workflow plans with it and never retrains it.
 rule classifier:
     input:
         data_ready,
@@ -25,9 +28,7 @@ rule classifier:
         max_images=EVAL["classifier_max_images"],
     log:
         log_file("features/classifier-{dataset}-{key}"),
-    resources:
-        gpu=GPUS,
-        gpu_slots=GPU_SLOT,
+    resources:  # no GPU: it trains on the CPU with one thread (benchmark.metrics.classifier)
         mem_mb=EVAL_MEM_MB,
         runtime=EVAL_RUNTIME,
     shell:
