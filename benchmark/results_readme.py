@@ -18,6 +18,8 @@ import pandas as pd
 
 from benchmark.claim_statistics import TESTS
 from benchmark.config import resolve_run
+from benchmark.metrics.pinned_classifiers import pinned_classifier
+from benchmark.metrics.registry import classifier_key
 from benchmark.provenance import git_state
 from benchmark.table_format import markdown_text
 
@@ -109,6 +111,28 @@ def epochs_fraction(config: dict, paper: dict, table1: pd.DataFrame) -> list[str
     return found
 
 
+def classifier_lines(config: dict, provenance: dict) -> list[str]:
+    """Per dataset scored with the offline classifier, a bullet saying whether the weights the
+    folder's provenance records are the pinned file (:mod:`benchmark.metrics.pinned_classifiers`):
+    FIDs of other weights are on another scale than those of presets scored with the pinned one."""
+    if config["evaluation"]["features"] != "classifier":
+        return []
+    lines = []
+    for dataset, sha256 in provenance.get("feature_weights_sha256", {}).items():
+        pinned = pinned_classifier(dataset, classifier_key(config, dataset))
+        if pinned is None:
+            lines.append(f"- {dataset}: scored with a classifier that is not pinned (sha256 {sha256[:12]}): its "
+                         f"FIDs are on their own scale.")
+        elif pinned.sha256 != sha256:
+            lines.append(f"- {dataset}: scored with classifier weights sha256 {sha256[:12]}, not the pinned file "
+                         f"({pinned.sha256[:12]}, {pinned.path.name}): these FIDs are on another scale than those "
+                         f"of presets scored with the pinned file and may not be compared with them.")
+        else:
+            lines.append(f"- {dataset}: scored with the pinned classifier ({pinned.path.name}, sha256 "
+                         f"{sha256[:12]}), as is every preset with these classifier settings.")
+    return lines
+
+
 def conclusions(config: dict, paper: dict, table1: pd.DataFrame, has_runs: bool) -> list[str]:
     """Bullet lines on what may and may not be concluded, from the data: features, datasets,
     epochs against the paper's, seed counts, per-run values."""
@@ -155,7 +179,8 @@ def results_readme(config: dict, paper: dict, folder: Path) -> str:
              f"FID, mean ± sd over each row's finished seeds; `FID` is under the preset's sampler "
              f"({config['evaluation']['sampling']}).", "", *table1_lines(table1), "",
              "## Claims (claims.csv, claims.md)", "", *claim_lines(claims), "",
-             "## What may and may not be concluded", "", *conclusions(config, paper, table1, has_runs), ""]
+             "## What may and may not be concluded", "", *conclusions(config, paper, table1, has_runs),
+             *classifier_lines(config, provenance), ""]
     if (folder / "fid_curve_table.csv").exists():
         at = lines.index("## What may and may not be concluded")
         lines[at:at] = ["## FID against epochs (fid_curve.png, fid_curve_table.csv)", "", *curve_lines(folder), ""]
