@@ -130,7 +130,7 @@ onstart:
     unwritable = unwritable_message(f for job in jobs for f in [*job.output, *job.log])
     if unwritable:
         raise WorkflowError(unwritable)
-    if requires_gpu(config) and not GPUS_HERE and any(job.resources.get("gpu_slots", 0) for job in jobs):
+    if requires_gpu(config) and not GPUS_HERE and any(job.resources.get("gpu_slots") for job in jobs):
         raise WorkflowError(no_gpu_message(config))
     check_weights()
     prepared = sorted({job.wildcards.dataset for job in jobs if job.rule.name == "prepare_data"})

@@ -21,7 +21,7 @@ from PIL import Image  # noqa: E402
 
 from benchmark import paths  # noqa: E402
 from benchmark.atomic import atomic_path, atomic_write_text  # noqa: E402
-from benchmark.config import model_param  # noqa: E402
+from benchmark.config import CONFIGS_DIR, load_config, model_param  # noqa: E402
 from benchmark.provenance import PIPELINE_CHECK_NOTE  # noqa: E402
 from benchmark.results import Results  # noqa: E402
 from benchmark.sampling import GRID_COLUMNS, GRID_HEIGHT_KEY, INTERPOLATION_STEPS  # noqa: E402
@@ -31,9 +31,9 @@ PANELS = {
     "figure4": [("fid", "FID"), ("recon", "reconstruction loss"), ("nll", "NLL of the latents")],
 }
 TITLES = {"figure3": "GLF vs VAE+flow prior", "figure4": "Regularized GLF (no stop-gradient)"}
-# The paper's panels: their dataset and its GLF epochs (PAPER.md: Figures 3 and 4 are CIFAR-10,
-# trained 200 epochs), which a preset's caption names when it draws another dataset or fewer epochs.
-PAPER_FIGURES = {"figure3": ("cifar10", 200), "figure4": ("cifar10", 200)}
+# The paper's panels' dataset (PAPER.md: Figures 3 and 4 are CIFAR-10, trained for the paper
+# preset's CIFAR-10 epochs), which a preset's caption names when it draws another dataset or fewer epochs.
+PAPER_FIGURES = {"figure3": "cifar10", "figure4": "cifar10"}
 BAND_ALPHA = 0.2
 FEATURE_NAMES = {"inception": "Inception-v3 features", "classifier": "classifier features"}
 WIDTHS_IN = dict(zip(paths.FIGURE_VARIANTS, (7.0, 3.3)))  # \textwidth, one column of a two-column paper
@@ -191,7 +191,8 @@ def training_curves(results: Results, name: str, out: Path) -> list[Path]:
 def paper_difference(config: dict, name: str) -> str:
     """A sentence naming how the preset's Figure 3 or 4 departs from the paper's panel (another
     dataset, fewer epochs), or "" when it does not."""
-    dataset, paper_epochs = PAPER_FIGURES[name]
+    dataset = PAPER_FIGURES[name]
+    paper_epochs = load_config(CONFIGS_DIR / "paper.yaml")["datasets"][dataset]["epochs"]
     ours = config["figures"][name]["dataset"]
     epochs = config["datasets"][ours]["epochs"]
     if ours == dataset and epochs >= paper_epochs:

@@ -174,7 +174,7 @@ def results_readme(config: dict, paper: dict, folder: Path) -> str:
              f"Written by `python -m benchmark.commands.write_results_readme` on {datetime.date.today().isoformat()} "
              f"at commit {written['commit'][:12]}{' (dirty)' if written['dirty'] else ''} from the files of this "
              f"folder; the folder's provenance.json records commit {str(git.get('commit', 'unknown'))[:12]}"
-             f"{' (dirty)' if git.get('dirty') else ''}, device {provenance.get('device', 'unknown')}.", "",
+             f"{' (dirty)' if git.get('dirty') else ''}, device {provenance.get('device') or 'unknown'}.", "",
              "## Table 1 (table1.csv)", "",
              f"FID, mean ± sd over each row's finished seeds; `FID` is under the preset's sampler "
              f"({config['evaluation']['sampling']}).", "", *table1_lines(table1), "",

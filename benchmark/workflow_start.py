@@ -46,7 +46,7 @@ def measured_gpu_hours(perf_csv: Path = PERF_CSV) -> str | None:
         return None
     with perf_csv.open(newline="") as handle:
         for row in csv.DictReader(handle):
-            device, hours = row.get("device", ""), row.get("paper_preset_hours_estimate", "")
+            device, hours = row.get("device") or "", row.get("paper_preset_hours_estimate") or ""
             if hours and not device.startswith("cpu"):
                 return f"about {float(hours):,.1f} GPU-hours ({device}, {perf_csv})"
     return None
@@ -63,12 +63,16 @@ def no_gpu_message(config: dict, perf_csv: Path = PERF_CSV) -> str:
 
 
 def foreign_target_message(config: dict, targets: list[str], made: list[str]) -> str | None:
-    """A message for the requested file ``targets`` that lie in the preset's top results folder but
-    outside its own ``results_dir`` (e.g. ``results/table1.csv`` under the smoke preset), naming
-    that folder and some of the ``made`` files; ``None`` when every target is the preset's."""
+    """A message for the requested file ``targets`` that lie in the folder above the preset's
+    ``results_dir`` but outside it (and outside its runs and cache folders), e.g.
+    ``results/table1.csv`` under the smoke preset (``results/smoke``), naming that folder and some
+    of the ``made`` files; ``None`` when every target is the preset's."""
     results_dir = Path(config["results_dir"])
-    top = results_dir.parts[0]
-    foreign = [t for t in targets if Path(t).parts[:1] == (top,) and results_dir not in (Path(t), *Path(t).parents)]
+    if len(results_dir.parts) < 2:  # the preset writes the top folder itself: no other preset's folder to confuse
+        return None
+    own = [results_dir, Path(config["runs_dir"]), Path(config["cache_dir"])]
+    foreign = [t for t in targets if results_dir.parent in Path(t).parents
+               and not any(folder in (Path(t), *Path(t).parents) for folder in own)]
     if not foreign:
         return None
     shown = ", ".join(made[:4]) + (f" and {len(made) - 4} more" if len(made) > 4 else "")

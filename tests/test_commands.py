@@ -15,7 +15,7 @@ import yaml
 
 from benchmark import evaluation
 from benchmark.commands import train_classifier
-from benchmark.config import SCHEMA_PATH, load_config, validate_config
+from benchmark.config import SCHEMA_PATH, load_config, resolve_run, validate_config
 from benchmark.data import ImageSet
 
 REPO = Path(__file__).resolve().parent.parent

@@ -73,3 +73,13 @@ def test_a_target_of_another_preset_fails_with_the_presets_folder():
     output = result.stdout + result.stderr
     assert "results/table1.csv: not made by preset smoke, whose results go to results/smoke/" in output
     assert "MissingRuleException" not in output
+
+
+def test_a_presets_own_runs_and_cache_files_are_no_foreign_targets(tmp_path):
+    """A preset whose folders lie side by side under one parent (a temporary folder): its cache and
+    runs files are its own targets; a table beside its results folder is not."""
+    preset = {**SMOKE, "results_dir": str(tmp_path / "results"), "runs_dir": str(tmp_path / "runs"),
+              "cache_dir": str(tmp_path / "cache")}
+    own = [str(tmp_path / "cache" / "data" / "fashion.ready.json"), str(tmp_path / "runs" / "fashion" / "glf")]
+    assert foreign_target_message(preset, own, []) is None
+    assert foreign_target_message(preset, [str(tmp_path / "table1.csv")], []).startswith(str(tmp_path / "table1.csv"))
