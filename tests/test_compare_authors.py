@@ -267,9 +267,9 @@ def tiny_preset(tmp_path, **glf) -> Path:
 
 def test_trial_overrides_reach_the_validated_preset(tmp_path):
     config = comparison_config(tiny_preset(tmp_path), "fashion", device="cpu", data_root="elsewhere",
-                               max_images=100, num_samples=8)
+                               max_images=100, num_samples=12)
     assert (config["device"], config["data_root"], config["progress"]) == ("cpu", "elsewhere", False)
-    assert config["datasets"]["fashion"]["max_train_images"] == 100 and config["evaluation"]["num_samples"] == 8
+    assert config["datasets"]["fashion"]["max_train_images"] == 100 and config["evaluation"]["num_samples"] == 12
     assert resolve_run(config, "glf", "fashion", 0).max_train_images == 100
     assert comparison_config(tiny_preset(tmp_path), "fashion")["datasets"]["fashion"]["max_train_images"] is None
     with pytest.raises(ConfigError, match="dataset 'mnist' is not in the preset"):
