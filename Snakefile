@@ -23,15 +23,12 @@ from snakemake.cli import get_argument_parser
 from snakemake.logging import logger
 from snakemake.utils import min_version
 
-from benchmark import paths
 from benchmark.config import (ConfigError, command_line_booleans, command_line_numbers, read_preset, validate_config,
                               with_base)
 from benchmark.data import DataError
 from benchmark.joblog import set_aside
 from benchmark.preset_data import find_data_roots
-from benchmark.preset_weights import check_needed_weights
 from benchmark.run_lock import busy_runs
-from benchmark.weights import WeightsError
 from benchmark.workflow_start import (banner, foreign_target_message, no_gpu_message, requires_gpu, unwritable_message,
                                      visible_gpus)
 
@@ -61,25 +58,7 @@ DRY_RUN = bool(workflow.output_settings and workflow.output_settings.dryrun)
 GPUS_HERE = visible_gpus()
 
 
-def command_line_targets():
-    """The targets named on this snakemake command line (Snakemake hands them to the workflow only
-    after it is read): its own parser on ``sys.argv``."""
-    return get_argument_parser().parse_args(sys.argv[1:]).targets or []
-
-
-def check_weights():
-    """Warn of each weights file the preset needs that is missing; stop on a missing one that no
-    job fetches or on a wrong SHA-256 (benchmark/preset_weights.py)."""
-    try:
-        for warning in check_needed_weights(config):
-            logger.warning(f"warning: {warning}")
-    except WeightsError as err:
-        raise WorkflowError(str(err)) from None
-
-
-def unprepared_datasets(datasets):
-    """The datasets among ``datasets`` whose prepared tensors are missing: only their files are read."""
-    return [d for d in datasets if not paths.data_ready(config, d).exists()]
+include: "workflow/rules/startup.smk"
 
 
 if workflow.is_main_process:  # once per workflow run; each job checks the files it loads again

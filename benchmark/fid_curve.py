@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from benchmark.claim_statistics import across_protocols, compare_lower, holm
-from benchmark.config import CONFIGS_DIR, load_config, resolve_run
+from benchmark.config import CONFIGS_DIR, ConfigError, load_config, resolve_run
 from benchmark.provenance import provenance_note
 from benchmark.results import DIVERGED, Results, Summary
 from benchmark.table_format import Table, decimals, write_table
@@ -207,6 +207,10 @@ def verdict_table(results: Results) -> Table:
 
 
 def fid_curve_tables(results: Results, out: Path) -> list[Path]:
-    """Write ``fid_curve_table`` and ``fid_curve_claims`` (CSV, LaTeX, Markdown, HTML) to ``out``."""
+    """Write ``fid_curve_table`` and ``fid_curve_claims`` (CSV, LaTeX, Markdown, HTML) to ``out``;
+    raises :class:`ConfigError` for a preset without ``figures.fid_curve``."""
+    if "fid_curve" not in results.config["figures"]:
+        raise ConfigError(f"preset {results.config['preset']} has no figures.fid_curve, so it has no FID-curve "
+                          "table: add one (dataset, models; see validation-cpu-long.yaml) or leave the table out")
     return (write_table(curve_table(results), out / "fid_curve_table")
             + write_table(verdict_table(results), out / "fid_curve_claims"))

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from benchmark.config import (ConfigError, load_config, merge_presets, resolve_run, sampling_protocol,
+from benchmark.config import (ConfigError, load_config, merge_presets, read_preset, resolve_run, sampling_protocol,
                               validate_config)
 
 PRESETS = Path(__file__).resolve().parent.parent / "workflow" / "config"
@@ -242,8 +242,7 @@ def test_beta_must_be_a_positive_finite_number(method, beta):
 
 
 def test_a_key_typo_names_the_file_the_key_and_the_nearest_valid_key(tmp_path):
-    from benchmark.config import ConfigError, load_config
-    preset = yaml.safe_load((Path(__file__).resolve().parent.parent / "workflow/config/smoke.yaml").read_text())
+    preset = read_preset(Path(__file__).resolve().parent.parent / "workflow/config/smoke.yaml")
     preset["evaluation"]["num_sample"] = preset["evaluation"].pop("num_samples")
     preset["seedz"] = preset.pop("seeds")
     path = tmp_path / "typo.yaml"

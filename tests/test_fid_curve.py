@@ -119,6 +119,14 @@ def test_claim_1_is_decided_at_each_tracked_epoch(tmp_path):
     assert (verdicts["eval"] == verdicts["authors"]).all()
 
 
+def test_a_preset_without_a_curve_has_no_curve_table_and_says_how_to_add_one(tmp_path):
+    config = _fabricated(tmp_path)
+    config["figures"].pop("fid_curve")
+    with pytest.raises(ConfigError, match="has no figures.fid_curve, so it has no FID-curve table: add one"):
+        fid_curve.fid_curve_tables(results.load(config), tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
 def test_the_earlier_budget_is_drawn_only_when_scored_by_the_same_classifier(tmp_path, monkeypatch):
     """validation-cpu's committed table1_long.csv is the earlier budget: its 4-epoch means join the
     table when its features' weights are this preset's, and the caption says why when they are not."""

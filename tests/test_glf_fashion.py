@@ -57,14 +57,3 @@ def test_glf_two_epochs_on_real_fashion(glf_preset, shared_data):
     flat = samples.flatten(1)
     assert (flat.min(dim=1).values == 0).all() and (flat.max(dim=1).values == 255).all()  # stretched
     assert not torch.equal(samples, payload["images_by_sampling"]["eval"])
-
-
-def test_rerunning_a_finished_run_trains_nothing_more(glf_preset):
-    preset, tmp = glf_preset
-    args = ["--config", str(preset), "--model", "glf", "--dataset", "fashion", "--no-progress"]
-    text = preset.read_text().replace("max_train_images: 6000", "max_train_images: 300")
-    preset.write_text(text)
-    assert train.main(args) == 0
-    log = (tmp / "runs" / "fashion" / "glf" / "seed0" / "train_log.csv").read_text()
-    assert train.main(args) == 0
-    assert (tmp / "runs" / "fashion" / "glf" / "seed0" / "train_log.csv").read_text() == log
