@@ -194,6 +194,27 @@ def curve_table(results: Results) -> Table:
     return Table(display, caption, "fid-curve", data=data)
 
 
+def points_table(results: Results) -> Table:
+    """Every tracked point the curve table summarizes: one row per (model, seed, epoch) with its FID
+    under each sampler, so that each mean, sd and test can be recomputed from the committed files."""
+    spec = results.config["figures"]["fid_curve"]
+    frames = [tracked_points(results, model, spec["dataset"]).assign(model=model, label=results.label(model))
+              for model in spec["models"]]
+    columns = [tracked_column(p) for p in SAMPLING_PROTOCOLS]
+    data = pd.concat(frames, ignore_index=True)[["model", "label", "seed", "epoch", *columns]].astype(
+        {"seed": int, "epoch": int})
+    digits = decimals(data[columns].to_numpy().ravel()) if len(data) else 1
+    display = pd.DataFrame({"Model": data["label"], "Seed": data["seed"].astype(str),
+                            "Epoch": data["epoch"].astype(str),
+                            **{f"FID ({p})": [_cell(v, float("nan"), digits) for v in data[tracked_column(p)]]
+                               for p in SAMPLING_PROTOCOLS}})
+    caption = (f"Each seed's tracked FID on {spec['dataset']} (preset {results.config['preset']}), the points "
+               f"fid_curve_table summarizes: {results.config['evaluation']['eval_samples']} samples under each "
+               f"uniform sampler, {results.config['evaluation']['features']} features. "
+               f"{provenance_note(results.config)}.")
+    return Table(display, caption, "fid-curve-points", data=data)
+
+
 def verdict_table(results: Results) -> Table:
     """Claim 1's GLF-vs-baseline parts at each tracked epoch (:func:`verdict_frame`)."""
     data = verdict_frame(results)
@@ -207,10 +228,11 @@ def verdict_table(results: Results) -> Table:
 
 
 def fid_curve_tables(results: Results, out: Path) -> list[Path]:
-    """Write ``fid_curve_table`` and ``fid_curve_claims`` (CSV, LaTeX, Markdown, HTML) to ``out``;
+    """Write ``fid_curve_table``, ``fid_curve_points`` and ``fid_curve_claims`` (CSV, LaTeX, Markdown, HTML) to ``out``;
     raises :class:`ConfigError` for a preset without ``figures.fid_curve``."""
     if "fid_curve" not in results.config["figures"]:
         raise ConfigError(f"preset {results.config['preset']} has no figures.fid_curve, so it has no FID-curve "
                           "table: add one (dataset, models; see validation-cpu-long.yaml) or leave the table out")
     return (write_table(curve_table(results), out / "fid_curve_table")
+            + write_table(points_table(results), out / "fid_curve_points")
             + write_table(verdict_table(results), out / "fid_curve_claims"))

@@ -19,6 +19,7 @@ from benchmark.results import Results
 from models.sampling import SAMPLING_PROTOCOLS
 
 FLOOR_STYLES = {"training_images": ":", "pixel_gaussian": "--"}
+OFF_SCALE = 1.5  # a reference row above this many times the curves' top is named in the legend, not drawn
 
 
 def _draw(results: Results, width: float) -> plt.Figure:
@@ -29,7 +30,9 @@ def _draw(results: Results, width: float) -> plt.Figure:
     colours = model_colours(spec["models"])
     narrow = width < 4
     fig, axes = plt.subplots(len(SAMPLING_PROTOCOLS) if narrow else 1, 1 if narrow else len(SAMPLING_PROTOCOLS),
-                             figsize=(width, 4.6 if narrow else 2.8), layout="constrained", squeeze=False)
+                             figsize=(width, 5.4 if narrow else 2.8), layout="constrained", squeeze=False,
+                             sharey=True)
+    top = max((data[f"{p}_mean"] + data[f"{p}_std"].fillna(0)).max() for p in SAMPLING_PROTOCOLS) if len(data) else 0
     handles = {}
     for ax, protocol in zip(axes.ravel(), SAMPLING_PROTOCOLS):
         mean, std = f"{protocol}_mean", f"{protocol}_std"
@@ -48,19 +51,25 @@ def _draw(results: Results, width: float) -> plt.Figure:
         for kind, style in FLOOR_STYLES.items():
             floor = results.floors.get((spec["dataset"], kind))
             if floor and floor.get("fid") is not None:
-                ax.axhline(floor["fid"], color="grey", ls=style, lw=0.8)
-                handles[FLOORS[kind]] = Line2D([], [], color="grey", ls=style, lw=0.8, label=FLOORS[kind])
+                off_scale = top > 0 and floor["fid"] > OFF_SCALE * top
+                if not off_scale:
+                    ax.axhline(floor["fid"], color="grey", ls=style, lw=0.8)
+                label = f"{FLOORS[kind]}: FID {floor['fid']:.0f}, off the axis" if off_scale else FLOORS[kind]
+                handles[FLOORS[kind]] = Line2D([], [], color="grey", ls="none" if off_scale else style, lw=0.8,
+                                               label=label)
         ax.set_title(f"{protocol} sampler", loc="left")
         ax.set_xlabel("epoch")
         ax.set_ylabel(f"FID ({FEATURE_NAMES[config['evaluation']['features']]})")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlim(left=0)
+    if top > 0:
+        axes[0, 0].set_ylim(0, 1.05 * top)  # shared by every panel
     if not ours.empty:
         handles["band"] = Patch(color="grey", alpha=BAND_ALPHA, label="shaded: ± 1 sd over seeds")
     if not earlier.empty:
         handles["earlier"] = Line2D([], [], marker="o", mfc="white", color="black", ls="none",
                                     label=f"hollow: {earlier['budget'].iloc[0]} (shorter training) ± 1 sd")
-    fig.legend(handles=list(handles.values()), loc="outside lower center", ncol=2 if narrow else 4)
+    fig.legend(handles=list(handles.values()), loc="outside lower center", ncol=1 if narrow else 4)
     fig.suptitle(f"FID against epochs on {spec['dataset']}{chr(10) if narrow else ' '}(preset {config['preset']})")
     return fig
 
@@ -83,8 +92,9 @@ def fid_curve_caption(results: Results) -> str:
             f"one panel per uniform sampler ({', '.join(SAMPLING_PROTOCOLS)}), FID on "
             f"{FEATURE_NAMES[evaluation['features']]} from {evaluation['eval_samples']} samples every "
             f"{evaluation['eval_every']} epochs. Each line is the mean over the model's seeds (seeds per model: "
-            f"{seeds or 'none logged'}), shaded ± one standard deviation. Dotted: {FLOORS['training_images']}; "
-            f"dashed: {FLOORS['pixel_gaussian']}.{earlier_text} The numbers: fid_curve_table; claim 1 at each "
+            f"{seeds or 'none logged'}), shaded ± one standard deviation, both panels on one scale. Dotted: "
+            f"{FLOORS['training_images']}; dashed: {FLOORS['pixel_gaussian']}; a reference row more than "
+            f"{OFF_SCALE} times the curves' top is named in the legend with its value instead.{earlier_text} The numbers: fid_curve_table; claim 1 at each "
             f"epoch: fid_curve_claims. Files ending _column are drawn for one column of a two-column paper.")
 
 

@@ -160,6 +160,17 @@ def conclusions(config: dict, paper: dict, table1: pd.DataFrame, has_runs: bool)
     return lines
 
 
+def run_commit_line(runs: pd.DataFrame) -> str:
+    """One sentence: the commits the runs of ``runs.csv`` were trained and evaluated at, with how
+    many runs each (a ``-dirty`` commit had uncommitted changes)."""
+    def counted(column: str) -> str:
+        counts = runs[column].fillna("unknown").astype(str).value_counts()
+        return ", ".join(f"{commit[:12]} ({'dirty, ' if commit.endswith('-dirty') else ''}{n} of {len(runs)} runs)"
+                         for commit, n in counts.items())
+    return (f"Its runs (runs.csv): trained at {counted('trained_commit')}; evaluated at "
+            f"{counted('evaluated_commit')}. A dirty commit had uncommitted changes.")
+
+
 def results_readme(config: dict, paper: dict, folder: Path) -> str:
     """The README text of the results ``folder`` of preset ``config`` (``paper``: the paper preset,
     for the epochs it sets): written from ``table1.csv``, ``claims.csv``, ``provenance.json`` and,
@@ -174,7 +185,8 @@ def results_readme(config: dict, paper: dict, folder: Path) -> str:
              f"Written by `python -m benchmark.commands.write_results_readme` on {datetime.date.today().isoformat()} "
              f"at commit {written['commit'][:12]}{' (dirty)' if written['dirty'] else ''} from the files of this "
              f"folder; the folder's provenance.json records commit {str(git.get('commit', 'unknown'))[:12]}"
-             f"{' (dirty)' if git.get('dirty') else ''}, device {provenance.get('device') or 'unknown'}.", "",
+             f"{' (dirty)' if git.get('dirty') else ''}, device {provenance.get('device') or 'unknown'}."
+             + (f" {run_commit_line(pd.read_csv(folder / 'runs.csv'))}" if has_runs else ""), "",
              "## Table 1 (table1.csv)", "",
              f"FID, mean ± sd over each row's finished seeds; `FID` is under the preset's sampler "
              f"({config['evaluation']['sampling']}).", "", *table1_lines(table1), "",
@@ -183,7 +195,8 @@ def results_readme(config: dict, paper: dict, folder: Path) -> str:
              *classifier_lines(config, provenance), ""]
     if (folder / "fid_curve_table.csv").exists():
         at = lines.index("## What may and may not be concluded")
-        lines[at:at] = ["## FID against epochs (fid_curve.png, fid_curve_table.csv)", "", *curve_lines(folder), ""]
+        lines[at:at] = ["## FID against epochs (fid_curve.png, fid_curve_table.csv; each seed's points: "
+                        "fid_curve_points.csv)", "", *curve_lines(folder), ""]
     if (folder / "sensitivity.md").exists():
         lines[-1:-1] = ["- How far each protocol switch moves FID, and whether it reorders a claim's two rows: "
                         "sensitivity.md."]

@@ -110,6 +110,20 @@ def test_the_table_holds_each_epochs_mean_and_sd_over_seeds(tmp_path):
     assert glf4["authors_mean"] == pytest.approx(60.0)
 
 
+def test_the_points_file_holds_every_seed_and_recomputes_the_table(tmp_path):
+    config = _fabricated(tmp_path)
+    fid_curve.fid_curve_tables(results.load(config), tmp_path / "out")
+    points = pd.read_csv(tmp_path / "out" / "fid_curve_points.csv")
+    table = pd.read_csv(tmp_path / "out" / "fid_curve_table.csv")
+    assert len(points) == len(table) * 3  # 3 seeds per (model, epoch)
+    again = points.groupby(["model", "epoch"])["fid_eval"].agg(["mean", "std"]).reset_index()
+    merged = table.merge(again, on=["model", "epoch"])
+    assert len(merged) == len(table)
+    assert np.allclose(merged["eval_mean"], merged["mean"]) and np.allclose(merged["eval_std"], merged["std"])
+    glf4 = points[(points["model"] == "glf") & (points["epoch"] == 4)].sort_values("seed")
+    assert glf4["fid_eval"].tolist() == [70.0, 71.0, 69.0] and glf4["seed"].tolist() == [0, 1, 2]
+
+
 def test_claim_1_is_decided_at_each_tracked_epoch(tmp_path):
     """At epoch 2 GLF is worse than RAE+GMM beyond the noise (fails), at epoch 6 better (holds):
     the verdict changes with the budget, and both samplers agree."""
@@ -148,3 +162,19 @@ def test_the_earlier_budget_is_drawn_only_when_scored_by_the_same_classifier(tmp
     fid_curve_figure(found, tmp_path / "out")
     assert "another FID scale" in (tmp_path / "out" / "fid_curve.txt").read_text()
     assert not math.isnan(fid_curve.curve_frame(found)["eval_mean"].iloc[0])
+
+
+def test_a_far_reference_row_is_named_not_drawn_and_every_curve_stays_on_the_shared_axis(tmp_path):
+    """A per-pixel Gaussian at FID 324 beside curves below 100 would squash them: it goes to the
+    legend with its value; the floor (near 0) is drawn; both panels end above the highest mean + sd."""
+    from benchmark import fid_curve_figure as figure_module
+    found = results.load(_fabricated(tmp_path))
+    found.floors[("fashion", "pixel_gaussian")] = {"fid": 324.0}
+    found.floors[("fashion", "training_images")] = {"fid": 0.3}
+    fig = figure_module._draw(found, 7.0)
+    legend = [t.get_text() for t in fig.legends[0].texts]
+    assert "Per-pixel Gaussian (scale): FID 324, off the axis" in legend
+    drawn = [line.get_ydata()[0] for ax in fig.axes for line in ax.lines if line.get_linestyle() in (":", "--")]
+    assert drawn == [0.3, 0.3]
+    top = max(max(values) for values in [*GLF_FIDS.values(), *RAE_FIDS.values()])
+    assert all(ax.get_ylim()[0] == 0 and ax.get_ylim()[1] > top for ax in fig.axes)

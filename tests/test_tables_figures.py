@@ -287,7 +287,8 @@ def test_every_table_compiles_and_fits_its_column(config, tmp_path):
         tables.TABLES[name](results.load(config), out)
     texs = sorted(out.glob("*.tex"))
     assert {t.stem for t in texs} == {"table1", "table1_long", "table2", "table3", "table4", "table5", "table6",
-                                      "sensitivity", "fid_curve_table", "fid_curve_claims"}
+                                      "sensitivity", "fid_curve_table", "fid_curve_points",
+                                      "fid_curve_claims"}
     assert [p for tex in texs for p in check_outputs.latex_problems(tex)] == []
     (out / "unescaped.tex").write_text("\\begin{tabular}{l}F_8\\end{tabular}\n")
     assert any("Missing $ inserted" in p for p in check_outputs.latex_problems(out / "unescaped.tex"))
