@@ -1,0 +1,36 @@
+"""The results README is written from the folder's files: the committed validation-cpu-long folder
+(real runs) read back, its runs' commits counted from runs.csv, its FID-curve means those of the
+curve table, and no per-run sentence without runs.csv."""
+import shutil
+from pathlib import Path
+
+import pandas as pd
+
+from benchmark.config import load_config
+from benchmark.results_readme import results_readme, run_commit_line
+
+REPO = Path(__file__).resolve().parent.parent
+FOLDER = REPO / "results" / "validation-cpu-long"
+CONFIG = load_config(REPO / "workflow" / "config" / "validation-cpu-long.yaml")
+PAPER = load_config(REPO / "workflow" / "config" / "paper.yaml")
+
+
+def test_the_run_commits_are_counted_from_runs_csv():
+    runs = pd.DataFrame({"trained_commit": ["a" * 40 + "-dirty", "a" * 40 + "-dirty", "b" * 40],
+                         "evaluated_commit": ["c" * 40] * 3})
+    assert run_commit_line(runs) == (f"Its runs (runs.csv): trained at {'a' * 12} (dirty, 2 of 3 runs), {'b' * 12} "
+                                     f"(1 of 3 runs); evaluated at {'c' * 12} (3 of 3 runs). A dirty commit had "
+                                     "uncommitted changes.")
+
+
+def test_the_committed_folder_reads_back_with_its_curve_and_its_runs(tmp_path):
+    text = results_readme(CONFIG, PAPER, FOLDER)
+    runs = pd.read_csv(FOLDER / "runs.csv")
+    assert f"{len(runs)} of {len(runs)} runs)" in text
+    curve = pd.read_csv(FOLDER / "fid_curve_table.csv")
+    glf10 = curve[(curve["model"] == "glf") & (curve["epoch"] == 10)].iloc[0]
+    assert f"| GLF | validation-cpu-long | 10 | 3 | {glf10['eval_mean']:.1f} ± {glf10['eval_std']:.1f} |" in text
+    shutil.copytree(FOLDER, tmp_path / "folder")
+    (tmp_path / "folder" / "runs.csv").unlink()
+    without = results_readme(CONFIG, PAPER, tmp_path / "folder")
+    assert "Its runs (runs.csv)" not in without and "Per-run values are not available" in without
