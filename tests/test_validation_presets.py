@@ -58,9 +58,12 @@ def test_validation_runs_every_weight_free_table1_method_and_the_figure_models()
 @pytest.mark.parametrize("name,target,runs", [("validation", "results/validation/claims.md", 17 * 3),
                                               ("validation-quick", "results/validation-quick/claims.md", 6),
                                               ("validation-figures", "results/validation-figures/claims.md", 5 * 3)])
-def test_validation_claims_plan_on_cpu(name, target, runs):
-    result = subprocess.run([sys.executable, "-m", "snakemake", "-n", target, "--configfile",
-                             f"workflow/config/{name}.yaml"], cwd=REPO, capture_output=True, text=True, timeout=300)
+def test_validation_claims_plan_on_cpu(name, target, runs, tmp_path):
+    """Planned as on a fresh clone: an empty cache (a checkout that has prepared the data plans no
+    prepare_data job)."""
+    result = subprocess.run([sys.executable, "-m", "snakemake", "-n", target, f"--configfile=workflow/config/{name}.yaml",
+                             "--config", f"cache_dir={tmp_path / 'cache'}"],
+                            cwd=REPO, capture_output=True, text=True, timeout=300)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     stats = output[output.index("Job stats"):]
