@@ -34,7 +34,7 @@ smoke: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
-# The real-data validation on a 2-core machine (wall time in README, "Results at a glance"): two
+# The real-data validation on a 2-core machine (wall time in results/validation-cpu/README.md): two
 # single-threaded jobs at a time, results in results/validation-cpu/.
 validate-cpu: $(STAMP)
 	OMP_NUM_THREADS=1 $(BIN)/snakemake --cores 2 all --configfile workflow/config/validation-cpu.yaml --profile workflow/profiles/local
@@ -44,8 +44,8 @@ validate-cpu: $(STAMP)
 validate-figures: $(STAMP)
 	OMP_NUM_THREADS=1 $(BIN)/snakemake --cores 2 all --configfile workflow/config/validation-figures.yaml --profile workflow/profiles/local
 
-# The suite's GLF against the authors' released train_glf.py (README, "Checking against the authors'
-# code"): make compare-authors AUTHORS_CODE=<checkout of github.com/nalzok/flow-comparison>
+# The suite's GLF against the authors' released train_glf.py (docs/authors-comparison.md):
+# make compare-authors AUTHORS_CODE=<checkout of github.com/nalzok/flow-comparison>
 # [COMPARE_ARGS="--device cuda --seeds 0 1 2"]; FrEIA (the optional extra) is installed when missing.
 COMPARE_PRESET ?= workflow/config/validation-cpu.yaml
 compare-authors: $(STAMP)

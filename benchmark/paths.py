@@ -106,4 +106,4 @@ def job_log(config: dict, name: str) -> Path:
 def redo_hint(path: str | Path) -> str:
     """The command that rebuilds ``path`` (a run's file) and everything downstream of it."""
     return (f"Redo it and everything that depends on it with: snakemake --cores N --configfile <preset> "
-            f"--forcerun {path} (see README, 'Redoing a run')")
+            f"--forcerun {path} (see docs/runs.md, 'Redoing a run')")

@@ -115,7 +115,7 @@ def test_validation_presets_load_the_committed_fashion_classifier():
     assert provenance.provenance(config)["features_pinned"] == {"fashion": True}
     assert provenance.UNPINNED_FEATURES_NOTE not in provenance.provenance_note(config)
     assert check_needed_weights(config) == []
-    assert f"`{entry['sha256']}`" in (REPO / "README.md").read_text()  # the README names the pinned file's hash
+    assert f"`{entry['sha256']}`" in (REPO / "docs" / "weights.md").read_text()  # the docs name the pinned file's hash
 
 
 def test_a_changed_pinned_file_is_refused_naming_it_both_hashes_and_the_fix(tmp_path, monkeypatch):

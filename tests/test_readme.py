@@ -1,6 +1,7 @@
-"""The README and the Makefile lead a reviewer right: no target after a spaced --configfile, the paper
-command plans every table and figure with the GPU profile, every variable and make target named,
-no reference a reader cannot follow."""
+"""The README, docs/ and the Makefile lead a reviewer right: no target after a spaced --configfile, the
+paper command plans every table and figure with the GPU profile, every variable and make target named,
+a README read in five minutes with the rest in docs/, no reference a reader cannot follow (every link
+resolves inside the repository, nothing points outside it)."""
 import re
 import shlex
 import subprocess
@@ -11,6 +12,8 @@ REPO = Path(__file__).resolve().parent.parent
 README = (REPO / "README.md").read_text()
 MAKEFILE = (REPO / "Makefile").read_text()
 PRESETS = sorted((REPO / "workflow" / "config").glob("*.yaml"))
+DOCS = sorted((REPO / "docs").glob("*.md"))
+MARKDOWN = {"README.md": README, **{f"docs/{p.name}": p.read_text() for p in DOCS}}
 
 
 def _snakemake_commands(text: str) -> list[str]:
@@ -32,7 +35,7 @@ def _words_after_configfile(command: str) -> list[str]:
 
 
 def test_no_target_follows_a_spaced_configfile_anywhere():
-    sources = {"README.md": README, "Makefile": MAKEFILE,
+    sources = {**MARKDOWN, "Makefile": MAKEFILE,
                **{p.name: p.read_text() for p in PRESETS}, "Snakefile": (REPO / "Snakefile").read_text()}
     commands = [(name, c) for name, text in sources.items() for c in _snakemake_commands(text)]
     assert len(commands) > 8
@@ -53,7 +56,7 @@ def test_the_quick_start_gives_the_one_word_configfile_and_it_plans_with_the_tar
 
 
 def test_no_reference_to_issue_numbers():
-    for name, text in {"README.md": README, "Makefile": MAKEFILE, **{p.name: p.read_text() for p in PRESETS}}.items():
+    for name, text in {**MARKDOWN, "Makefile": MAKEFILE, **{p.name: p.read_text() for p in PRESETS}}.items():
         assert not re.search(r"\bissue\b", text, re.IGNORECASE), name
 
 
@@ -78,3 +81,58 @@ def test_the_readmes_paper_command_plans_every_table_and_figure_with_the_gpu_pro
     for job in ("table1", "table2", "table3", "table4", "table5", "table6", "figure3", "figure4", "claims",
                 "sensitivity", "samples_mnist", "samples_fashion", "samples_cifar10", "samples_celeba"):
         assert re.search(rf"^{job}\s+\d+$", planned, re.MULTILINE) or f"rule {job}:" in planned, job
+
+
+def _relative_links(text: str) -> list[str]:
+    """The targets of the markdown links of ``text`` that name a file of the repository (no URL, no
+    anchor of the same page), without their ``#anchor``."""
+    targets = re.findall(r"\[[^\]]*\]\(<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\)", text)
+    return [t.split("#")[0] for t in targets if not re.match(r"[a-z][a-z0-9+.-]*:", t) and not t.startswith("#")]
+
+
+def test_the_readme_is_read_in_five_minutes_and_indexes_every_docs_file():
+    assert len(README.splitlines()) <= 220, len(README.splitlines())
+    for section in ("## Quick start", "## Results", "## Reproducing the paper", "## Layout", "## Documentation"):
+        assert section in README, section
+    assert len(DOCS) >= 10  # the rest of what the README held lives in docs/
+    linked = {(REPO / target).resolve() for target in _relative_links(README) if target.startswith("docs/")}
+    assert linked and all(path.is_file() for path in linked), sorted(str(p) for p in linked if not p.is_file())
+    assert {p.resolve() for p in DOCS} <= linked, sorted(p.name for p in DOCS if p.resolve() not in linked)
+    tracked = subprocess.run(["git", "ls-files", "results/*/README.md"], cwd=REPO, capture_output=True, text=True)
+    generated = [name for name in tracked.stdout.split() if "benchmark.commands.write_results_readme" in
+                 (REPO / name).read_text()]  # each committed preset's results README, written by the workflow
+    assert tracked.returncode != 0 or len(generated) >= 2
+    for name in generated:
+        assert f"]({name})" in README[README.index("## Results"):README.index("## Reproducing the paper")], name
+
+
+def test_every_relative_link_of_the_readme_and_docs_resolves_inside_the_repository():
+    checked = 0
+    for name, text in MARKDOWN.items():
+        for target in _relative_links(text):
+            path = ((REPO / name).parent / target).resolve()
+            assert path.is_relative_to(REPO), f"{name}: {target} points outside the repository"
+            assert path.exists(), f"{name}: {target} does not exist"
+            checked += 1
+    assert checked > 20
+
+
+def _yaml_comments(text: str) -> str:
+    """The comments of a YAML file (whole-line and trailing), not its settings' values."""
+    comments = []
+    for line in text.splitlines():
+        match = re.search(r"(^|\s)#(.*)$", line)
+        if match:
+            comments.append(match.group(2))
+    return "\n".join(comments)
+
+
+def test_nothing_in_the_readme_docs_or_preset_comments_points_outside_the_repository():
+    """A user's clone has no ../shared: what a reader needs of it is written in docs/ (the claims, the
+    data folder, the GPU bundle); a preset's setting may name a folder beside the checkout (its
+    data_root), its comments may not send the reader there."""
+    sources = {**MARKDOWN, **{p.name: _yaml_comments(p.read_text()) for p in PRESETS}}
+    for name, text in sources.items():
+        assert "../shared" not in text and "PAPER.md" not in text and "gpu_bundle.sh" not in text, name
+    assert _yaml_comments("data_root: ../x  # from ../y\n# whole line\nkey: 'a#b'\n") == " from ../y\n whole line"
+    assert "GLF_SHARED_DATA" in (REPO / "docs" / "data.md").read_text()

@@ -1,5 +1,5 @@
 """The FID sampling protocols: the authors' (train-mode BatchNorm, min-max stretch) and eval mode,
-each method's own (the README's table), the samples file holding both, and the metrics holding one
+each method's own (the table of docs/protocol.md), the samples file holding both, and the metrics holding one
 FID per protocol."""
 from __future__ import annotations
 
@@ -114,8 +114,8 @@ def test_metrics_hold_one_fid_per_protocol_and_fid_follows_the_presets_one_proto
 
 
 def readme_sampling_table() -> dict[str, str]:
-    """The README's per-method sampling table: method -> protocol."""
-    text = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    """The per-method sampling table of docs/protocol.md: method -> protocol."""
+    text = (Path(__file__).resolve().parent.parent / "docs" / "protocol.md").read_text()
     table = text[text.index("| method | protocol | why (the method's own code) |"):].split("\n\n")[0]
     rows = [line.split("|")[1:3] for line in table.splitlines()[2:]]
     return {method.strip().strip("`"): protocol.strip() for method, protocol in rows}

@@ -110,7 +110,7 @@ evaluation: {features: classifier, num_samples: 100, classifier_epochs: 1, class
 @pytest.mark.slow
 def test_paths_with_spaces_run_and_the_redo_recipe_redoes_a_deleted_run(tmp_path):
     """The whole workflow in folders whose names hold spaces (every shell word quoted); a deleted
-    run is redone, with Table 1, by the README's recipe (plain snakemake ignores deleted
+    run is redone, with Table 1, by the recipe of docs/runs.md (plain snakemake ignores deleted
     intermediates by design)."""
     work = tmp_path / "a b"
     work.mkdir()
@@ -140,7 +140,7 @@ def test_paths_with_spaces_run_and_the_redo_recipe_redoes_a_deleted_run(tmp_path
     assert cell() == 999.0
     shutil.rmtree(run_dir)
     assert "Nothing to be done" in snakemake("-n")
-    snakemake("--forcerun", "runs dir/synthetic28/glf/seed0/model.pt")  # README: "Redoing a run"
+    snakemake("--forcerun", "runs dir/synthetic28/glf/seed0/model.pt")  # docs/runs.md: "Redoing a run"
     assert cell() == fresh != 999.0 and (run_dir / "train_log.csv").exists()
 
 
