@@ -170,6 +170,13 @@ def _cell(mean: float, std: float, digits: int) -> str:
     return f"{mean:.{digits}f}" + ("" if pd.isna(std) else f" ± {std:.{digits}f}")
 
 
+def _tracking(config: dict) -> str:
+    """How each tracked point was measured, for the captions."""
+    evaluation = config["evaluation"]
+    return (f"{evaluation['eval_samples']} samples under each uniform sampler, {evaluation['features']} "
+            "features")
+
+
 def curve_table(results: Results) -> Table:
     """The FID table: a row per model and tracked epoch (and per earlier-budget row), mean ± sd
     per sampler, the seeds each row holds."""
@@ -188,8 +195,7 @@ def curve_table(results: Results) -> Table:
                     f"protocol trained for fewer epochs (its own LR schedule)." if earlier.comparable else
                     f" {earlier.preset}'s final FIDs are not shown: {earlier.why}.")
     caption = (f"FID against training epochs on {spec['dataset']} (preset {config['preset']}), tracked every "
-               f"{config['evaluation']['eval_every']} epochs from {config['evaluation']['eval_samples']} samples "
-               f"under each uniform sampler, {config['evaluation']['features']} features; mean ± sd over the seeds "
+               f"{config['evaluation']['eval_every']} epochs from {_tracking(config)}; mean ± sd over the seeds "
                f"each row holds (sample sd, ddof 1).{earlier_note} {provenance_note(config)}.")
     return Table(display, caption, "fid-curve", data=data)
 
@@ -209,9 +215,7 @@ def points_table(results: Results) -> Table:
                             **{f"FID ({p})": [_cell(v, float("nan"), digits) for v in data[tracked_column(p)]]
                                for p in SAMPLING_PROTOCOLS}})
     caption = (f"Each seed's tracked FID on {spec['dataset']} (preset {results.config['preset']}), the points "
-               f"fid_curve_table summarizes: {results.config['evaluation']['eval_samples']} samples under each "
-               f"uniform sampler, {results.config['evaluation']['features']} features. "
-               f"{provenance_note(results.config)}.")
+               f"fid_curve_table summarizes: {_tracking(results.config)}. {provenance_note(results.config)}.")
     return Table(display, caption, "fid-curve-points", data=data)
 
 
