@@ -160,6 +160,16 @@ def conclusions(config: dict, paper: dict, table1: pd.DataFrame, has_runs: bool)
     return lines
 
 
+def sensitivity_line(columns: pd.Index) -> str:
+    """The bullet pointing to sensitivity.md; a table written before its verdict said whether a
+    change reorders the claim's two rows (an ``exceeds_gap`` column) is named as the older one."""
+    if "reorders" in columns:
+        return "- How far each protocol switch moves FID, and whether it reorders a claim's two rows: sensitivity.md."
+    return ("- How far each protocol switch moves FID: sensitivity.md, an older table whose verdict says only "
+            "whether a change exceeds the claim's gap, in either direction (a change that widens a lead "
+            "exceeds it too); it does not say whether the two rows change order.")
+
+
 def run_commit_line(runs: pd.DataFrame) -> str:
     """One sentence: the commits the runs of ``runs.csv`` were trained and evaluated at, with how
     many runs each (a ``-dirty`` commit had uncommitted changes)."""
@@ -198,6 +208,5 @@ def results_readme(config: dict, paper: dict, folder: Path) -> str:
         lines[at:at] = ["## FID against epochs (fid_curve.png, fid_curve_table.csv; each seed's points: "
                         "fid_curve_points.csv)", "", *curve_lines(folder), ""]
     if (folder / "sensitivity.md").exists():
-        lines[-1:-1] = ["- How far each protocol switch moves FID, and whether it reorders a claim's two rows: "
-                        "sensitivity.md."]
+        lines[-1:-1] = [sensitivity_line(pd.read_csv(folder / "sensitivity.csv", nrows=0).columns)]
     return "\n".join(lines)

@@ -34,3 +34,10 @@ def test_the_committed_folder_reads_back_with_its_curve_and_its_runs(tmp_path):
     (tmp_path / "folder" / "runs.csv").unlink()
     without = results_readme(CONFIG, PAPER, tmp_path / "folder")
     assert "Its runs (runs.csv)" not in without and "Per-run values are not available" in without
+
+
+def test_an_older_sensitivity_table_is_not_read_as_a_reordering_verdict():
+    text = results_readme(load_config(REPO / "workflow" / "config" / "validation-cpu.yaml"), PAPER,
+                          REPO / "results" / "validation-cpu")
+    assert "an older table whose verdict says only whether a change exceeds the claim's gap" in text
+    assert "whether it reorders a claim's two rows" in results_readme(CONFIG, PAPER, FOLDER)
