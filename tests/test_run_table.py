@@ -2,6 +2,7 @@
 reader refuses a missing column, a non-numeric FID and a duplicated run."""
 import json
 import re
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -77,3 +78,23 @@ def test_the_runs_reader_names_each_problem(folder, change, message):
     change(pd.read_csv(path)).to_csv(path, index=False)
     with pytest.raises(RunsFileError, match=message):
         read_runs(path)
+
+
+def test_the_committed_long_run_recomputes_from_its_runs_csv():
+    """results/validation-cpu-long (real runs, 3 seeds each): Table 1's means and sds and claim 1's
+    GLF vs RAE+GMM Welch test under both samplers, recomputed from runs.csv alone."""
+    folder = Path(__file__).resolve().parent.parent / "results" / "validation-cpu-long"
+    runs = read_runs(folder / "runs.csv")
+    table1 = pd.read_csv(folder / "table1.csv").set_index("model")
+    for model, rows in runs.groupby("model"):
+        assert len(rows) == 3 and table1.loc[model, "n_seeds"] == 3
+        assert table1.loc[model, "fid_mean"] == pytest.approx(rows.fid.mean())
+        assert table1.loc[model, "fid_std"] == pytest.approx(rows.fid.std(ddof=1))
+    claims = pd.read_csv(folder / "claims.csv")
+    evidence = claims[(claims.claim == 1) & (claims.subject == "GLF vs RAE+GMM")].evidence.item()
+    for sampler in ("eval", "authors"):
+        column = f"fid_{sampler}"
+        welch = stats.ttest_ind(runs[runs.model == "glf"][column], runs[runs.model == "rae_gmm"][column],
+                                equal_var=False)
+        assert re.search(rf"{sampler}: .*?Welch's t-test t {abs(welch.statistic):.2f} \(\d+\.\d dof\), "
+                         rf"p {welch.pvalue:.3g}", evidence)
