@@ -477,7 +477,7 @@ def perf(results: Results, out: Path) -> list[Path]:
     one HTML table for the report."""
     shown = read_measurements(PERF_DIR).round(2).astype(str)
     caption = ("Measured speed of the suite against a naive training/evaluation loop in the same process "
-               "(medians of interleaved repeats; see README, Performance). Preset " + results.config["preset"] + ".")
+               "(medians of interleaved repeats; see docs/performance.md). Preset " + results.config["preset"] + ".")
     target = out / "perf.html"
     atomic_write_text(target, to_html(Table(shown, caption, "perf")))
     return [target]
