@@ -40,7 +40,9 @@ WIDTHS_IN = dict(zip(paths.FIGURE_VARIANTS, (7.0, 3.3)))  # \textwidth, one colu
 STYLE = {"pdf.fonttype": 42, "ps.fonttype": 42, "font.size": 8, "axes.titlesize": 8, "axes.labelsize": 8,
          "legend.fontsize": 7, "xtick.labelsize": 7, "ytick.labelsize": 7, "figure.titlesize": 8}
 matplotlib.rcParams.update(STYLE)
-PALETTE = list(matplotlib.colormaps["tab10"].colors) + list(matplotlib.colormaps["Dark2"].colors)
+# tab10 and Dark2 without their greys (#7f7f7f, #666666: two lines in them read as one model)
+PALETTE = [c for c in (*matplotlib.colormaps["tab10"].colors, *matplotlib.colormaps["Dark2"].colors)
+           if max(c) - min(c) > 0.05]
 
 
 def model_colours(models: list[str]) -> dict[str, tuple]:

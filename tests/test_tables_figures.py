@@ -553,3 +553,12 @@ def test_table1_cites_glann_and_labels_the_retrained_glo_imle_with_both_epochs(t
     assert "transcribed (from memory" in caption and "not checked against a copy of GLANN's paper" in caption
     assert ("GLO + IMLE: GLO codes and an IMLE map trained here with GLANN's recipe at this preset's budget, "
             "GLO + IMLE epochs fashion 4 + 3 (GLANN's own: 500 + 50); not GLANN's published model.") in caption
+
+
+def test_no_model_is_drawn_in_grey():
+    """Figure 3 of validation-figures drew GLF and the learned-variance VAE in two greys."""
+    models = ["glf", "vae_flow_prior", "vae_flow_prior_beta400", "vae_flow_prior_learned", "regularized_glf_beta1",
+              "wae_gan", "rae_gmm", "vae", "two_stage_vae", "vae_flow_posterior", "glann", "glf_perceptual"]
+    colours = figures.model_colours(models)
+    assert all(max(c) - min(c) > 0.05 for c in colours.values())
+    assert len(set(colours.values())) == len(models)
