@@ -39,10 +39,11 @@ test: $(STAMP)
 validate-cpu: $(STAMP)
 	OMP_NUM_THREADS=1 $(BIN)/snakemake --cores 2 all --configfile workflow/config/validation-cpu.yaml --profile workflow/profiles/local
 
-# Figures 3 and 4 on real data on a 2-core machine (wall time in the preset's header), 3 seeds each:
-# results in results/validation-figures/.
+# Figures 3 and 4 on real data on a 2-core machine (wall time in the preset's header), 3 seeds each,
+# one job at a time on both threads: results in results/validation-figures/.
 validate-figures: $(STAMP)
-	OMP_NUM_THREADS=1 $(BIN)/snakemake --cores 2 all --configfile workflow/config/validation-figures.yaml --profile workflow/profiles/local
+	$(BIN)/snakemake --cores 2 all --configfile workflow/config/validation-figures.yaml --profile workflow/profiles/local \
+		--set-threads train=2 sample=2 evaluate=2 floor=2 reference_stats=2
 
 # The suite's GLF against the authors' released train_glf.py (docs/authors-comparison.md):
 # make compare-authors AUTHORS_CODE=<checkout of github.com/nalzok/flow-comparison>

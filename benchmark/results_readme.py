@@ -150,6 +150,11 @@ def conclusions(config: dict, paper: dict, table1: pd.DataFrame, has_runs: bool)
         f"spread: the claims test it against a sample by the one-seed prediction test, or by the margin rule "
         f"when both rows have one seed (claims.md names each row's test).",
     ]
+    missing = [paper["models"][m]["label"] for m in paper["table1"]["models"] if m not in config["table1"]["models"]]
+    if missing:
+        lines.append(f"- Table 1 here holds {len(config['table1']['models'])} of the paper preset's "
+                     f"{len(paper['table1']['models'])} rows: claims 1 and 7 compare GLF with these rows only, not "
+                     f"with {', '.join(missing)}.")
     if epochs:
         lines.append(f"- Stage-1 epochs, this preset / the paper preset: {', '.join(epochs)}. A ranking at this "
                      f"budget need not be the ranking at the paper's.")
@@ -207,6 +212,11 @@ def results_readme(config: dict, paper: dict, folder: Path) -> str:
         at = lines.index("## What may and may not be concluded")
         lines[at:at] = ["## FID against epochs (fid_curve.png, fid_curve_table.csv; each seed's points: "
                         "fid_curve_points.csv)", "", *curve_lines(folder), ""]
+    drawn = [name for name in ("figure3", "figure4") if (folder / f"{name}.png").exists()]
+    if drawn:
+        at = lines.index("## What may and may not be concluded")
+        lines[at:at] = ["## Figures", "", *[f"- {name}.png (its caption: {name}.txt; one-column: {name}_column.png)"
+                                             for name in drawn], ""]
     if (folder / "sensitivity.md").exists():
         lines[-1:-1] = [sensitivity_line(pd.read_csv(folder / "sensitivity.csv", nrows=0).columns)]
     return "\n".join(lines)

@@ -41,3 +41,11 @@ def test_an_older_sensitivity_table_is_not_read_as_a_reordering_verdict():
                           REPO / "results" / "validation-cpu")
     assert "an older table whose verdict says only whether a change exceeds the claim's gap" in text
     assert "whether it reorders a claim's two rows" in results_readme(CONFIG, PAPER, FOLDER)
+
+
+def test_a_partial_table1_and_the_figures_are_named():
+    figures = REPO / "results" / "validation-figures"
+    text = results_readme(load_config(REPO / "workflow" / "config" / "validation-figures.yaml"), PAPER, figures)
+    assert "- figure3.png (its caption: figure3.txt" in text and "- figure4.png" in text
+    assert f"Table 1 here holds 2 of the paper preset's {len(PAPER['table1']['models'])} rows" in text
+    assert "- figure3.png" not in results_readme(CONFIG, PAPER, FOLDER)
