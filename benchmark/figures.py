@@ -168,7 +168,11 @@ def _draw_curves(config: dict, name: str, curves: dict, width: float, spreads: d
         handles["band"] = handles.pop("band")  # after the models in the legend
     if any_diverged:
         handles["diverged"] = Line2D([], [], marker="x", ls="none", color="black", label="x: diverged")
-    fig.legend(handles=list(handles.values()), loc="outside lower center", ncol=2 if width < 4 else 4)
+    one_column = width < 4 and any(len(h.get_label()) > 24 for h in handles.values())  # long labels: one per line
+    if one_column:
+        fig.set_size_inches(width, fig.get_size_inches()[1] + 0.2 * len(handles))
+    fig.legend(handles=list(handles.values()), loc="outside lower center",
+               ncol=1 if one_column else 2 if width < 4 else 4)
     fig.suptitle(f"{TITLES[name]} on {spec['dataset']}{chr(10) if width < 4 else ' '}(preset {config['preset']})")
     return fig
 

@@ -562,3 +562,14 @@ def test_no_model_is_drawn_in_grey():
     colours = figures.model_colours(models)
     assert all(max(c) - min(c) > 0.05 for c in colours.values())
     assert len(set(colours.values())) == len(models)
+
+
+def test_a_one_column_figure_with_long_labels_lists_one_label_per_line(config, tmp_path):
+    """figure3_column clipped 'VAE+flow prior (learned variance)' when two labels shared a line."""
+    config["models"]["glf_b10"]["label"] = "VAE+flow prior (learned variance)"
+    for model in ("glf", "glf_b10"):
+        _log(config, "fashion", model, 0, [{"epoch": e, "fid": 50.0 - e, "nll": 1.0, "recon": 5.0} for e in (1, 2)])
+    found = results.load(config)
+    curves = {model: found.curves(model, "fashion") for model in ("glf", "glf_b10")}
+    assert figures._draw_curves(config, "figure3", curves, 3.3).legends[0]._ncols == 1
+    assert figures._draw_curves(config, "figure3", curves, 7.0).legends[0]._ncols == 4
