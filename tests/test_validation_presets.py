@@ -59,10 +59,11 @@ def test_validation_runs_every_weight_free_table1_method_and_the_figure_models()
                                               ("validation-quick", "results/validation-quick/claims.md", 6),
                                               ("validation-figures", "results/validation-figures/claims.md", 5 * 3)])
 def test_validation_claims_plan_on_cpu(name, target, runs, tmp_path):
-    """Planned as on a fresh clone: an empty cache (a checkout that has prepared the data plans no
-    prepare_data job)."""
+    """Planned as a redo on a fresh clone: an empty cache and no runs (a checkout that has prepared
+    the data plans no prepare_data job), the claims forced (a committed claims.md is up to date)."""
     result = subprocess.run([sys.executable, "-m", "snakemake", "-n", target, f"--configfile=workflow/config/{name}.yaml",
-                             "--config", f"cache_dir={tmp_path / 'cache'}"],
+                             "--forcerun", "claims", "--config", f"cache_dir={tmp_path / 'cache'}",
+                             f"runs_dir={tmp_path / 'runs'}"],
                             cwd=REPO, capture_output=True, text=True, timeout=300)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
