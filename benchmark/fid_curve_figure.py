@@ -12,8 +12,8 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
 from benchmark.fid_curve import curve_frame, earlier_of
-from benchmark.figures import (BAND_ALPHA, FEATURE_NAMES, WIDTHS_IN, caption_start, model_colours, model_label,
-                               save_figure, write_caption)
+from benchmark.figures import (BAND_ALPHA, FEATURE_NAMES, WIDTHS_IN, add_legend, caption_start, model_colours,
+                               model_label, save_figure, write_caption)
 from benchmark.floors import FLOORS
 from benchmark.results import Results
 from models.sampling import SAMPLING_PROTOCOLS
@@ -30,7 +30,7 @@ def _draw(results: Results, width: float) -> plt.Figure:
     colours = model_colours(spec["models"])
     narrow = width < 4
     fig, axes = plt.subplots(len(SAMPLING_PROTOCOLS) if narrow else 1, 1 if narrow else len(SAMPLING_PROTOCOLS),
-                             figsize=(width, 5.4 if narrow else 2.8), layout="constrained", squeeze=False,
+                             figsize=(width, 4.6 if narrow else 2.8), layout="constrained", squeeze=False,
                              sharey=True)
     top = max((data[f"{p}_mean"] + data[f"{p}_std"].fillna(0)).max() for p in SAMPLING_PROTOCOLS) if len(data) else 0
     handles = {}
@@ -69,7 +69,7 @@ def _draw(results: Results, width: float) -> plt.Figure:
     if not earlier.empty:
         handles["earlier"] = Line2D([], [], marker="o", mfc="white", color="black", ls="none",
                                     label=f"hollow: {earlier['budget'].iloc[0]} (shorter training) ± 1 sd")
-    fig.legend(handles=list(handles.values()), loc="outside lower center", ncol=1 if narrow else 4)
+    add_legend(fig, list(handles.values()), width)
     fig.suptitle(f"FID against epochs on {spec['dataset']}{chr(10) if narrow else ' '}(preset {config['preset']})")
     return fig
 

@@ -58,6 +58,15 @@ def model_colours(models: list[str]) -> dict[str, tuple]:
     return colours
 
 
+def add_legend(fig: plt.Figure, handles: list, width: float) -> None:
+    """The figure's legend below its panels: four columns at text width, two at column width, one
+    (the figure made taller to hold it) when a label is too long to share a column-width line."""
+    one_column = width < 4 and any(len(h.get_label()) > 24 for h in handles)
+    if one_column:
+        fig.set_size_inches(width, fig.get_size_inches()[1] + 0.2 * len(handles))
+    fig.legend(handles=handles, loc="outside lower center", ncol=1 if one_column else 2 if width < 4 else 4)
+
+
 def caption_start(config: dict) -> str:
     """"Pipeline check, numbers meaningless. " for a preset with ``pipeline_check: true``, else ""."""
     return f"{PIPELINE_CHECK_NOTE.capitalize()}. " if config["pipeline_check"] else ""
@@ -168,11 +177,7 @@ def _draw_curves(config: dict, name: str, curves: dict, width: float, spreads: d
         handles["band"] = handles.pop("band")  # after the models in the legend
     if any_diverged:
         handles["diverged"] = Line2D([], [], marker="x", ls="none", color="black", label="x: diverged")
-    one_column = width < 4 and any(len(h.get_label()) > 24 for h in handles.values())  # long labels: one per line
-    if one_column:
-        fig.set_size_inches(width, fig.get_size_inches()[1] + 0.2 * len(handles))
-    fig.legend(handles=list(handles.values()), loc="outside lower center",
-               ncol=1 if one_column else 2 if width < 4 else 4)
+    add_legend(fig, list(handles.values()), width)
     fig.suptitle(f"{TITLES[name]} on {spec['dataset']}{chr(10) if width < 4 else ' '}(preset {config['preset']})")
     return fig
 

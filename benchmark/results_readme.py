@@ -21,6 +21,7 @@ from benchmark.config import resolve_run
 from benchmark.metrics.pinned_classifiers import pinned_classifier
 from benchmark.metrics.registry import classifier_key
 from benchmark.provenance import git_state
+from benchmark.run_table import read_runs
 from benchmark.table_format import markdown_text
 
 SAMPLERS = ("eval", "authors")
@@ -201,7 +202,7 @@ def results_readme(config: dict, paper: dict, folder: Path) -> str:
              f"at commit {written['commit'][:12]}{' (dirty)' if written['dirty'] else ''} from the files of this "
              f"folder; the folder's provenance.json records commit {str(git.get('commit', 'unknown'))[:12]}"
              f"{' (dirty)' if git.get('dirty') else ''}, device {provenance.get('device') or 'unknown'}."
-             + (f" {run_commit_line(pd.read_csv(folder / 'runs.csv'))}" if has_runs else ""), "",
+             + (f" {run_commit_line(read_runs(folder / 'runs.csv'))}" if has_runs else ""), "",
              "## Table 1 (table1.csv)", "",
              f"FID, mean ± sd over each row's finished seeds; `FID` is under the preset's sampler "
              f"({config['evaluation']['sampling']}).", "", *table1_lines(table1), "",

@@ -185,7 +185,8 @@ def sample_figure_inputs(name):
 
 def table_files(name):
     formats = ("csv",) if name == "paper_vs_ours" else paths.TABLE_FORMATS
-    stems = {"table1": (name, "table1_long"), "fid_curve_table": (name, "fid_curve_points", "fid_curve_claims")}.get(name, (name,))
+    stems = {"table1": (name, "table1_long"),
+             "fid_curve_table": (name, "fid_curve_points", "fid_curve_claims")}.get(name, (name,))
     return [str(paths.results(config, f"{stem}.{fmt}")) for stem in stems for fmt in formats]
 
 
