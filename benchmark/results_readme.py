@@ -20,7 +20,7 @@ from benchmark.claim_statistics import TESTS
 from benchmark.config import resolve_run
 from benchmark.metrics.pinned_classifiers import pinned_classifier
 from benchmark.metrics.registry import classifier_key
-from benchmark.provenance import git_state
+from benchmark.provenance import PIPELINE_CHECK_NOTE, git_state
 from benchmark.run_table import read_runs
 from benchmark.table_format import markdown_text
 
@@ -198,6 +198,9 @@ def results_readme(config: dict, paper: dict, folder: Path) -> str:
     has_runs = (folder / "runs.csv").exists()
     written = git_state()
     lines = [f"# Results of preset `{config['preset']}`", "",
+             *([f"**{PIPELINE_CHECK_NOTE.capitalize()}**: this preset only checks that the pipeline runs end "
+                f"to end (tiny data and epochs); no number below says anything about the methods.", ""]
+               if config["pipeline_check"] else []),
              f"Written by `python -m benchmark.commands.write_results_readme` on {datetime.date.today().isoformat()} "
              f"at commit {written['commit'][:12]}{' (dirty)' if written['dirty'] else ''} from the files of this "
              f"folder; the folder's provenance.json records commit {str(git.get('commit', 'unknown'))[:12]}"

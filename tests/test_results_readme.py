@@ -1,6 +1,6 @@
 """The results README is written from the folder's files: the committed validation-cpu-long folder
 (real runs) read back, its runs' commits counted from runs.csv, its FID-curve means those of the
-curve table, and no per-run sentence without runs.csv."""
+curve table, no per-run sentence without runs.csv, and a pipeline-check preset marked as such."""
 import shutil
 from pathlib import Path
 
@@ -49,3 +49,9 @@ def test_a_partial_table1_and_the_figures_are_named():
     assert "- figure3.png (its caption: figure3.txt" in text and "- figure4.png" in text
     assert f"Table 1 here holds 2 of the paper preset's {len(PAPER['table1']['models'])} rows" in text
     assert "- figure3.png" not in results_readme(CONFIG, PAPER, FOLDER)
+
+
+def test_a_pipeline_check_folder_says_its_numbers_are_meaningless():
+    checked = dict(CONFIG, pipeline_check=True)
+    assert "**Pipeline check, numbers meaningless**" in results_readme(checked, PAPER, FOLDER)
+    assert "numbers meaningless" not in results_readme(CONFIG, PAPER, FOLDER)
