@@ -187,6 +187,23 @@ def run_commit_line(runs: pd.DataFrame) -> str:
             f"{counted('evaluated_commit')}. A dirty commit had uncommitted changes.")
 
 
+def curve_section(folder: Path) -> list[str]:
+    """The "FID against epochs" section of a folder with ``fid_curve_table.csv``, else no lines."""
+    if not (folder / "fid_curve_table.csv").exists():
+        return []
+    return ["## FID against epochs (fid_curve.png, fid_curve_table.csv; each seed's points: fid_curve_points.csv)",
+            "", *curve_lines(folder), ""]
+
+
+def figures_section(folder: Path) -> list[str]:
+    """The "Figures" section naming Figures 3 and 4 where the folder holds them, else no lines."""
+    drawn = [name for name in ("figure3", "figure4") if (folder / f"{name}.png").exists()]
+    if not drawn:
+        return []
+    return ["## Figures", "", *[f"- {name}.png (its caption: {name}.txt; one-column: {name}_column.png)"
+                                for name in drawn], ""]
+
+
 def results_readme(config: dict, paper: dict, folder: Path) -> str:
     """The README text of the results ``folder`` of preset ``config`` (``paper``: the paper preset,
     for the epochs it sets): written from ``table1.csv``, ``claims.csv``, ``provenance.json`` and,
@@ -197,30 +214,22 @@ def results_readme(config: dict, paper: dict, folder: Path) -> str:
     git = provenance.get("git", {})
     has_runs = (folder / "runs.csv").exists()
     written = git_state()
-    lines = [f"# Results of preset `{config['preset']}`", "",
-             *([f"**{PIPELINE_CHECK_NOTE.capitalize()}**: this preset only checks that the pipeline runs end "
-                f"to end (tiny data and epochs); no number below says anything about the methods.", ""]
-               if config["pipeline_check"] else []),
-             f"Written by `python -m benchmark.commands.write_results_readme` on {datetime.date.today().isoformat()} "
-             f"at commit {written['commit'][:12]}{' (dirty)' if written['dirty'] else ''} from the files of this "
-             f"folder; the folder's provenance.json records commit {str(git.get('commit', 'unknown'))[:12]}"
-             f"{' (dirty)' if git.get('dirty') else ''}, device {provenance.get('device') or 'unknown'}."
-             + (f" {run_commit_line(read_runs(folder / 'runs.csv'))}" if has_runs else ""), "",
-             "## Table 1 (table1.csv)", "",
-             f"FID, mean ± sd over each row's finished seeds; `FID` is under the preset's sampler "
-             f"({config['evaluation']['sampling']}).", "", *table1_lines(table1), "",
-             "## Claims (claims.csv, claims.md)", "", *claim_lines(claims), "",
-             "## What may and may not be concluded", "", *conclusions(config, paper, table1, has_runs),
-             *classifier_lines(config, provenance), ""]
-    if (folder / "fid_curve_table.csv").exists():
-        at = lines.index("## What may and may not be concluded")
-        lines[at:at] = ["## FID against epochs (fid_curve.png, fid_curve_table.csv; each seed's points: "
-                        "fid_curve_points.csv)", "", *curve_lines(folder), ""]
-    drawn = [name for name in ("figure3", "figure4") if (folder / f"{name}.png").exists()]
-    if drawn:
-        at = lines.index("## What may and may not be concluded")
-        lines[at:at] = ["## Figures", "", *[f"- {name}.png (its caption: {name}.txt; one-column: {name}_column.png)"
-                                             for name in drawn], ""]
-    if (folder / "sensitivity.md").exists():
-        lines[-1:-1] = [sensitivity_line(pd.read_csv(folder / "sensitivity.csv", nrows=0).columns)]
-    return "\n".join(lines)
+    return "\n".join([
+        f"# Results of preset `{config['preset']}`", "",
+        *([f"**{PIPELINE_CHECK_NOTE.capitalize()}**: this preset only checks that the pipeline runs end "
+           f"to end (tiny data and epochs); no number below says anything about the methods.", ""]
+          if config["pipeline_check"] else []),
+        f"Written by `python -m benchmark.commands.write_results_readme` on {datetime.date.today().isoformat()} "
+        f"at commit {written['commit'][:12]}{' (dirty)' if written['dirty'] else ''} from the files of this "
+        f"folder; the folder's provenance.json records commit {str(git.get('commit', 'unknown'))[:12]}"
+        f"{' (dirty)' if git.get('dirty') else ''}, device {provenance.get('device') or 'unknown'}."
+        + (f" {run_commit_line(read_runs(folder / 'runs.csv'))}" if has_runs else ""), "",
+        "## Table 1 (table1.csv)", "",
+        f"FID, mean ± sd over each row's finished seeds; `FID` is under the preset's sampler "
+        f"({config['evaluation']['sampling']}).", "", *table1_lines(table1), "",
+        "## Claims (claims.csv, claims.md)", "", *claim_lines(claims), "",
+        *curve_section(folder), *figures_section(folder),
+        "## What may and may not be concluded", "", *conclusions(config, paper, table1, has_runs),
+        *classifier_lines(config, provenance),
+        *([sensitivity_line(pd.read_csv(folder / "sensitivity.csv", nrows=0).columns)]
+          if (folder / "sensitivity.md").exists() else []), ""])
