@@ -94,8 +94,8 @@ def fid_curve_caption(results: Results) -> str:
             f"{evaluation['eval_every']} epochs. Each line is the mean over the model's seeds (seeds per model: "
             f"{seeds or 'none logged'}), shaded ± one standard deviation, both panels on one scale. Dotted: "
             f"{FLOORS['training_images']}; dashed: {FLOORS['pixel_gaussian']}; a reference row more than "
-            f"{OFF_SCALE} times the curves' top is named in the legend with its value instead.{earlier_text} The numbers: fid_curve_table; claim 1 at each "
-            f"epoch: fid_curve_claims. Files ending _column are drawn for one column of a two-column paper.")
+            f"{OFF_SCALE} times the curves' top is named in the legend with its value instead.{earlier_text} "
+            f"The numbers: fid_curve_table; claim 1 at each epoch: fid_curve_claims. Files ending _column are drawn for one column of a two-column paper.")
 
 
 def fid_curve_figure(results: Results, out: Path) -> list[Path]:
